@@ -1,0 +1,42 @@
+#include "common/date.h"
+
+#include "gtest/gtest.h"
+
+namespace recsys {
+namespace {
+
+TEST(ParseDate, ReadsIsoAndSpreadsheetForms) {
+  absl::StatusOr<Date> iso = ParseDate("2016-06-28");
+  absl::StatusOr<Date> us = ParseDate("6/28/2016");
+  ASSERT_TRUE(iso.ok()) << iso.status();
+  ASSERT_TRUE(us.ok()) << us.status();
+  EXPECT_EQ(*iso, *us);
+  EXPECT_EQ(iso->ToString(), "2016-06-28");
+}
+
+TEST(ParseDate, RejectsImpossibleDates) {
+  EXPECT_FALSE(ParseDate("2015-02-30").ok());
+  EXPECT_FALSE(ParseDate("2015-13-01").ok());
+  EXPECT_FALSE(ParseDate("13/1/2015").ok());
+  EXPECT_FALSE(ParseDate("2015-1-28").ok());
+  EXPECT_FALSE(ParseDate("NA").ok());
+  EXPECT_TRUE(ParseDate("2016-02-29").ok());
+  EXPECT_FALSE(ParseDate("2015-02-29").ok());
+}
+
+TEST(Date, MonthIndexIsConsecutiveAcrossYears) {
+  EXPECT_EQ(ParseDate("2016-01-28")->MonthIndex() - ParseDate("2015-12-28")->MonthIndex(), 1);
+  EXPECT_EQ(MonthName(ParseDate("2015-01-28")->MonthIndex()), "2015-01");
+  EXPECT_EQ(DateFromMonthIndex(ParseDate("2016-05-28")->MonthIndex() + 1, 28).ToString(),
+            "2016-06-28");
+}
+
+TEST(Date, DaysBetweenCountsCalendarDays) {
+  EXPECT_EQ(DaysBetween(*ParseDate("1970-01-01"), *ParseDate("1970-01-02")), 1);
+  EXPECT_EQ(ParseDate("1970-01-01")->DaysSinceEpoch(), 0);
+  EXPECT_EQ(DaysBetween(*ParseDate("2015-01-28"), *ParseDate("2016-01-28")), 365);
+  EXPECT_EQ(DaysBetween(*ParseDate("2016-01-28"), *ParseDate("2017-01-28")), 366);
+}
+
+}  // namespace
+}  // namespace recsys

@@ -60,7 +60,8 @@ class RawReader {
   static absl::StatusOr<std::unique_ptr<RawReader>> Open(const std::string& path);
 
   // Same, reading from `in`, which must outlive the reader. `name` is used in
-  // messages.
+  // messages. Returns DATA_LOSS when `in` cannot be read (e.g. it failed to
+  // open).
   static absl::StatusOr<std::unique_ptr<RawReader>> FromStream(std::istream* in,
                                                                std::string name);
 

@@ -1,0 +1,32 @@
+// Small file helpers with Status errors.
+//
+//   RECSYS_ASSIGN_OR_RETURN(std::string text, ReadFileToString(path));
+//   RECSYS_RETURN_IF_ERROR(WriteFileDurably(path, text));
+#ifndef RECSYS_COMMON_FILE_UTIL_H_
+#define RECSYS_COMMON_FILE_UTIL_H_
+
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace recsys {
+
+// The whole contents of `path`. NOT_FOUND if it cannot be opened, INTERNAL on
+// a read error.
+absl::StatusOr<std::string> ReadFileToString(const std::string& path);
+
+// Writes `contents` to `path` (replacing it) and fsyncs it. INTERNAL on error.
+absl::Status WriteFileDurably(const std::string& path, absl::string_view contents);
+
+// Writes `contents` to `path` atomically: a temporary file beside it, synced,
+// then renamed over `path`. INTERNAL on error (the temporary is removed).
+absl::Status WriteFileAtomically(const std::string& path, absl::string_view contents);
+
+// fsyncs a directory so that renames inside it are durable. INTERNAL on error.
+absl::Status SyncDirectory(const std::string& dir);
+
+}  // namespace recsys
+
+#endif  // RECSYS_COMMON_FILE_UTIL_H_

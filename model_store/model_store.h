@@ -1,0 +1,186 @@
+// The versioned model store: watches STORE/<model>/ for bundle versions,
+// loads and validates each new one off the serving path, and swaps it in
+// atomically. In-flight requests keep the version they started with (they
+// hold a std::shared_ptr<const ModelVersion>); a version that fails any
+// loading step is marked failed with its reason and the serving version stays.
+//
+// Version policy: "latest" (default) serves the largest version that loads;
+// Pin(v) serves v until Unpin(); Rollback() returns to the version served
+// before the current one and pins it (so the watcher does not move forward
+// again until Unpin()).
+//
+//   ModelStoreOptions options;
+//   options.store_dir = "models";
+//   RECSYS_ASSIGN_OR_RETURN(auto store,
+//       ModelStore::Create(options, LoadModelVersion, &observer));
+//   store->Reload();            // first load (NOT_FOUND if nothing to serve)
+//   store->StartWatching();     // inotify + polling in a background thread
+//   std::shared_ptr<const ModelVersion> model = store->Current();
+//
+// Thread-safe: every method may be called from any thread. Loads and swaps
+// are serialized; Current() never waits for a load.
+#ifndef RECSYS_MODEL_STORE_MODEL_STORE_H_
+#define RECSYS_MODEL_STORE_MODEL_STORE_H_
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "model_store/model_version.h"
+
+namespace recsys {
+
+struct ModelStoreOptions {
+  // Root of the model store; versions live in <store_dir>/<model_name>/<N>/.
+  // Required.
+  std::string store_dir;
+  // Name of the model to serve. Default "santander".
+  std::string model_name = "santander";
+  // How often the watcher rescans even without a file-system event.
+  // Default 10 s.
+  absl::Duration poll_interval = absl::Seconds(10);
+  // Also react to inotify events on the model directory. Default true.
+  bool use_inotify = true;
+};
+
+enum class VersionState {
+  kLoading,   // being loaded and validated
+  kReady,     // loaded and valid, kept for an instant rollback
+  kServing,   // answering requests
+  kFailed,    // a loading step failed; see reason
+  kUnloaded,  // on disk, not in memory
+};
+
+// "LOADING", "READY", "SERVING", "FAILED", "UNLOADED".
+const char* VersionStateName(VersionState state);
+
+struct VersionStatus {
+  int64_t version = 0;
+  VersionState state = VersionState::kUnloaded;
+  std::string reason;      // why it failed; empty otherwise
+  absl::Time loaded_at;    // when it was loaded (InfinitePast if never)
+  bool pinned = false;     // the policy pins this version
+};
+
+// What one Reload() did.
+struct ReloadReport {
+  int64_t serving_version = 0;  // 0 when nothing serves
+  int64_t previous_version = 0;  // serving before the reload (0 if none)
+  std::vector<int64_t> loaded;   // versions newly loaded
+  std::vector<std::pair<int64_t, std::string>> failed;  // newly failed
+};
+
+// Receives store events, e.g. for logs and metrics. Called from the thread
+// that loads; implementations must be thread-safe and quick.
+class ModelStoreObserver {
+ public:
+  virtual ~ModelStoreObserver() = default;
+  virtual void OnLoaded(const ModelVersion& version, absl::Duration took) {}
+  virtual void OnLoadFailed(int64_t version, const absl::Status& status) {}
+  // `previous` is 0 when nothing served before.
+  virtual void OnServing(const ModelVersion& version, int64_t previous) {}
+};
+
+// Loads the bundle in `dir` as version `version`; see LoadModelVersion().
+using VersionLoader = std::function<absl::StatusOr<std::shared_ptr<const ModelVersion>>(
+    const std::string& dir, int64_t version)>;
+
+class ModelStore {
+ public:
+  // Returns INVALID_ARGUMENT when store_dir or model_name is empty. Loads
+  // nothing yet. `observer` may be null; if set it must outlive the store.
+  static absl::StatusOr<std::unique_ptr<ModelStore>> Create(const ModelStoreOptions& options,
+                                                            VersionLoader loader,
+                                                            ModelStoreObserver* observer);
+  ~ModelStore();  // Stops the watcher.
+  ModelStore(const ModelStore&) = delete;
+  ModelStore& operator=(const ModelStore&) = delete;
+
+  // The serving version, or null before the first successful load.
+  std::shared_ptr<const ModelVersion> Current() const ABSL_LOCKS_EXCLUDED(mu_);
+
+  // Scans the model directory now and applies the policy: loads the newest
+  // version not yet tried (latest), or the pinned one. Returns what changed;
+  // NOT_FOUND when nothing serves afterwards (no version on disk, or none
+  // loads), with the failures in the message. A failure of one version is
+  // not an error of Reload() while another version serves.
+  absl::StatusOr<ReloadReport> Reload() ABSL_LOCKS_EXCLUDED(reload_mu_, mu_);
+
+  // Serves `version` (loading it if needed) and keeps it until Unpin().
+  // NOT_FOUND if it is not on disk; the load error if it fails to load (the
+  // serving version stays).
+  absl::Status Pin(int64_t version) ABSL_LOCKS_EXCLUDED(reload_mu_, mu_);
+
+  // Returns to the "latest" policy and reloads.
+  absl::StatusOr<ReloadReport> Unpin() ABSL_LOCKS_EXCLUDED(reload_mu_, mu_);
+
+  // Serves the version served before the current one and pins it.
+  // FAILED_PRECONDITION when there is none.
+  absl::StatusOr<int64_t> Rollback() ABSL_LOCKS_EXCLUDED(reload_mu_, mu_);
+
+  // Every version known on disk or in memory, ascending.
+  std::vector<VersionStatus> Versions() const ABSL_LOCKS_EXCLUDED(mu_);
+
+  // The pinned version, or nullopt under the "latest" policy.
+  std::optional<int64_t> pinned() const ABSL_LOCKS_EXCLUDED(mu_);
+
+  // Starts a background thread that calls Reload() on inotify events and
+  // every poll_interval. Idempotent.
+  void StartWatching() ABSL_LOCKS_EXCLUDED(watch_mu_);
+  // Stops and joins it. Idempotent.
+  void StopWatching() ABSL_LOCKS_EXCLUDED(watch_mu_);
+
+ private:
+  struct Entry {
+    VersionState state = VersionState::kUnloaded;
+    std::string reason;
+    absl::Time loaded_at = absl::InfinitePast();
+    std::shared_ptr<const ModelVersion> model;  // set when kReady/kServing
+  };
+
+  ModelStore(const ModelStoreOptions& options, VersionLoader loader,
+             ModelStoreObserver* observer);
+
+  std::string VersionDir(int64_t version) const;
+  // Loads `version` (off mu_) and records the outcome in the entry and in
+  // `*report` (may be null). Returns the model.
+  absl::StatusOr<std::shared_ptr<const ModelVersion>> LoadLocked(int64_t version,
+                                                                 ReloadReport* report)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(reload_mu_) ABSL_LOCKS_EXCLUDED(mu_);
+  // Makes `model` the serving version.
+  void ServeLocked(std::shared_ptr<const ModelVersion> model, bool record_served)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(reload_mu_) ABSL_LOCKS_EXCLUDED(mu_);
+  absl::StatusOr<ReloadReport> ReloadLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(reload_mu_);
+  void WatchLoop(int stop_fd);
+
+  const ModelStoreOptions options_;
+  const VersionLoader loader_;
+  ModelStoreObserver* const observer_;
+
+  // Serializes Reload/Pin/Unpin/Rollback; held while loading.
+  absl::Mutex reload_mu_ ABSL_ACQUIRED_BEFORE(mu_);
+
+  mutable absl::Mutex mu_;
+  std::shared_ptr<const ModelVersion> current_ ABSL_GUARDED_BY(mu_);
+  std::map<int64_t, Entry> entries_ ABSL_GUARDED_BY(mu_);
+  std::vector<int64_t> served_ ABSL_GUARDED_BY(mu_);  // versions served, oldest first
+  std::optional<int64_t> pinned_ ABSL_GUARDED_BY(mu_);
+
+  absl::Mutex watch_mu_;
+  std::thread watcher_ ABSL_GUARDED_BY(watch_mu_);
+  int stop_fd_ ABSL_GUARDED_BY(watch_mu_) = -1;
+};
+
+}  // namespace recsys
+
+#endif  // RECSYS_MODEL_STORE_MODEL_STORE_H_

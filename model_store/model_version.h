@@ -1,0 +1,85 @@
+// ModelVersion: one loaded, validated and warmed model bundle — everything a
+// request needs to be answered: the featurizer (spec + vocabularies), the
+// XGBoost booster, the product-history snapshot and the drift references.
+//
+//   RECSYS_ASSIGN_OR_RETURN(std::shared_ptr<const ModelVersion> model,
+//                           LoadModelVersion("models/santander/3", 3));
+//   model->featurizer().Featurize(record, view, row);
+//   model->booster().Predict(row, 1, model->num_features(), scores);
+//
+// Loading checks, in order, and fails with the first problem:
+//   manifest complete (INVALID_ARGUMENT naming the field); the feature spec
+//   parses with this featurizer and hashes to the manifest's
+//   feature_spec_hash (FAILED_PRECONDITION otherwise: the bundle was built for
+//   other feature logic); vocabularies and references parse; model.ubj and
+//   history.bin match their checksums (DATA_LOSS: truncated or altered); the
+//   model loads, expects num_features() inputs and 24 classes
+//   (FAILED_PRECONDITION); the golden set replays within kGoldenTolerance
+//   (FAILED_PRECONDITION naming the row and the difference); then one warm-up
+//   prediction on the loading thread.
+//
+// Immutable after loading: thread-safe to share as
+// std::shared_ptr<const ModelVersion>; requests keep the version they started
+// with for as long as they hold the pointer.
+#ifndef RECSYS_MODEL_STORE_MODEL_VERSION_H_
+#define RECSYS_MODEL_STORE_MODEL_VERSION_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "featurizer/featurizer.h"
+#include "featurizer/product_history.h"
+#include "featurizer/reference.h"
+#include "model_store/booster.h"
+#include "model_store/bundle.h"
+
+namespace recsys {
+
+// Largest absolute difference allowed between a golden score and its replay.
+inline constexpr float kGoldenTolerance = 1e-5f;
+
+class ModelVersion {
+ public:
+  // Use LoadModelVersion(); public for std::make_shared.
+  struct Parts {
+    BundleManifest manifest;
+    std::unique_ptr<const Featurizer> featurizer;
+    std::unique_ptr<const Booster> booster;
+    std::shared_ptr<const ProductHistorySnapshot> history;
+    std::optional<ReferenceDistributions> reference;         // set by the loader
+    std::optional<PredictionReference> prediction_reference;  // set by the loader
+    int history_month = 0;  // month index the snapshot serves
+  };
+  explicit ModelVersion(Parts parts);
+
+  int64_t version() const { return parts_.manifest.version; }
+  const std::string& name() const { return parts_.manifest.model_name; }
+  const BundleManifest& manifest() const { return parts_.manifest; }
+  const Featurizer& featurizer() const { return *parts_.featurizer; }
+  const Booster& booster() const { return *parts_.booster; }
+  const ProductHistorySnapshot& history() const { return *parts_.history; }
+  const ReferenceDistributions& reference() const { return *parts_.reference; }
+  const PredictionReference& prediction_reference() const { return *parts_.prediction_reference; }
+  int num_features() const { return parts_.featurizer->num_features(); }
+  // The month (Date::MonthIndex) requests without fecha_dato are scored for.
+  int history_month() const { return parts_.history_month; }
+  absl::Time loaded_at() const { return loaded_at_; }
+
+ private:
+  const Parts parts_;
+  const absl::Time loaded_at_;
+};
+
+// Loads, validates and warms the bundle in `dir` (see the file comment).
+// `version` must equal the manifest's version (FAILED_PRECONDITION otherwise:
+// a directory renamed by hand). The booster predicts with one thread.
+absl::StatusOr<std::shared_ptr<const ModelVersion>> LoadModelVersion(const std::string& dir,
+                                                                     int64_t version);
+
+}  // namespace recsys
+
+#endif  // RECSYS_MODEL_STORE_MODEL_VERSION_H_

@@ -1,0 +1,185 @@
+#include "training/dataset.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "common/date.h"
+#include "common/status_macros.h"
+#include "featurizer/cleaning.h"
+#include "featurizer/labels.h"
+
+namespace recsys {
+namespace {
+
+absl::StatusOr<std::unique_ptr<RawReader>> OpenTrainFile(const std::string& path) {
+  RECSYS_ASSIGN_OR_RETURN(std::unique_ptr<RawReader> reader, RawReader::Open(path));
+  if (reader->layout() != FileLayout::kTrain) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        path, ": has no product columns (a test_ver2.csv layout); training needs train_ver2.csv"));
+  }
+  return reader;
+}
+
+// splitmix64: a small seeded generator whose output is the same everywhere.
+uint64_t NextRandom(uint64_t* state) {
+  uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  return z ^ (z >> 31);
+}
+
+// Reservoir sample of one month's feature rows.
+class Reservoir {
+ public:
+  Reservoir(int capacity, int num_features, uint64_t seed)
+      : capacity_(capacity), num_features_(num_features), state_(seed) {}
+
+  void Reset() {
+    seen_ = 0;
+    rows_.clear();
+    owned_.clear();
+  }
+
+  void Offer(const float* row, ProductMask owned_last) {
+    ++seen_;
+    if (capacity_ <= 0) return;
+    int64_t slot = -1;
+    if (static_cast<int64_t>(owned_.size()) < capacity_) {
+      slot = static_cast<int64_t>(owned_.size());
+      owned_.push_back(0);
+      rows_.resize(rows_.size() + num_features_);
+    } else {
+      const uint64_t r = NextRandom(&state_) % static_cast<uint64_t>(seen_);
+      if (r < static_cast<uint64_t>(capacity_)) slot = static_cast<int64_t>(r);
+    }
+    if (slot < 0) return;
+    std::copy(row, row + num_features_, rows_.begin() + slot * num_features_);
+    owned_[slot] = owned_last;
+  }
+
+  std::vector<float>& rows() { return rows_; }
+  std::vector<ProductMask>& owned() { return owned_; }
+
+ private:
+  const int capacity_;
+  const int num_features_;
+  uint64_t state_;
+  int64_t seen_ = 0;
+  std::vector<float> rows_;
+  std::vector<ProductMask> owned_;
+};
+
+}  // namespace
+
+const MonthData* Dataset::Find(int month) const {
+  for (const MonthData& m : months) {
+    if (m.month == month) return &m;
+  }
+  return nullptr;
+}
+
+absl::StatusOr<Vocabularies> LearnVocabularies(const std::string& path, const FeatureSpec& spec) {
+  RECSYS_ASSIGN_OR_RETURN(std::unique_ptr<RawReader> reader, OpenTrainFile(path));
+  VocabularyLearner learner(spec);
+  RawRecord record;
+  std::vector<RowError> errors;
+  while (reader->Next(&record, &errors)) learner.Add(record);
+  RECSYS_RETURN_IF_ERROR(reader->status());
+  return learner.Finish();
+}
+
+absl::StatusOr<Dataset> BuildDataset(const std::string& path, const Featurizer& featurizer,
+                                     const DatasetOptions& options) {
+  RECSYS_ASSIGN_OR_RETURN(std::unique_ptr<RawReader> reader, OpenTrainFile(path));
+  const int depth = std::max(options.history_depth, featurizer.spec().required_history_months());
+  RECSYS_ASSIGN_OR_RETURN(std::unique_ptr<ProductHistoryBuilder> history,
+                          ProductHistoryBuilder::Create({.depth = std::max(depth, 1)}));
+  auto log = [&](const std::string& line) {
+    if (options.log) options.log(line);
+  };
+
+  Dataset data;
+  data.num_features = featurizer.num_features();
+  const int nf = data.num_features;
+  std::vector<float> row(nf);
+  Reservoir reservoir(options.reference_sample, nf, options.seed);
+  RawRecord record;
+  std::vector<RowError> errors;
+  int64_t errors_reported = 0;
+  MonthData* month = nullptr;
+  auto finish_month = [&] {
+    if (month == nullptr) return;
+    log(absl::StrFormat("  %s: %d customers, %d added a product (%.2f%%)", MonthName(month->month),
+                        month->customers, month->adders(),
+                        month->customers ? 100.0 * month->adders() / month->customers : 0.0));
+  };
+
+  while (reader->Next(&record, &errors)) {
+    ++data.rows;
+    if (!errors.empty()) {
+      ++data.rows_with_errors;
+      for (const RowError& e : errors) {
+        if (errors_reported++ < options.max_errors_reported) log("  row error: " + e.ToString());
+      }
+    }
+    if (!record.fecha_dato.present() || !record.ncodpers.present() ||
+        !CleanCustomerId(record.ncodpers).has_value()) {
+      ++data.rows_skipped;
+      continue;
+    }
+    const int m = record.fecha_dato.value.MonthIndex();
+    if (month == nullptr || m != month->month) {
+      if (month != nullptr && m < month->month) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            path, ": months must be in increasing order, but line ", record.line, " has ",
+            record.fecha_dato.value.ToString(), " after ", MonthName(month->month)));
+      }
+      finish_month();
+      RECSYS_RETURN_IF_ERROR(history->AdvanceTo(m));
+      const bool labeled = !data.months.empty() && data.months.back().month == m - 1;
+      data.months.push_back(MonthData{});
+      month = &data.months.back();
+      month->month = m;
+      month->labeled = labeled;
+      reservoir.Reset();
+    }
+    ++month->customers;
+    RECSYS_ASSIGN_OR_RETURN(const HistoryView before, history->Lookup(record.ncodpers.value, m));
+    const ProductMask owned = CleanOwnedProducts(record);
+    featurizer.Featurize(record, before, row.data());
+    const ProductMask owned_last = before.Owned(1);
+    reservoir.Offer(row.data(), owned_last);
+    if (month->labeled) {
+      const std::optional<ProductMask> added = AddedProducts(owned, before);
+      if (added.has_value() && *added != 0) {
+        month->features.insert(month->features.end(), row.begin(), row.end());
+        month->added.push_back(*added);
+        month->owned_last.push_back(owned_last);
+        month->ncodpers.push_back(record.ncodpers.value);
+        for (int p = 0; p < kNumProducts; ++p) {
+          if (*added & ProductBit(p)) ++month->additions[p];
+        }
+      }
+    }
+    absl::Status observed = history->Observe(m, record.ncodpers.value, owned);
+    if (!observed.ok()) {
+      // A customer listed twice in one month: keep the first row.
+      ++data.rows_with_errors;
+      if (errors_reported++ < options.max_errors_reported) {
+        log(absl::StrCat("  line ", record.line, ": ", observed.message()));
+      }
+    }
+  }
+  RECSYS_RETURN_IF_ERROR(reader->status());
+  finish_month();
+  if (data.months.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ": no usable rows"));
+  }
+  data.reference_rows = std::move(reservoir.rows());
+  data.reference_owned_last = std::move(reservoir.owned());
+  RECSYS_ASSIGN_OR_RETURN(data.history, history->Snapshot());
+  return data;
+}
+
+}  // namespace recsys

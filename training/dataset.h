@@ -1,0 +1,96 @@
+// The training data the Kaggle task implies, built by streaming
+// train_ver2.csv month by month through the featurizer.
+//
+// For each customer-month whose products include one not owned the month
+// before, the dataset keeps the customer's feature vector (demographics of
+// that month, product history of the months before) and the set of added
+// products; the trainer expands it into one training row per added product.
+// Every month also keeps its customer count (MAP@7 averages over all
+// customers) and its additions per product (the popularity baseline). The
+// first month of the file has no previous month, so it has no labels.
+//
+//   RECSYS_ASSIGN_OR_RETURN(Vocabularies vocab, LearnVocabularies(path, spec));
+//   RECSYS_ASSIGN_OR_RETURN(auto featurizer, Featurizer::Create(spec, vocab));
+//   RECSYS_ASSIGN_OR_RETURN(Dataset data,
+//                           BuildDataset(path, *featurizer, DatasetOptions{}));
+#ifndef RECSYS_TRAINING_DATASET_H_
+#define RECSYS_TRAINING_DATASET_H_
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "common/products.h"
+#include "common/raw_reader.h"
+#include "featurizer/feature_spec.h"
+#include "featurizer/featurizer.h"
+#include "featurizer/product_history.h"
+#include "featurizer/vocabulary.h"
+
+namespace recsys {
+
+// One month of the file.
+struct MonthData {
+  int month = 0;              // month index (Date::MonthIndex)
+  int64_t customers = 0;      // rows (customers) in the month
+  bool labeled = false;       // the previous month is in the file
+  // Customers who added at least one product (labeled months only):
+  std::vector<float> features;          // row-major, one row per customer
+  std::vector<ProductMask> added;       // products added
+  std::vector<ProductMask> owned_last;  // products owned the month before
+  std::vector<int64_t> ncodpers;
+  std::array<int64_t, kNumProducts> additions{};  // per product
+
+  int64_t adders() const { return static_cast<int64_t>(added.size()); }
+};
+
+struct DatasetOptions {
+  // Rows of the last month sampled (uniformly, seeded) for reference
+  // distributions and the prediction reference. Default 100000.
+  int reference_sample = 100000;
+  // Seed of the sampling. Default 1.
+  uint64_t seed = 1;
+  // Months of product history kept; at least the spec's requirement.
+  // Default kDefaultHistoryDepth.
+  int history_depth = kDefaultHistoryDepth;
+  // Row errors printed (all are counted). Default 20.
+  int max_errors_reported = 20;
+  // Called with progress lines ("2015-03: 631,212 rows ..."). Default none.
+  std::function<void(const std::string&)> log;
+};
+
+struct Dataset {
+  int num_features = 0;
+  std::vector<MonthData> months;  // in file order (increasing month)
+  // A uniform sample of the last month's customers: feature rows and the
+  // products each owned the month before.
+  std::vector<float> reference_rows;
+  std::vector<ProductMask> reference_owned_last;
+  // Product history after the last month: serves the month after it.
+  std::shared_ptr<const ProductHistorySnapshot> history;
+  int64_t rows = 0;
+  int64_t rows_with_errors = 0;  // counted; invalid fields are cleaned as missing
+  int64_t rows_skipped = 0;      // no usable fecha_dato or ncodpers
+
+  // The month with index `month`, or nullptr.
+  const MonthData* Find(int month) const;
+};
+
+// Streams `path` once and learns the vocabularies of `spec`'s categorical
+// features from every row. Errors: those of RawReader::Open, or a test-layout
+// file (no products) as INVALID_ARGUMENT.
+absl::StatusOr<Vocabularies> LearnVocabularies(const std::string& path, const FeatureSpec& spec);
+
+// Streams `path` month by month and builds the dataset. Returns
+// INVALID_ARGUMENT when the file is not in train layout or its months are not
+// in increasing order (naming the line), the reader's error on I/O failure.
+absl::StatusOr<Dataset> BuildDataset(const std::string& path, const Featurizer& featurizer,
+                                     const DatasetOptions& options);
+
+}  // namespace recsys
+
+#endif  // RECSYS_TRAINING_DATASET_H_

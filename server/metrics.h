@@ -1,0 +1,100 @@
+// ServerMetrics: every Prometheus series the server exports, and the drift
+// monitor that compares live inputs and predictions with the serving model's
+// training references. Exposed by prometheus-cpp's pull exposer at
+// http://<bind>:<port>/metrics.
+//
+//   MetricsOptions options;
+//   options.port = 9464;
+//   RECSYS_ASSIGN_OR_RETURN(auto metrics, ServerMetrics::Create(options));
+//   metrics->RpcStarted("santander.recsys.v1.Recommender", "Recommend");
+//   ...
+//   metrics->RpcHandled("santander.recsys.v1.Recommender", "Recommend",
+//                       absl::StatusCode::kOk, seconds);
+//
+// Series (see docs/monitoring.md):
+//   grpc_server_started_total{grpc_service,grpc_method,grpc_type}
+//   grpc_server_handled_total{grpc_service,grpc_method,grpc_type,grpc_code}
+//   grpc_server_handling_seconds{grpc_service,grpc_method,grpc_type} (histogram)
+//   recsys_stage_duration_seconds{stage} (histogram; parse featurize predict rank)
+//   recsys_rows_scored_total, recsys_inflight_requests,
+//   recsys_history_lookups_total{result="hit|miss|request"}
+//   recsys_model_info{model,version,feature_spec_hash} = 1 for the serving version
+//   recsys_model_load_duration_seconds (histogram),
+//   recsys_model_reloads_total{result="success|failure"}
+//   recsys_recommended_total{product,rank}, recsys_prediction_score{product} (histogram)
+//   recsys_feature_bin_total{feature,bin}, recsys_feature_reference_ratio{feature,bin}
+//   recsys_feature_missing_total{feature}, recsys_feature_unknown_category_total{feature}
+//   recsys_prediction_bin_total{bin}, recsys_prediction_reference_ratio{bin}
+//   recsys_feature_psi{feature}, recsys_prediction_psi (only once the drift
+//   window holds at least drift_min_rows rows)
+//
+// Thread-safe: every method may be called from any thread.
+#ifndef RECSYS_SERVER_METRICS_H_
+#define RECSYS_SERVER_METRICS_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "common/ranking.h"
+#include "model_store/model_version.h"
+
+namespace recsys {
+
+struct MetricsOptions {
+  // Address the /metrics endpoint binds. Default "127.0.0.1".
+  std::string bind = "127.0.0.1";
+  // Port; 0 picks a free one (see ServerMetrics::port()). Default 9464.
+  int port = 9464;
+  // Rows in the sliding window that drift PSI is computed over. Default 5000.
+  int drift_window = 5000;
+  // PSI is exported only once the window holds this many rows (small samples
+  // give false alarms). Default 2000.
+  int drift_min_rows = 2000;
+};
+
+enum class Stage { kParse, kFeaturize, kPredict, kRank };
+
+class ServerMetrics {
+ public:
+  // Starts the exposer. INTERNAL (naming the address) if it cannot listen.
+  static absl::StatusOr<std::unique_ptr<ServerMetrics>> Create(const MetricsOptions& options);
+  virtual ~ServerMetrics() = default;
+
+  // The port the exposer listens on.
+  virtual int port() const = 0;
+
+  // gRPC, as go-grpc-prometheus names them. `type` is "unary" or "bidi_stream".
+  virtual void RpcStarted(absl::string_view service, absl::string_view method,
+                          absl::string_view type) = 0;
+  virtual void RpcHandled(absl::string_view service, absl::string_view method,
+                          absl::string_view type, absl::StatusCode code, double seconds) = 0;
+  virtual void InflightRequests(int delta) = 0;
+
+  // Work.
+  virtual void StageDuration(Stage stage, double seconds) = 0;
+  virtual void RowsScored(int64_t rows) = 0;
+  // result: "hit" (found in the store), "miss" (served as a new customer),
+  // "request" (history given in the request).
+  virtual void HistoryLookups(absl::string_view result, int64_t count) = 0;
+
+  // Model lifecycle.
+  virtual void ModelLoad(bool ok, double seconds) = 0;
+  // `version` now serves: replaces recsys_model_info, the reference-ratio
+  // gauges and the bins, and restarts the drift window.
+  virtual void ModelServing(const ModelVersion& version) = 0;
+
+  // One scored batch of `rows` rows of `version`: `features` is row-major
+  // (version.num_features() floats per row) and `tops[i]` the ranking of row
+  // i. Updates bins, missing / unknown counts, the recommended mix, score
+  // histograms and the drift window. Cheap: one lock per batch.
+  virtual void ObserveBatch(const ModelVersion& version, const float* features, int64_t rows,
+                            const TopKResult* tops) = 0;
+};
+
+}  // namespace recsys
+
+#endif  // RECSYS_SERVER_METRICS_H_

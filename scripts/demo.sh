@@ -1,12 +1,63 @@
 #!/usr/bin/env bash
-# The main job on the embedded default: synthetic data -> inspect (more stages land with later issues).
+# The main job on the embedded default, end to end:
+#   synthetic data -> inspect -> train + publish -> serve -> batch score -> evaluate -> metrics.
+# Environment: DEMO_DIR (default demo/), DEMO_CUSTOMERS (default 20000), DEMO_SEED (default 1).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=build/bin
 OUT=${DEMO_DIR:-demo}
 CUSTOMERS=${DEMO_CUSTOMERS:-20000}
+SEED=${DEMO_SEED:-1}
+DATA="$OUT/data"
+STORE="$OUT/models"
+rm -rf "$OUT"
 mkdir -p "$OUT"
-echo "== generating synthetic Santander data ($CUSTOMERS customers) into $OUT/data"
-"$BIN/recsys-data" generate --customers "$CUSTOMERS" --seed 1 --out "$OUT/data"
-echo "== inspecting the generated files"
-"$BIN/recsys-data" inspect "$OUT/data/train_ver2.csv" "$OUT/data/test_ver2.csv" | head -60
+
+step() { printf '\n== %s\n' "$*"; }
+
+step "1/6 generating synthetic Santander data ($CUSTOMERS customers, seed $SEED) into $DATA"
+"$BIN/recsys-data" generate --customers "$CUSTOMERS" --seed "$SEED" --out "$DATA"
+
+step "2/6 inspecting the raw files (row errors would be listed here)"
+"$BIN/recsys-data" inspect "$DATA/train_ver2.csv" "$DATA/test_ver2.csv" >"$OUT/inspect.txt"
+grep -E '^(file|layout|rows|customers|months|row errors)' "$OUT/inspect.txt" || true
+
+step "3/6 training and publishing a model version into $STORE"
+"$BIN/recsys-train" --data "$DATA" --store "$STORE" 2>"$OUT/train.log"
+tail -n 3 "$OUT/train.log" | sed 's/^/   log: /'
+
+step "4/6 starting the prediction server"
+SERVER_LOG="$OUT/server.log"
+"$BIN/recsys-server" --store "$STORE" --port 0 --metrics-port 0 2>"$SERVER_LOG" &
+SERVER_PID=$!
+cleanup() { kill "$SERVER_PID" 2>/dev/null || true; }
+trap cleanup EXIT
+ADDR="" METRICS=""
+for _ in $(seq 1 300); do
+  ADDR=$(sed -n 's/.*listening on \([0-9.:]*\).*/\1/p' "$SERVER_LOG" | head -n1)
+  METRICS=$(sed -n 's/.*metrics on \([0-9.:]*\).*/\1/p' "$SERVER_LOG" | head -n1)
+  if [[ -n "$ADDR" ]] && "$BIN/recsys" info --server "$ADDR" >"$OUT/info.txt" 2>/dev/null; then break; fi
+  if ! kill -0 "$SERVER_PID" 2>/dev/null; then echo "server exited:"; cat "$SERVER_LOG"; exit 1; fi
+  sleep 0.1
+done
+echo "   gRPC server:   $ADDR"
+echo "   metrics:       http://$METRICS/metrics"
+sed 's/^/   /' "$OUT/info.txt"
+
+step "5/6 batch-scoring the test month through the server"
+"$BIN/recsys" score --server "$ADDR" --input "$DATA/test_ver2.csv" \
+  --output "$OUT/submission.csv" --errors "$OUT/errors.csv"
+head -n 4 "$OUT/submission.csv" | sed 's/^/   /'
+
+step "6/6 evaluating the submission against the generated truth (Kaggle's MAP@7)"
+"$BIN/recsys" evaluate --submission "$OUT/submission.csv" --truth "$DATA/test_truth.csv"
+
+printf '\n== live metrics\n'
+bash scripts/print_metrics.sh "http://$METRICS/metrics" || true
+
+printf '\n== stopping the server (SIGTERM drains in-flight calls)\n'
+kill -TERM "$SERVER_PID"
+wait "$SERVER_PID" && echo "   server stopped cleanly"
+trap - EXIT
+echo
+echo "Files: $OUT/ (data, models, submission.csv, errors.csv, train.log, server.log)"

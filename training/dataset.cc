@@ -12,11 +12,15 @@
 namespace recsys {
 namespace {
 
-absl::StatusOr<std::unique_ptr<RawReader>> OpenTrainFile(const std::string& path) {
-  RECSYS_ASSIGN_OR_RETURN(std::unique_ptr<RawReader> reader, RawReader::Open(path));
+absl::StatusOr<std::unique_ptr<RawReader>> OpenTrainFile(
+    const std::string& path) {
+  RECSYS_ASSIGN_OR_RETURN(std::unique_ptr<RawReader> reader,
+                          RawReader::Open(path));
   if (reader->layout() != FileLayout::kTrain) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        path, ": has no product columns (a test_ver2.csv layout); training needs train_ver2.csv"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(path,
+                     ": has no product columns (a test_ver2.csv layout); "
+                     "training needs train_ver2.csv"));
   }
   return reader;
 }
@@ -79,8 +83,10 @@ const MonthData* Dataset::Find(int month) const {
   return nullptr;
 }
 
-absl::StatusOr<Vocabularies> LearnVocabularies(const std::string& path, const FeatureSpec& spec) {
-  RECSYS_ASSIGN_OR_RETURN(std::unique_ptr<RawReader> reader, OpenTrainFile(path));
+absl::StatusOr<Vocabularies> LearnVocabularies(const std::string& path,
+                                               const FeatureSpec& spec) {
+  RECSYS_ASSIGN_OR_RETURN(std::unique_ptr<RawReader> reader,
+                          OpenTrainFile(path));
   VocabularyLearner learner(spec);
   RawRecord record;
   std::vector<RowError> errors;
@@ -89,12 +95,16 @@ absl::StatusOr<Vocabularies> LearnVocabularies(const std::string& path, const Fe
   return learner.Finish();
 }
 
-absl::StatusOr<Dataset> BuildDataset(const std::string& path, const Featurizer& featurizer,
+absl::StatusOr<Dataset> BuildDataset(const std::string& path,
+                                     const Featurizer& featurizer,
                                      const DatasetOptions& options) {
-  RECSYS_ASSIGN_OR_RETURN(std::unique_ptr<RawReader> reader, OpenTrainFile(path));
-  const int depth = std::max(options.history_depth, featurizer.spec().required_history_months());
-  RECSYS_ASSIGN_OR_RETURN(std::unique_ptr<ProductHistoryBuilder> history,
-                          ProductHistoryBuilder::Create({.depth = std::max(depth, 1)}));
+  RECSYS_ASSIGN_OR_RETURN(std::unique_ptr<RawReader> reader,
+                          OpenTrainFile(path));
+  const int depth = std::max(options.history_depth,
+                             featurizer.spec().required_history_months());
+  RECSYS_ASSIGN_OR_RETURN(
+      std::unique_ptr<ProductHistoryBuilder> history,
+      ProductHistoryBuilder::Create({.depth = std::max(depth, 1)}));
   auto log = [&](const std::string& line) {
     if (options.log) options.log(line);
   };
@@ -110,9 +120,10 @@ absl::StatusOr<Dataset> BuildDataset(const std::string& path, const Featurizer& 
   MonthData* month = nullptr;
   auto finish_month = [&] {
     if (month == nullptr) return;
-    log(absl::StrFormat("  %s: %d customers, %d added a product (%.2f%%)", MonthName(month->month),
-                        month->customers, month->adders(),
-                        month->customers ? 100.0 * month->adders() / month->customers : 0.0));
+    log(absl::StrFormat(
+        "  %s: %d customers, %d added a product (%.2f%%)",
+        MonthName(month->month), month->customers, month->adders(),
+        month->customers ? 100.0 * month->adders() / month->customers : 0.0));
   };
 
   while (reader->Next(&record, &errors)) {
@@ -120,7 +131,8 @@ absl::StatusOr<Dataset> BuildDataset(const std::string& path, const Featurizer& 
     if (!errors.empty()) {
       ++data.rows_with_errors;
       for (const RowError& e : errors) {
-        if (errors_reported++ < options.max_errors_reported) log("  row error: " + e.ToString());
+        if (errors_reported++ < options.max_errors_reported)
+          log("  row error: " + e.ToString());
       }
     }
     if (!record.fecha_dato.present() || !record.ncodpers.present() ||
@@ -132,12 +144,14 @@ absl::StatusOr<Dataset> BuildDataset(const std::string& path, const Featurizer& 
     if (month == nullptr || m != month->month) {
       if (month != nullptr && m < month->month) {
         return absl::InvalidArgumentError(absl::StrCat(
-            path, ": months must be in increasing order, but line ", record.line, " has ",
-            record.fecha_dato.value.ToString(), " after ", MonthName(month->month)));
+            path, ": months must be in increasing order, but line ",
+            record.line, " has ", record.fecha_dato.value.ToString(), " after ",
+            MonthName(month->month)));
       }
       finish_month();
       RECSYS_RETURN_IF_ERROR(history->AdvanceTo(m));
-      const bool labeled = !data.months.empty() && data.months.back().month == m - 1;
+      const bool labeled =
+          !data.months.empty() && data.months.back().month == m - 1;
       data.months.push_back(MonthData{});
       month = &data.months.back();
       month->month = m;
@@ -145,7 +159,8 @@ absl::StatusOr<Dataset> BuildDataset(const std::string& path, const Featurizer& 
       reservoir.Reset();
     }
     ++month->customers;
-    RECSYS_ASSIGN_OR_RETURN(const HistoryView before, history->Lookup(record.ncodpers.value, m));
+    RECSYS_ASSIGN_OR_RETURN(const HistoryView before,
+                            history->Lookup(record.ncodpers.value, m));
     const ProductMask owned = CleanOwnedProducts(record);
     featurizer.Featurize(record, before, row.data());
     const ProductMask owned_last = before.Owned(1);

@@ -35,9 +35,9 @@ namespace recsys {
 
 // One month of the file.
 struct MonthData {
-  int month = 0;              // month index (Date::MonthIndex)
-  int64_t customers = 0;      // rows (customers) in the month
-  bool labeled = false;       // the previous month is in the file
+  int month = 0;          // month index (Date::MonthIndex)
+  int64_t customers = 0;  // rows (customers) in the month
+  bool labeled = false;   // the previous month is in the file
   // Customers who added at least one product (labeled months only):
   std::vector<float> features;          // row-major, one row per customer
   std::vector<ProductMask> added;       // products added
@@ -73,8 +73,9 @@ struct Dataset {
   // Product history after the last month: serves the month after it.
   std::shared_ptr<const ProductHistorySnapshot> history;
   int64_t rows = 0;
-  int64_t rows_with_errors = 0;  // counted; invalid fields are cleaned as missing
-  int64_t rows_skipped = 0;      // no usable fecha_dato or ncodpers
+  int64_t rows_with_errors =
+      0;                     // counted; invalid fields are cleaned as missing
+  int64_t rows_skipped = 0;  // no usable fecha_dato or ncodpers
 
   // The month with index `month`, or nullptr.
   const MonthData* Find(int month) const;
@@ -83,12 +84,14 @@ struct Dataset {
 // Streams `path` once and learns the vocabularies of `spec`'s categorical
 // features from every row. Errors: those of RawReader::Open, or a test-layout
 // file (no products) as INVALID_ARGUMENT.
-absl::StatusOr<Vocabularies> LearnVocabularies(const std::string& path, const FeatureSpec& spec);
+absl::StatusOr<Vocabularies> LearnVocabularies(const std::string& path,
+                                               const FeatureSpec& spec);
 
 // Streams `path` month by month and builds the dataset. Returns
 // INVALID_ARGUMENT when the file is not in train layout or its months are not
 // in increasing order (naming the line), the reader's error on I/O failure.
-absl::StatusOr<Dataset> BuildDataset(const std::string& path, const Featurizer& featurizer,
+absl::StatusOr<Dataset> BuildDataset(const std::string& path,
+                                     const Featurizer& featurizer,
                                      const DatasetOptions& options);
 
 }  // namespace recsys

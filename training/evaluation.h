@@ -22,7 +22,8 @@ inline constexpr int kMapK = 7;
 
 // MAP@7 of `booster`'s ranking (owned-last-month products excluded) on
 // `month`. Errors: those of Booster::Predict.
-absl::StatusOr<double> ModelMap7(const Booster& booster, const MonthData& month);
+absl::StatusOr<double> ModelMap7(const Booster& booster,
+                                 const MonthData& month);
 
 // MAP@7 of ranking products by how often they were added in `previous`.
 double PopularityMap7(const MonthData& previous, const MonthData& month);

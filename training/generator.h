@@ -3,10 +3,21 @@
 // The real files cannot be downloaded here. GenerateDataset writes
 //   DIR/train_ver2.csv  (17 monthly snapshots, 2015-01-28 .. 2016-05-28),
 //   DIR/test_ver2.csv   (2016-06-28, the 24 demographic columns only),
-//   DIR/test_truth.csv  (ncodpers,products owned in the test month and the
-//                        products added versus 2016-05-28; Kaggle never
-//                        published this, it lets a submission be scored),
-// deterministically for a seed, streaming to disk.
+//   DIR/test_truth.csv  (header ncodpers,added_products,owned_products; per
+//                        test customer the products added versus 2016-05-28
+//                        (all owned ones when absent then) and the products
+//                        owned, column names separated by spaces; Kaggle
+//                        never published this, it lets a submission be scored),
+// deterministically for a seed (the same options give the same bytes),
+// streaming to disk. The format, value sets and product dynamics are
+// described in gen_customer.h and gen_products.h; the text form of a row in
+// raw_writer.h.
+//
+// --drift (options.drift) changes only the test month's rows, and only these
+// columns, each for an independent share of customers: age (+15 years for
+// 25%), renta (x3 for 30% of those with one), canal_entrada ("KHO", otherwise
+// rare, for 30%), segmento ("02 - PARTICULARES" becomes "01 - TOP" for 30%).
+// train_ver2.csv and test_truth.csv are identical with and without drift.
 //
 //   GeneratorOptions options;
 //   options.customers = 20000;
@@ -19,22 +30,41 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 
 namespace recsys {
 
+inline constexpr absl::string_view kTrainFileName = "train_ver2.csv";
+inline constexpr absl::string_view kTestFileName = "test_ver2.csv";
+inline constexpr absl::string_view kTruthFileName = "test_truth.csv";
+inline constexpr int64_t kMaxGeneratedCustomers = 20'000'000;
+
 struct GeneratorOptions {
-  // Customers in the first month (later months add and lose some). Default
-  // 20000; 950000 gives about the real size (13.6M train rows).
+  // Distinct customers over all 18 months, 1..kMaxGeneratedCustomers. About
+  // 65% are in the first month; others join later (most in July 2015, as in
+  // the real file), a few leave. Default 20000; 950000 gives about the real
+  // size (13.6M train rows, 0.93M test rows).
   int64_t customers = 20000;
-  uint64_t seed = 1;  // Default 1.
+  uint64_t seed = 1;             // Default 1.
   std::string out_dir = "data";  // Created if missing. Default "data".
   // Shift some feature distributions in the test month (age, renta,
   // canal_entrada, segmento) to exercise drift monitoring. Default false.
   bool drift = false;
 };
 
-// Writes the three files. Returns the I/O error if a file cannot be written.
-absl::Status GenerateDataset(const GeneratorOptions& options);
+// What GenerateDataset wrote.
+struct GeneratorSummary {
+  int64_t train_rows = 0;  // data rows of train_ver2.csv
+  int64_t test_rows = 0;   // data rows of test_ver2.csv (= of test_truth.csv)
+  int64_t test_customers_adding = 0;  // test customers with an added product
+};
+
+// Writes the three files, replacing existing ones, and fills `*summary`
+// when it is not null. Returns INVALID_ARGUMENT
+// for bad options, PERMISSION_DENIED when the directory or a file cannot be
+// created, DATA_LOSS when writing fails.
+absl::Status GenerateDataset(const GeneratorOptions& options,
+                             GeneratorSummary* summary = nullptr);
 
 }  // namespace recsys
 

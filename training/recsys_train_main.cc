@@ -19,29 +19,40 @@
 #include "training/trainer.h"
 
 ABSL_FLAG(std::string, data, "",
-          "Folder holding train_ver2.csv (the Kaggle file or one written by `recsys-data "
+          "Folder holding train_ver2.csv (the Kaggle file or one written by "
+          "`recsys-data "
           "generate`). Required unless --train is given.");
-ABSL_FLAG(std::string, train, "", "Path of the training file itself (instead of --data).");
+ABSL_FLAG(std::string, train, "",
+          "Path of the training file itself (instead of --data).");
 ABSL_FLAG(std::string, store, "",
-          "Model store folder; the model is published as STORE/<model-name>/<version>/. "
+          "Model store folder; the model is published as "
+          "STORE/<model-name>/<version>/. "
           "Required unless --dry-run.");
 ABSL_FLAG(std::string, config, "",
-          "Training config JSON (see config/train.json). Default: config/train.json when it "
+          "Training config JSON (see config/train.json). Default: "
+          "config/train.json when it "
           "exists, else built-in defaults.");
 ABSL_FLAG(std::string, feature_spec, "",
           "Feature spec JSON; overrides the config's \"feature_spec\".");
-ABSL_FLAG(std::string, model_name, "", "Model name in the store; overrides the config.");
+ABSL_FLAG(std::string, model_name, "",
+          "Model name in the store; overrides the config.");
 ABSL_FLAG(std::string, validation_month, "",
-          "Month held out for early stopping and MAP@7: \"last\", \"YYYY-MM\" or \"none\"; "
+          "Month held out for early stopping and MAP@7: \"last\", \"YYYY-MM\" "
+          "or \"none\"; "
           "overrides the config.");
-ABSL_FLAG(int, max_rounds, 0, "Upper bound on boosting rounds; overrides the config.");
-ABSL_FLAG(int, cv_folds, -1,
-          "Cross-validate on each of the last N months and report MAP@7 per fold; "
-          "overrides the config.");
+ABSL_FLAG(int, max_rounds, 0,
+          "Upper bound on boosting rounds; overrides the config.");
+ABSL_FLAG(
+    int, cv_folds, -1,
+    "Cross-validate on each of the last N months and report MAP@7 per fold; "
+    "overrides the config.");
 ABSL_FLAG(std::string, grid, "",
-          "Grid search, e.g. \"max_depth=4,6;eta=0.1,0.2\": every combination is scored by "
-          "MAP@7 on the validation month and the best is published; overrides the config.");
-ABSL_FLAG(int, nthread, -1, "Training threads (0 = all cores); overrides the config.");
+          "Grid search, e.g. \"max_depth=4,6;eta=0.1,0.2\": every combination "
+          "is scored by "
+          "MAP@7 on the validation month and the best is published; overrides "
+          "the config.");
+ABSL_FLAG(int, nthread, -1,
+          "Training threads (0 = all cores); overrides the config.");
 ABSL_FLAG(bool, dry_run, false, "Train and evaluate, but publish nothing.");
 
 namespace {
@@ -75,13 +86,15 @@ int Fail(int code, const std::string& message) {
 }
 
 // "max_depth=4,6;eta=0.1,0.2" -> {max_depth: [4, 6], eta: [0.1, 0.2]}.
-absl::StatusOr<std::map<std::string, std::vector<std::string>>> ParseGrid(const std::string& text) {
+absl::StatusOr<std::map<std::string, std::vector<std::string>>> ParseGrid(
+    const std::string& text) {
   std::map<std::string, std::vector<std::string>> grid;
-  for (absl::string_view part : absl::StrSplit(text, ';', absl::SkipWhitespace())) {
+  for (absl::string_view part :
+       absl::StrSplit(text, ';', absl::SkipWhitespace())) {
     std::vector<std::string> kv = absl::StrSplit(part, absl::MaxSplits('=', 1));
     if (kv.size() != 2 || kv[0].empty() || kv[1].empty()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("--grid: expected name=value,value;... but got \"", part, "\""));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--grid: expected name=value,value;... but got \"", part, "\""));
     }
     grid[kv[0]] = absl::StrSplit(kv[1], ',', absl::SkipWhitespace());
   }
@@ -93,18 +106,23 @@ absl::StatusOr<std::map<std::string, std::vector<std::string>>> ParseGrid(const 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(kUsage);
   std::vector<char*> rest = absl::ParseCommandLine(argc, argv);
-  if (rest.size() > 1) return Fail(2, absl::StrCat("unexpected argument \"", rest[1], "\""));
+  if (rest.size() > 1)
+    return Fail(2, absl::StrCat("unexpected argument \"", rest[1], "\""));
 
   std::string train = absl::GetFlag(FLAGS_train);
   if (train.empty()) {
     if (absl::GetFlag(FLAGS_data).empty()) {
-      return Fail(2, "give --data DIR (holding train_ver2.csv) or --train FILE; see --help");
+      return Fail(2,
+                  "give --data DIR (holding train_ver2.csv) or --train FILE; "
+                  "see --help");
     }
     train = absl::GetFlag(FLAGS_data) + "/train_ver2.csv";
   }
   const bool dry_run = absl::GetFlag(FLAGS_dry_run);
   if (!dry_run && absl::GetFlag(FLAGS_store).empty()) {
-    return Fail(2, "give --store STORE (where to publish the model) or --dry-run; see --help");
+    return Fail(2,
+                "give --store STORE (where to publish the model) or --dry-run; "
+                "see --help");
   }
 
   std::string config_path = absl::GetFlag(FLAGS_config);
@@ -113,18 +131,24 @@ int main(int argc, char** argv) {
   }
   recsys::TrainConfig config;
   if (!config_path.empty()) {
-    absl::StatusOr<recsys::TrainConfig> loaded = recsys::LoadTrainConfig(config_path);
+    absl::StatusOr<recsys::TrainConfig> loaded =
+        recsys::LoadTrainConfig(config_path);
     if (!loaded.ok()) return Fail(2, std::string(loaded.status().message()));
     config = *loaded;
   }
-  if (!absl::GetFlag(FLAGS_feature_spec).empty()) config.feature_spec = absl::GetFlag(FLAGS_feature_spec);
-  if (!absl::GetFlag(FLAGS_model_name).empty()) config.model_name = absl::GetFlag(FLAGS_model_name);
+  if (!absl::GetFlag(FLAGS_feature_spec).empty())
+    config.feature_spec = absl::GetFlag(FLAGS_feature_spec);
+  if (!absl::GetFlag(FLAGS_model_name).empty())
+    config.model_name = absl::GetFlag(FLAGS_model_name);
   if (!absl::GetFlag(FLAGS_validation_month).empty()) {
     config.validation_month = absl::GetFlag(FLAGS_validation_month);
   }
-  if (absl::GetFlag(FLAGS_max_rounds) > 0) config.max_rounds = absl::GetFlag(FLAGS_max_rounds);
-  if (absl::GetFlag(FLAGS_cv_folds) >= 0) config.cv_folds = absl::GetFlag(FLAGS_cv_folds);
-  if (absl::GetFlag(FLAGS_nthread) >= 0) config.nthread = absl::GetFlag(FLAGS_nthread);
+  if (absl::GetFlag(FLAGS_max_rounds) > 0)
+    config.max_rounds = absl::GetFlag(FLAGS_max_rounds);
+  if (absl::GetFlag(FLAGS_cv_folds) >= 0)
+    config.cv_folds = absl::GetFlag(FLAGS_cv_folds);
+  if (absl::GetFlag(FLAGS_nthread) >= 0)
+    config.nthread = absl::GetFlag(FLAGS_nthread);
   if (!absl::GetFlag(FLAGS_grid).empty()) {
     auto grid = ParseGrid(absl::GetFlag(FLAGS_grid));
     if (!grid.ok()) return Fail(2, std::string(grid.status().message()));
@@ -138,12 +162,14 @@ int main(int argc, char** argv) {
   options.publish = !dry_run;
   const absl::Time start = absl::Now();
   options.log = [start](const std::string& line) {
-    std::cerr << absl::StrFormat("[%6.1fs] ", absl::ToDoubleSeconds(absl::Now() - start)) << line
-              << "\n";
+    std::cerr << absl::StrFormat("[%6.1fs] ",
+                                 absl::ToDoubleSeconds(absl::Now() - start))
+              << line << "\n";
   };
   absl::StatusOr<recsys::TrainRunResult> result = recsys::RunTraining(options);
   if (!result.ok()) {
-    const bool usage = result.status().code() == absl::StatusCode::kInvalidArgument;
+    const bool usage =
+        result.status().code() == absl::StatusCode::kInvalidArgument;
     return Fail(usage ? 2 : 1, result.status().ToString());
   }
   const recsys::ValidationMetrics& m = result->metrics;
@@ -153,13 +179,16 @@ int main(int argc, char** argv) {
         "  model        %.5f\n"
         "  popularity   %.5f   (model / popularity = %.2fx)\n"
         "  ceiling      %.5f   (a perfect ranking)\n",
-        m.month, m.customers, m.customers_adding, m.model_map7, m.popularity_map7,
-        m.popularity_map7 > 0 ? m.model_map7 / m.popularity_map7 : 0.0, m.ceiling_map7);
+        m.month, m.customers, m.customers_adding, m.model_map7,
+        m.popularity_map7,
+        m.popularity_map7 > 0 ? m.model_map7 / m.popularity_map7 : 0.0,
+        m.ceiling_map7);
   }
   std::cout << absl::StrFormat("rounds: %d\n", result->num_rounds);
   if (!dry_run) {
-    std::cout << absl::StrFormat("published %s version %d in %s\n", config.model_name,
-                                 result->version, result->bundle_dir);
+    std::cout << absl::StrFormat("published %s version %d in %s\n",
+                                 config.model_name, result->version,
+                                 result->bundle_dir);
   }
   return 0;
 }

@@ -36,9 +36,14 @@ struct TrainConfig {
   // colsample_bytree 0.8, tree_method hist, seed 1. The defaults keep
   // serving fast: prediction cost grows with rounds x depth.
   std::map<std::string, std::string> xgboost = {
-      {"eta", "0.15"},        {"max_depth", "6"},          {"min_child_weight", "10"},
-      {"subsample", "0.9"},   {"colsample_bytree", "0.8"}, {"tree_method", "hist"},
-      {"max_bin", "256"},     {"seed", "1"},
+      {"eta", "0.15"},
+      {"max_depth", "6"},
+      {"min_child_weight", "10"},
+      {"subsample", "0.9"},
+      {"colsample_bytree", "0.8"},
+      {"tree_method", "hist"},
+      {"max_bin", "256"},
+      {"seed", "1"},
   };
   // Upper bound on boosting rounds. Default 60.
   int max_rounds = 60;

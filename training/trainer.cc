@@ -29,8 +29,8 @@ using json = nlohmann::json;
 using Params = std::map<std::string, std::string>;
 
 // One training row per added product, from the months in `months`.
-absl::StatusOr<std::unique_ptr<DMatrix>> BuildMatrix(const Dataset& data,
-                                                     const std::vector<const MonthData*>& months) {
+absl::StatusOr<std::unique_ptr<DMatrix>> BuildMatrix(
+    const Dataset& data, const std::vector<const MonthData*>& months) {
   const int nf = data.num_features;
   std::vector<float> rows;
   std::vector<float> labels;
@@ -38,16 +38,19 @@ absl::StatusOr<std::unique_ptr<DMatrix>> BuildMatrix(const Dataset& data,
     for (int64_t c = 0; c < m->adders(); ++c) {
       for (int p = 0; p < kNumProducts; ++p) {
         if (!(m->added[c] & ProductBit(p))) continue;
-        rows.insert(rows.end(), m->features.begin() + c * nf, m->features.begin() + (c + 1) * nf);
+        rows.insert(rows.end(), m->features.begin() + c * nf,
+                    m->features.begin() + (c + 1) * nf);
         labels.push_back(static_cast<float>(p));
       }
     }
   }
   if (labels.empty()) {
-    return absl::InvalidArgumentError("no training rows: no customer added a product in the "
-                                      "training months");
+    return absl::InvalidArgumentError(
+        "no training rows: no customer added a product in the "
+        "training months");
   }
-  return DMatrix::Create(rows.data(), static_cast<int64_t>(labels.size()), nf, labels);
+  return DMatrix::Create(rows.data(), static_cast<int64_t>(labels.size()), nf,
+                         labels);
 }
 
 Params XgbParams(const TrainConfig& config, const Params& overrides) {
@@ -88,28 +91,37 @@ class Pipeline {
 
   // Trains on labeled months in [first, validation) with early stopping on
   // `validation` and scores MAP@7 there.
-  absl::StatusOr<Fit> FitAndScore(const Params& params, int first, const MonthData& validation) {
-    std::vector<const MonthData*> train_months = Months(first, validation.month - 1);
-    RECSYS_ASSIGN_OR_RETURN(std::unique_ptr<DMatrix> train, BuildMatrix(data_, train_months));
-    RECSYS_ASSIGN_OR_RETURN(std::unique_ptr<DMatrix> valid, BuildMatrix(data_, {&validation}));
+  absl::StatusOr<Fit> FitAndScore(const Params& params, int first,
+                                  const MonthData& validation) {
+    std::vector<const MonthData*> train_months =
+        Months(first, validation.month - 1);
+    RECSYS_ASSIGN_OR_RETURN(std::unique_ptr<DMatrix> train,
+                            BuildMatrix(data_, train_months));
+    RECSYS_ASSIGN_OR_RETURN(std::unique_ptr<DMatrix> valid,
+                            BuildMatrix(data_, {&validation}));
     TrainOptions train_options;
     train_options.params = params;
     train_options.max_rounds = config_.max_rounds;
     train_options.early_stopping_rounds = config_.early_stopping_rounds;
-    train_options.log = [this](int round, std::optional<double>, absl::string_view line) {
-      if (round % 10 == 0 || round + 1 == config_.max_rounds) Log(absl::StrCat("    ", line));
+    train_options.log = [this](int round, std::optional<double>,
+                               absl::string_view line) {
+      if (round % 10 == 0 || round + 1 == config_.max_rounds)
+        Log(absl::StrCat("    ", line));
     };
-    Log(absl::StrFormat("  training on %d months (%s..%s, %d rows), validating on %s (%d rows)",
-                        train_months.size(), MonthName(train_months.front()->month),
-                        MonthName(train_months.back()->month), train->num_rows(),
-                        MonthName(validation.month), valid->num_rows()));
-    RECSYS_ASSIGN_OR_RETURN(TrainResult result, Train(train_options, *train, valid.get()));
+    Log(absl::StrFormat(
+        "  training on %d months (%s..%s, %d rows), validating on %s (%d rows)",
+        train_months.size(), MonthName(train_months.front()->month),
+        MonthName(train_months.back()->month), train->num_rows(),
+        MonthName(validation.month), valid->num_rows()));
+    RECSYS_ASSIGN_OR_RETURN(TrainResult result,
+                            Train(train_options, *train, valid.get()));
     Fit fit;
     fit.rounds = result.best_iteration + 1;
     fit.booster = std::move(result.booster);
     RECSYS_ASSIGN_OR_RETURN(fit.map7, ModelMap7(*fit.booster, validation));
     const MonthData* previous = data_.Find(validation.month - 1);
-    fit.popularity_map7 = previous != nullptr ? PopularityMap7(*previous, validation) : 0;
+    fit.popularity_map7 =
+        previous != nullptr ? PopularityMap7(*previous, validation) : 0;
     fit.ceiling_map7 = CeilingMap7(validation);
     return fit;
   }
@@ -144,23 +156,24 @@ std::string ParamsText(const Params& p) {
 absl::StatusOr<int> ParseMonthText(const std::string& text, const char* what) {
   absl::StatusOr<Date> date = ParseDate(absl::StrCat(text, "-28"));
   if (!date.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(what, " must be YYYY-MM, \"last\" or \"none\"; got \"", text, "\""));
+    return absl::InvalidArgumentError(absl::StrCat(
+        what, " must be YYYY-MM, \"last\" or \"none\"; got \"", text, "\""));
   }
   return date->MonthIndex();
 }
 
 // Top-1 product of each reference row (owned-last-month products excluded).
-absl::StatusOr<PredictionReference> BuildPredictionReference(const Booster& booster,
-                                                             const Dataset& data) {
+absl::StatusOr<PredictionReference> BuildPredictionReference(
+    const Booster& booster, const Dataset& data) {
   const int64_t n = static_cast<int64_t>(data.reference_owned_last.size());
   std::vector<float> scores(static_cast<size_t>(n) * kNumProducts);
-  RECSYS_RETURN_IF_ERROR(
-      booster.Predict(data.reference_rows.data(), n, data.num_features, scores.data()));
+  RECSYS_RETURN_IF_ERROR(booster.Predict(data.reference_rows.data(), n,
+                                         data.num_features, scores.data()));
   std::vector<int> top1;
   std::vector<float> top1_scores;
   for (int64_t i = 0; i < n; ++i) {
-    TopKResult top = TopK(&scores[i * kNumProducts], data.reference_owned_last[i], 1);
+    TopKResult top =
+        TopK(&scores[i * kNumProducts], data.reference_owned_last[i], 1);
     if (top.size == 0) continue;
     top1.push_back(top.items[0].product);
     top1_scores.push_back(top.items[0].score);
@@ -175,12 +188,14 @@ absl::StatusOr<TrainRunResult> RunTraining(const TrainRunOptions& options) {
   auto log = [&](const std::string& line) {
     if (options.log) options.log(line);
   };
-  RECSYS_ASSIGN_OR_RETURN(FeatureSpec spec, LoadFeatureSpec(config.feature_spec));
-  log(absl::StrCat("feature spec ", config.feature_spec, ": ", spec.num_features(),
-                   " features, hash ", spec.SpecHash()));
+  RECSYS_ASSIGN_OR_RETURN(FeatureSpec spec,
+                          LoadFeatureSpec(config.feature_spec));
+  log(absl::StrCat("feature spec ", config.feature_spec, ": ",
+                   spec.num_features(), " features, hash ", spec.SpecHash()));
 
   log(absl::StrCat("pass 1/2: learning vocabularies from ", options.train_csv));
-  RECSYS_ASSIGN_OR_RETURN(Vocabularies vocabularies, LearnVocabularies(options.train_csv, spec));
+  RECSYS_ASSIGN_OR_RETURN(Vocabularies vocabularies,
+                          LearnVocabularies(options.train_csv, spec));
   RECSYS_ASSIGN_OR_RETURN(std::unique_ptr<const Featurizer> featurizer,
                           Featurizer::Create(spec, vocabularies));
 
@@ -189,10 +204,14 @@ absl::StatusOr<TrainRunResult> RunTraining(const TrainRunOptions& options) {
   dataset_options.reference_sample = config.reference_sample;
   dataset_options.seed = config.seed;
   dataset_options.log = options.log;
-  RECSYS_ASSIGN_OR_RETURN(Dataset data, BuildDataset(options.train_csv, *featurizer, dataset_options));
-  log(absl::StrFormat("read %d rows in %d months; %d rows had errors (invalid fields cleaned as "
-                      "missing), %d skipped",
-                      data.rows, data.months.size(), data.rows_with_errors, data.rows_skipped));
+  RECSYS_ASSIGN_OR_RETURN(
+      Dataset data,
+      BuildDataset(options.train_csv, *featurizer, dataset_options));
+  log(absl::StrFormat(
+      "read %d rows in %d months; %d rows had errors (invalid fields cleaned "
+      "as "
+      "missing), %d skipped",
+      data.rows, data.months.size(), data.rows_with_errors, data.rows_skipped));
 
   // Which months train and which validates.
   const int last_month = data.months.back().month;
@@ -200,13 +219,15 @@ absl::StatusOr<TrainRunResult> RunTraining(const TrainRunOptions& options) {
   if (config.validation_month == "last") {
     validation_month = last_month;
   } else if (config.validation_month != "none") {
-    RECSYS_ASSIGN_OR_RETURN(validation_month,
-                            ParseMonthText(config.validation_month, "validation_month"));
+    RECSYS_ASSIGN_OR_RETURN(
+        validation_month,
+        ParseMonthText(config.validation_month, "validation_month"));
   }
   int first_train = data.months.front().month;
   if (!config.first_train_month.empty()) {
-    RECSYS_ASSIGN_OR_RETURN(first_train,
-                            ParseMonthText(config.first_train_month, "first_train_month"));
+    RECSYS_ASSIGN_OR_RETURN(
+        first_train,
+        ParseMonthText(config.first_train_month, "first_train_month"));
   }
   const MonthData* validation = nullptr;
   if (validation_month.has_value()) {
@@ -215,7 +236,8 @@ absl::StatusOr<TrainRunResult> RunTraining(const TrainRunOptions& options) {
       return absl::InvalidArgumentError(absl::StrCat(
           "validation month ", MonthName(*validation_month),
           " is not a month of the file with a previous month (the file has ",
-          MonthName(data.months.front().month), "..", MonthName(last_month), ")"));
+          MonthName(data.months.front().month), "..", MonthName(last_month),
+          ")"));
     }
   }
 
@@ -229,11 +251,13 @@ absl::StatusOr<TrainRunResult> RunTraining(const TrainRunOptions& options) {
     json grid = json::array();
     double best = -1;
     for (const Params& combo : pipeline.GridCombinations()) {
-      RECSYS_ASSIGN_OR_RETURN(Fit fit,
-                              pipeline.FitAndScore(XgbParams(config, combo), first_train, *validation));
-      log(absl::StrFormat("  grid %-40s rounds %3d  MAP@7 %.5f", ParamsText(combo), fit.rounds,
-                          fit.map7));
-      grid.push_back({{"params", combo}, {"rounds", fit.rounds}, {"map7", fit.map7}});
+      RECSYS_ASSIGN_OR_RETURN(
+          Fit fit, pipeline.FitAndScore(XgbParams(config, combo), first_train,
+                                        *validation));
+      log(absl::StrFormat("  grid %-40s rounds %3d  MAP@7 %.5f",
+                          ParamsText(combo), fit.rounds, fit.map7));
+      grid.push_back(
+          {{"params", combo}, {"rounds", fit.rounds}, {"map7", fit.map7}});
       if (fit.map7 > best) {
         best = fit.map7;
         best_overrides = combo;
@@ -246,16 +270,22 @@ absl::StatusOr<TrainRunResult> RunTraining(const TrainRunOptions& options) {
   result.params = params;
 
   if (config.cv_folds > 0) {
-    log(absl::StrCat("cross-validation over the last ", config.cv_folds, " months"));
+    log(absl::StrCat("cross-validation over the last ", config.cv_folds,
+                     " months"));
     json folds = json::array();
     double sum = 0;
     int n = 0;
-    for (auto it = data.months.rbegin(); it != data.months.rend() && n < config.cv_folds; ++it) {
-      if (!it->labeled || pipeline.Months(first_train, it->month - 1).empty()) continue;
-      RECSYS_ASSIGN_OR_RETURN(Fit fit, pipeline.FitAndScore(params, first_train, *it));
-      log(absl::StrFormat("  fold %s: rounds %d  MAP@7 model %.5f  popularity %.5f  ceiling %.5f",
-                          MonthName(it->month), fit.rounds, fit.map7, fit.popularity_map7,
-                          fit.ceiling_map7));
+    for (auto it = data.months.rbegin();
+         it != data.months.rend() && n < config.cv_folds; ++it) {
+      if (!it->labeled || pipeline.Months(first_train, it->month - 1).empty())
+        continue;
+      RECSYS_ASSIGN_OR_RETURN(Fit fit,
+                              pipeline.FitAndScore(params, first_train, *it));
+      log(
+          absl::StrFormat("  fold %s: rounds %d  MAP@7 model %.5f  popularity "
+                          "%.5f  ceiling %.5f",
+                          MonthName(it->month), fit.rounds, fit.map7,
+                          fit.popularity_map7, fit.ceiling_map7));
       folds.push_back({{"month", MonthName(it->month)},
                        {"rounds", fit.rounds},
                        {"model_map7", fit.map7},
@@ -264,15 +294,19 @@ absl::StatusOr<TrainRunResult> RunTraining(const TrainRunOptions& options) {
       sum += fit.map7;
       ++n;
     }
-    result.evaluation["cv"] = {{"folds", folds}, {"mean_model_map7", n ? sum / n : 0.0}};
-    if (n > 0) log(absl::StrFormat("  mean MAP@7 over %d folds: %.5f", n, sum / n));
+    result.evaluation["cv"] = {{"folds", folds},
+                               {"mean_model_map7", n ? sum / n : 0.0}};
+    if (n > 0)
+      log(absl::StrFormat("  mean MAP@7 over %d folds: %.5f", n, sum / n));
   }
 
   std::unique_ptr<Booster> final_model;
   int rounds = config.max_rounds;
   if (validation != nullptr) {
-    log(absl::StrCat("training with early stopping on ", MonthName(validation->month)));
-    RECSYS_ASSIGN_OR_RETURN(Fit fit, pipeline.FitAndScore(params, first_train, *validation));
+    log(absl::StrCat("training with early stopping on ",
+                     MonthName(validation->month)));
+    RECSYS_ASSIGN_OR_RETURN(
+        Fit fit, pipeline.FitAndScore(params, first_train, *validation));
     rounds = fit.rounds;
     result.metrics.month = MonthName(validation->month);
     result.metrics.model_map7 = fit.map7;
@@ -284,10 +318,13 @@ absl::StatusOr<TrainRunResult> RunTraining(const TrainRunOptions& options) {
     if (!config.retrain_on_all) final_model = std::move(fit.booster);
   }
   if (final_model == nullptr) {
-    std::vector<const MonthData*> all = pipeline.Months(first_train, last_month);
-    RECSYS_ASSIGN_OR_RETURN(std::unique_ptr<DMatrix> train, BuildMatrix(data, all));
-    log(absl::StrFormat("retraining on all %d labeled months (%d rows) for %d rounds", all.size(),
-                        train->num_rows(), rounds));
+    std::vector<const MonthData*> all =
+        pipeline.Months(first_train, last_month);
+    RECSYS_ASSIGN_OR_RETURN(std::unique_ptr<DMatrix> train,
+                            BuildMatrix(data, all));
+    log(absl::StrFormat(
+        "retraining on all %d labeled months (%d rows) for %d rounds",
+        all.size(), train->num_rows(), rounds));
     TrainOptions train_options;
     train_options.params = params;
     train_options.max_rounds = rounds;
@@ -315,29 +352,37 @@ absl::StatusOr<TrainRunResult> RunTraining(const TrainRunOptions& options) {
   manifest.evaluation = result.evaluation;
 
   // Reload the saved bytes so that golden scores are those of the file.
-  RECSYS_ASSIGN_OR_RETURN(std::unique_ptr<Booster> saved, Booster::LoadFromBuffer(result.model_bytes));
+  RECSYS_ASSIGN_OR_RETURN(std::unique_ptr<Booster> saved,
+                          Booster::LoadFromBuffer(result.model_bytes));
   RECSYS_RETURN_IF_ERROR(saved->SetParam("nthread", "1"));
   RECSYS_ASSIGN_OR_RETURN(ReferenceDistributions reference,
-                          ReferenceDistributions::Build(featurizer->schema(), data.reference_rows, {}));
+                          ReferenceDistributions::Build(
+                              featurizer->schema(), data.reference_rows, {}));
   RECSYS_ASSIGN_OR_RETURN(PredictionReference prediction_reference,
                           BuildPredictionReference(*saved, data));
   manifest.reference = {{"features", reference.ToJson()},
                         {"predictions", prediction_reference.ToJson()}};
-  const int64_t reference_rows = static_cast<int64_t>(data.reference_owned_last.size());
-  const int golden = static_cast<int>(std::min<int64_t>(config.golden_rows, reference_rows));
+  const int64_t reference_rows =
+      static_cast<int64_t>(data.reference_owned_last.size());
+  const int golden =
+      static_cast<int>(std::min<int64_t>(config.golden_rows, reference_rows));
   std::vector<float> scores(kNumProducts);
   for (int i = 0; i < golden; ++i) {
     GoldenRow row;
-    row.features.assign(data.reference_rows.begin() + int64_t{i} * data.num_features,
-                        data.reference_rows.begin() + int64_t{i + 1} * data.num_features);
-    RECSYS_RETURN_IF_ERROR(saved->Predict(row.features.data(), 1, data.num_features, scores.data()));
+    row.features.assign(
+        data.reference_rows.begin() + int64_t{i} * data.num_features,
+        data.reference_rows.begin() + int64_t{i + 1} * data.num_features);
+    RECSYS_RETURN_IF_ERROR(saved->Predict(row.features.data(), 1,
+                                          data.num_features, scores.data()));
     row.scores = scores;
     manifest.golden.push_back(std::move(row));
   }
-  RECSYS_ASSIGN_OR_RETURN(result.bundle_dir,
-                          PublishBundle(options.store_dir, manifest, result.model_bytes,
-                                        data.history->Serialize()));
-  RECSYS_ASSIGN_OR_RETURN(BundleManifest published, ReadManifest(result.bundle_dir));
+  RECSYS_ASSIGN_OR_RETURN(
+      result.bundle_dir,
+      PublishBundle(options.store_dir, manifest, result.model_bytes,
+                    data.history->Serialize()));
+  RECSYS_ASSIGN_OR_RETURN(BundleManifest published,
+                          ReadManifest(result.bundle_dir));
   result.version = published.version;
   return result;
 }

@@ -1,0 +1,121 @@
+// End-to-end: the recsys-data program as a user runs it.
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace {
+
+using ::testing::HasSubstr;
+
+struct Outcome {
+  int exit_code = -1;
+  std::string output;  // stdout and stderr
+};
+
+// Runs recsys-data with `args` (shell words).
+Outcome RecsysData(const std::string& args) {
+  const std::string command =
+      absl::StrCat(RECSYS_BIN_DIR, "/recsys-data ", args, " 2>&1");
+  Outcome run;
+  FILE* pipe = popen(command.c_str(), "r");
+  if (pipe == nullptr) return run;
+  char buffer[4096];
+  for (size_t n; (n = fread(buffer, 1, sizeof(buffer), pipe)) > 0;)
+    run.output.append(buffer, n);
+  const int status = pclose(pipe);
+  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return run;
+}
+
+class RecsysDataTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = absl::StrCat(::testing::TempDir(), "/recsys_data_cli_test");
+    std::filesystem::remove_all(dir_);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  std::string Generate(int customers) {
+    const Outcome run = RecsysData(absl::StrCat(
+        "generate --customers ", customers, " --seed 5 --out ", dir_));
+    EXPECT_EQ(run.exit_code, 0) << run.output;
+    return dir_;
+  }
+
+  std::string dir_;
+};
+
+TEST_F(RecsysDataTest, GeneratedFilesInspectClean) {
+  const std::string dir = Generate(500);
+  for (const char* file :
+       {"train_ver2.csv", "test_ver2.csv", "test_truth.csv"}) {
+    EXPECT_TRUE(std::filesystem::exists(absl::StrCat(dir, "/", file))) << file;
+  }
+  const Outcome run = RecsysData(
+      absl::StrCat("inspect ", dir, "/train_ver2.csv ", dir, "/test_ver2.csv"));
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_THAT(run.output, HasSubstr("2015-01-28"));
+  EXPECT_THAT(run.output, HasSubstr("2016-06-28"));
+}
+
+TEST_F(RecsysDataTest, InspectExitsOneOnRowErrorsAndNamesTheLine) {
+  const std::string dir = Generate(50);
+  {
+    std::ofstream out(absl::StrCat(dir, "/train_ver2.csv"), std::ios::app);
+    out << "2016-05-28,notanumber,N,ES,H, 35,2015-01-12, 0,      6, "
+           "1,,1,A,S,N,,KHL,N, 1,29,"
+           "\"MALAGA\", 1,87218.1,02 - "
+           "PARTICULARES,0,0,1,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,"
+           " 0, 0,0\n";
+  }
+  const Outcome run =
+      RecsysData(absl::StrCat("inspect ", dir, "/train_ver2.csv"));
+  EXPECT_EQ(run.exit_code, 1) << run.output;
+  EXPECT_THAT(run.output, HasSubstr("notanumber"));
+}
+
+TEST_F(RecsysDataTest, UnreadableFileIsExitTwo) {
+  const Outcome run =
+      RecsysData(absl::StrCat("inspect ", dir_, "/no_such_file.csv"));
+  EXPECT_EQ(run.exit_code, 2);
+  EXPECT_THAT(run.output, HasSubstr("no_such_file.csv"));
+}
+
+TEST_F(RecsysDataTest, UsageErrorsAreExitTwoAndNameTheArgument) {
+  const struct {
+    const char* args;
+    const char* named;
+  } kCases[] = {
+      {"generate --customers=abc", "abc"},
+      {"generate --customers 0", "--customers"},
+      {"generate --bogus", "--bogus"},
+      {"generate extra", "extra"},
+      {"frobnicate", "frobnicate"},
+      {"", "generate"},
+      {"inspect", "FILE"},
+      {"inspect --seed 3 x.csv", "--seed"},
+  };
+  for (const auto& c : kCases) {
+    const Outcome run = RecsysData(c.args);
+    EXPECT_EQ(run.exit_code, 2) << c.args << ": " << run.output;
+    EXPECT_THAT(run.output, HasSubstr(c.named)) << c.args;
+  }
+}
+
+TEST_F(RecsysDataTest, HelpExplainsTheCommands) {
+  const Outcome run = RecsysData("--help");
+  EXPECT_EQ(run.exit_code, 0);
+  EXPECT_THAT(run.output, HasSubstr("recsys-data generate"));
+  EXPECT_THAT(run.output, HasSubstr("recsys-data inspect FILE"));
+  EXPECT_THAT(run.output, HasSubstr("--customers"));
+  EXPECT_THAT(run.output, HasSubstr("--drift"));
+}
+
+}  // namespace

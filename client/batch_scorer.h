@@ -1,0 +1,98 @@
+// Batch scoring of a whole raw file through Recommender.RecommendStream.
+//
+// The scorer reads rows with the CSV reader, sends them in messages of
+// `batch_rows` rows with at most `window` messages' worth of rows unanswered
+// at any time, and writes each row, in input order, either to the submission
+// (scored) or to the errors file (not scored, with its line and reason):
+//   - rows the reader could not parse are reported locally and never sent;
+//   - a row the server answers with an error keeps that error as its reason;
+//   - when the stream breaks (UNAVAILABLE, CANCELLED, DEADLINE_EXCEEDED,
+//     ABORTED, the server ending the stream with rows unanswered, or no answer
+//     for `stall_timeout` while rows are in flight) the scorer opens a new
+//     stream after an exponential backoff and resends only the rows not yet
+//     answered; after `max_retries` consecutive broken streams without a single
+//     answer in between, or on any other failure of the stream, it gives up:
+//     the unanswered and unread rows go to the errors file.
+// Every input row thus ends up in exactly one of the two files.
+//
+//   RECSYS_ASSIGN_OR_RETURN(auto scorer,
+//   BatchScorer::Create(client->recommender_stub(), {}));
+//   RECSYS_ASSIGN_OR_RETURN(auto reader, RawReader::Open("test_ver2.csv"));
+//   RECSYS_ASSIGN_OR_RETURN(BatchScoreSummary summary,
+//                           scorer->Run(reader.get(), &submission, &errors));
+//   return summary.all_scored() ? 0 : 1;
+#ifndef RECSYS_CLIENT_BATCH_SCORER_H_
+#define RECSYS_CLIENT_BATCH_SCORER_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "client/batch_summary.h"
+#include "common/raw_reader.h"
+#include "proto/api.h"
+
+namespace recsys {
+
+struct BatchScoreOptions {
+  // Rows per request message. Default 256.
+  int batch_rows = 256;
+  // Request messages' worth of rows unanswered at most. Default 8.
+  int window = 8;
+  // Products per row, 1..24. Default 7.
+  int k = 7;
+  // Broken streams in a row (without any row answered in between) that are
+  // reopened before giving up. Default 5.
+  int max_retries = 5;
+  // Wait before the first reopen; doubles each time up to max_backoff.
+  // Defaults 200 ms and 10 s.
+  absl::Duration initial_backoff = absl::Milliseconds(200);
+  absl::Duration max_backoff = absl::Seconds(10);
+  // A stream with rows in flight and no answer for this long counts as broken.
+  // Default 60 s.
+  absl::Duration stall_timeout = absl::Seconds(60);
+  // Called about every `progress_interval` from a scorer thread while Run
+  // runs. Default none, 200 ms.
+  std::function<void(const BatchProgress&)> on_progress;
+  absl::Duration progress_interval = absl::Milliseconds(200);
+};
+
+// Runs one batch at a time: not thread-safe.
+class BatchScorer {
+ public:
+  // INVALID_ARGUMENT when an option is out of range. `stub` must outlive the
+  // scorer.
+  static absl::StatusOr<std::unique_ptr<BatchScorer>> Create(
+      v1::Recommender::StubInterface* stub, const BatchScoreOptions& options);
+
+  BatchScorer(const BatchScorer&) = delete;
+  BatchScorer& operator=(const BatchScorer&) = delete;
+
+  // Scores every row of `reader` (from its current position), writing the
+  // submission to `submission` and the rows not scored to `errors` (nullptr:
+  // counted only); see row_sink.h for the formats. Returns the summary; the
+  // run itself fails only when an output stream fails (INTERNAL), the
+  // summary's input_status holds an input I/O error. All pointers are borrowed
+  // for the call.
+  absl::StatusOr<BatchScoreSummary> Run(RawReader* reader,
+                                        std::ostream* submission,
+                                        std::ostream* errors);
+
+ private:
+  BatchScorer(v1::Recommender::StubInterface* stub,
+              const BatchScoreOptions& options)
+      : stub_(stub), options_(options) {}
+
+  v1::Recommender::StubInterface* const stub_;
+  const BatchScoreOptions options_;
+};
+
+}  // namespace recsys
+
+#endif  // RECSYS_CLIENT_BATCH_SCORER_H_

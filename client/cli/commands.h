@@ -1,0 +1,88 @@
+// The subcommands of the `recsys` program, callable in-process (tests run
+// them against a fake server). main.cc turns flags into these options.
+//
+// Exit statuses, for every subcommand:
+//   0  success (score: every input row was scored);
+//   1  the work failed in part or the server refused the call (score: some
+//      rows are in the errors file; recommend: e.g. an invalid field);
+//   2  usage error, unreadable input, or the server could not be reached.
+#ifndef RECSYS_CLIENT_CLI_COMMANDS_H_
+#define RECSYS_CLIENT_CLI_COMMANDS_H_
+
+#include <map>
+#include <ostream>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "client/batch_scorer.h"
+#include "client/recommender_client.h"
+
+namespace recsys {
+
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFailed = 1;
+inline constexpr int kExitUsage = 2;
+
+// The exit status for a failed call: 2 when the server could not be reached
+// (UNAVAILABLE, DEADLINE_EXCEEDED), 1 otherwise.
+int ExitStatusForCallError(const absl::Status& status);
+
+struct ScoreCommandOptions {
+  ClientOptions client;
+  std::string input;   // raw CSV (test or train layout). Required.
+  std::string output;  // submission to write. Required.
+  // Rows not scored; "" = the output path with ".csv" replaced by
+  // ".errors.csv".
+  std::string errors;
+  BatchScoreOptions batch;
+  // How long to wait for the first connection. Default 10 s.
+  absl::Duration connect_timeout = absl::Seconds(10);
+  // Draw a progress bar on `err` (the caller checks that it is a terminal).
+  bool progress_bar = false;
+};
+
+// `recsys score`: writes the submission and errors files and a summary line
+// on `err`. Returns 0 when every row was scored, 1 when some were not, 2 for
+// bad options, an unreadable input or output, or an unreachable server.
+int RunScore(const ScoreCommandOptions& options, std::ostream& out,
+             std::ostream& err);
+
+struct RecommendCommandOptions {
+  ClientOptions client;
+  // Cell text per column name, as in a test_ver2.csv cell ("35", "MADRID",
+  // "2016-06-28"); columns not given are missing. Exclusive with csv_line.
+  std::map<std::string, std::string> fields;
+  // One data line of a raw file, and its header ("" = the test layout).
+  std::string csv_line;
+  std::string header;
+  // "1:ind_cco_fin_ult1,ind_recibo_ult1;2:..." (see ParseHistoryText).
+  std::string history;
+  int k = 7;
+};
+
+// `recsys recommend`: prints a table of the top k products.
+int RunRecommend(const RecommendCommandOptions& options, std::ostream& out,
+                 std::ostream& err);
+
+// `recsys info`, `versions`, `reload`, `pin`, `unpin`, `rollback`: readable
+// output of the admin calls. `version` is the version to describe or pin.
+int RunInfo(const ClientOptions& client, const std::string& version,
+            std::ostream& out, std::ostream& err);
+int RunVersions(const ClientOptions& client, std::ostream& out,
+                std::ostream& err);
+int RunReload(const ClientOptions& client, std::ostream& out,
+              std::ostream& err);
+int RunPin(const ClientOptions& client, const std::string& version,
+           std::ostream& out, std::ostream& err);
+int RunUnpin(const ClientOptions& client, std::ostream& out, std::ostream& err);
+int RunRollback(const ClientOptions& client, std::ostream& out,
+                std::ostream& err);
+
+// `recsys evaluate`: MAP@7 of a submission against a truth file.
+int RunEvaluate(const std::string& submission, const std::string& truth,
+                std::ostream& out, std::ostream& err);
+
+}  // namespace recsys
+
+#endif  // RECSYS_CLIENT_CLI_COMMANDS_H_

@@ -1,0 +1,120 @@
+// The flags of the `recsys` program (abseil flags). Which subcommand accepts
+// which flag is decided in main.cc; a flag's help text is shown by
+// `recsys SUBCOMMAND --help`.
+#include "client/cli/flags.h"
+
+#include <string>
+
+#include "absl/flags/flag.h"
+
+// --- every subcommand that talks to a server ---
+ABSL_FLAG(std::string, server, "127.0.0.1:50051",
+          "HOST:PORT of the recsys-server to talk to.");
+ABSL_FLAG(double, deadline_seconds, 0,
+          "Time limit in seconds. For score: how long a batch of rows may go "
+          "unanswered before the stream is considered broken and retried "
+          "(0 = 60). For the other commands: the deadline of the call "
+          "(0 = 10; reload: 120).");
+
+// --- score ---
+ABSL_FLAG(std::string, input, "",
+          "Raw Santander CSV to score (test_ver2.csv layout; a train file "
+          "works too). Required.");
+ABSL_FLAG(std::string, output, "",
+          "Kaggle submission to write: `ncodpers,added_products`, one line per "
+          "scored row, in input order. Required.");
+ABSL_FLAG(std::string, errors, "",
+          "Where rows that could not be scored go (line,ncodpers,reason). "
+          "Default: the --output path with .csv replaced by .errors.csv.");
+ABSL_FLAG(int32_t, batch_rows, 256, "Rows per request message.");
+ABSL_FLAG(int32_t, window, 8,
+          "Request messages' worth of rows that may be unanswered at once "
+          "(rows in flight <= batch_rows * window).");
+ABSL_FLAG(int32_t, retries, 5,
+          "How many times in a row a broken stream (server restarting, "
+          "connection lost) is reopened, with exponential backoff, without any "
+          "row answered in between, before the remaining rows are given up.");
+ABSL_FLAG(double, connect_timeout_seconds, 10,
+          "How long to wait for the server before giving up (exit status 2).");
+ABSL_FLAG(bool, progress, true,
+          "Show a progress bar on stderr (only when stderr is a terminal).");
+
+// --- score and recommend ---
+ABSL_FLAG(int32_t, k, 7, "How many products to recommend per customer, 1..24.");
+
+// --- recommend ---
+ABSL_FLAG(std::string, csv_line, "",
+          "The customer as one data line of a raw file, e.g. a line of "
+          "test_ver2.csv. Instead of the field flags.");
+ABSL_FLAG(std::string, header, "",
+          "The header line that --csv_line belongs to. Default: the 24-column "
+          "test_ver2.csv header.");
+ABSL_FLAG(std::string, history, "",
+          "The customer's recent products, instead of what the server's "
+          "history store knows: MONTHS_AGO:PRODUCT,PRODUCT;... e.g. "
+          "\"1:ind_cco_fin_ult1,ind_recibo_ult1;2:ind_cco_fin_ult1\" (1 = last "
+          "month; Kaggle column or English names; \"3:\" = owned nothing).");
+
+// The 24 demographic fields, as text exactly as in a test_ver2.csv cell.
+#define RECSYS_FIELD_FLAG(name, help) \
+  ABSL_FLAG(std::string, name, "", "Customer field " #name ": " help)
+RECSYS_FIELD_FLAG(
+    fecha_dato,
+    "month scored, YYYY-MM-DD (default: the month after the model's data).");
+RECSYS_FIELD_FLAG(ncodpers, "customer code (required with field flags).");
+RECSYS_FIELD_FLAG(ind_empleado, "employee index A B F N S.");
+RECSYS_FIELD_FLAG(pais_residencia, "country of residence, e.g. ES.");
+RECSYS_FIELD_FLAG(sexo, "sex, H or V.");
+RECSYS_FIELD_FLAG(age, "age in years.");
+RECSYS_FIELD_FLAG(fecha_alta, "date of the first contract, YYYY-MM-DD.");
+RECSYS_FIELD_FLAG(ind_nuevo, "1 if registered in the last 6 months.");
+RECSYS_FIELD_FLAG(antiguedad, "seniority in months.");
+RECSYS_FIELD_FLAG(indrel, "1 primary, 99 primary until the month's end.");
+RECSYS_FIELD_FLAG(ult_fec_cli_1t, "last date as primary customer, YYYY-MM-DD.");
+RECSYS_FIELD_FLAG(indrel_1mes, "customer type 1 2 3 4 or P.");
+RECSYS_FIELD_FLAG(tiprel_1mes, "relation type A I N P R.");
+RECSYS_FIELD_FLAG(indresi, "residence index S or N.");
+RECSYS_FIELD_FLAG(indext, "foreigner index S or N.");
+RECSYS_FIELD_FLAG(conyuemp, "spouse of an employee, S or N.");
+RECSYS_FIELD_FLAG(canal_entrada, "joining channel, e.g. KHE.");
+RECSYS_FIELD_FLAG(indfall, "deceased index S or N.");
+RECSYS_FIELD_FLAG(tipodom, "address type (1).");
+RECSYS_FIELD_FLAG(cod_prov, "province code 1..52.");
+RECSYS_FIELD_FLAG(nomprov, "province name, e.g. MADRID.");
+RECSYS_FIELD_FLAG(ind_actividad_cliente, "1 active, 0 inactive.");
+RECSYS_FIELD_FLAG(renta, "gross household income.");
+RECSYS_FIELD_FLAG(segmento, "segment, e.g. \"02 - PARTICULARES\".");
+#undef RECSYS_FIELD_FLAG
+
+// --- info, pin ---
+ABSL_FLAG(std::string, model_version, "",
+          "Model version (also spelled --version). pin: the version to serve; "
+          "info: the version to describe (default: the serving one).");
+
+// --- evaluate ---
+ABSL_FLAG(std::string, submission, "",
+          "Submission to evaluate (ncodpers,added_products).");
+ABSL_FLAG(std::string, truth, "",
+          "Truth file (ncodpers,added_products,owned_products), e.g. the "
+          "generator's test_truth.csv.");
+
+namespace recsys {
+
+const std::vector<std::string>& CustomerFieldFlags() {
+  static const auto* const kFields =
+      new std::vector<std::string>{"fecha_dato",     "ncodpers",
+                                   "ind_empleado",   "pais_residencia",
+                                   "sexo",           "age",
+                                   "fecha_alta",     "ind_nuevo",
+                                   "antiguedad",     "indrel",
+                                   "ult_fec_cli_1t", "indrel_1mes",
+                                   "tiprel_1mes",    "indresi",
+                                   "indext",         "conyuemp",
+                                   "canal_entrada",  "indfall",
+                                   "tipodom",        "cod_prov",
+                                   "nomprov",        "ind_actividad_cliente",
+                                   "renta",          "segmento"};
+  return *kFields;
+}
+
+}  // namespace recsys

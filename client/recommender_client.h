@@ -1,0 +1,101 @@
+// A client of the santander.recsys.v1 services: one channel, typed calls,
+// absl::Status errors.
+//
+//   ClientOptions options;
+//   options.server = "127.0.0.1:50051";
+//   RECSYS_ASSIGN_OR_RETURN(auto client, RecommenderClient::Create(options));
+//   v1::RecommendRequest request;
+//   RECSYS_ASSIGN_OR_RETURN(*request.mutable_customer(), EncodeCustomer(row));
+//   RECSYS_ASSIGN_OR_RETURN(v1::RecommendResponse top,
+//   client->Recommend(request));
+//
+// Batch scoring over RecommendStream lives in client/batch_scorer.h and uses
+// recommender_stub().
+#ifndef RECSYS_CLIENT_RECOMMENDER_CLIENT_H_
+#define RECSYS_CLIENT_RECOMMENDER_CLIENT_H_
+
+#include <grpcpp/channel.h>
+#include <grpcpp/support/status.h>
+
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "proto/api.h"
+
+namespace recsys {
+
+struct ClientOptions {
+  // "host:port" of the server. Required.
+  std::string server;
+  // Largest message sent or received, in bytes. Default 64 MiB.
+  int max_message_bytes = 64 << 20;
+  // Deadline of each unary call (Recommend, GetModelInfo, admin calls).
+  // Default 10 s.
+  absl::Duration deadline = absl::Seconds(10);
+  // Deadline of Reload, which waits for a whole store scan. Default 120 s.
+  absl::Duration reload_deadline = absl::Seconds(120);
+};
+
+// Thread-safe: calls may be made concurrently from any thread.
+class RecommenderClient {
+ public:
+  // Creates a client over an insecure channel to options.server (connecting
+  // lazily). INVALID_ARGUMENT when options.server is empty or a size or
+  // deadline is not positive.
+  static absl::StatusOr<std::unique_ptr<RecommenderClient>> Create(
+      const ClientOptions& options);
+
+  RecommenderClient(const RecommenderClient&) = delete;
+  RecommenderClient& operator=(const RecommenderClient&) = delete;
+
+  // Waits up to `timeout` for the channel to connect. Returns UNAVAILABLE
+  // naming the server when it could not.
+  absl::Status WaitForConnected(absl::Duration timeout);
+
+  // Recommender.Recommend with options.deadline. Errors are the server's
+  // status (e.g. INVALID_ARGUMENT naming a field) or a transport error.
+  absl::StatusOr<v1::RecommendResponse> Recommend(
+      const v1::RecommendRequest& request);
+
+  // Recommender.GetModelInfo of `version` ("" = the serving version).
+  absl::StatusOr<v1::ModelInfo> GetModelInfo(absl::string_view version = "");
+
+  // ModelAdmin calls; see the proto for their semantics.
+  absl::StatusOr<v1::ListVersionsResponse> ListVersions();
+  absl::StatusOr<v1::ReloadResponse> Reload();
+  absl::StatusOr<v1::ServingChange> Pin(absl::string_view version);
+  absl::StatusOr<v1::ServingChange> Unpin();
+  absl::StatusOr<v1::ServingChange> Rollback();
+
+  // The Recommender stub on this client's channel, for streaming calls.
+  // Owned by the client.
+  v1::Recommender::StubInterface* recommender_stub() {
+    return recommender_.get();
+  }
+
+  const ClientOptions& options() const { return options_; }
+
+ private:
+  RecommenderClient(const ClientOptions& options,
+                    std::shared_ptr<grpc::Channel> channel);
+
+  const ClientOptions options_;
+  const std::shared_ptr<grpc::Channel> channel_;
+  const std::unique_ptr<v1::Recommender::StubInterface> recommender_;
+  const std::unique_ptr<v1::ModelAdmin::StubInterface> admin_;
+};
+
+// The absl::Status for a grpc::Status: same canonical code and message.
+absl::Status FromGrpcStatus(const grpc::Status& status);
+
+// True for failures worth retrying on a new call: UNAVAILABLE (server down,
+// connection lost, draining), CANCELLED, DEADLINE_EXCEEDED and ABORTED.
+bool IsTransient(absl::StatusCode code);
+
+}  // namespace recsys
+
+#endif  // RECSYS_CLIENT_RECOMMENDER_CLIENT_H_

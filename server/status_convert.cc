@@ -1,0 +1,18 @@
+#include "server/status_convert.h"
+
+#include <string>
+
+namespace recsys {
+
+grpc::Status ToGrpcStatus(const absl::Status& status) {
+  if (status.ok()) return grpc::Status::OK;
+  // Both enums are google.rpc.Code; a code outside it becomes UNKNOWN.
+  const int code = static_cast<int>(status.code());
+  const grpc::StatusCode grpc_code =
+      code > 0 && code <= static_cast<int>(grpc::StatusCode::UNAUTHENTICATED)
+          ? static_cast<grpc::StatusCode>(code)
+          : grpc::StatusCode::UNKNOWN;
+  return grpc::Status(grpc_code, std::string(status.message()));
+}
+
+}  // namespace recsys

@@ -9,11 +9,12 @@ TopKResult TopK(const float* scores, ProductMask exclude, int k) {
   TopKResult out;
   k = std::clamp(k, 0, kNumProducts);
   int n = 0;
-  std::array<ScoredProduct, kNumProducts> all;
+  std::array<ScoredProduct, kNumProducts> candidates;
   for (int p = 0; p < kNumProducts; ++p) {
     if (exclude & ProductBit(p)) continue;
-    all[n++] = {p, scores[p]};
+    candidates[n++] = {p, scores[p]};
   }
+  // A strict weak order: numbers descending, then NaN; ties by index.
   auto better = [](const ScoredProduct& a, const ScoredProduct& b) {
     const bool a_nan = std::isnan(a.score), b_nan = std::isnan(b.score);
     if (a_nan != b_nan) return b_nan;
@@ -21,8 +22,9 @@ TopKResult TopK(const float* scores, ProductMask exclude, int k) {
     return a.product < b.product;
   };
   const int take = std::min(k, n);
-  std::partial_sort(all.begin(), all.begin() + take, all.begin() + n, better);
-  std::copy(all.begin(), all.begin() + take, out.items.begin());
+  std::partial_sort(candidates.begin(), candidates.begin() + take,
+                    candidates.begin() + n, better);
+  std::copy(candidates.begin(), candidates.begin() + take, out.items.begin());
   out.size = take;
   return out;
 }

@@ -2,9 +2,10 @@
 // products the customer already owns.
 //
 //   TopKResult top = TopK(scores, /*exclude=*/owned_last_month, 7);
-//   for (int i = 0; i < top.size; ++i) Print(top.items[i].product, top.items[i].score);
+//   for (const ScoredProduct& p : top) Print(kProducts[p.product], p.score);
 //
-// Pure functions; thread-safe; no allocation.
+// Pure functions; thread-safe; no allocation (the result is a fixed-size
+// array on the stack), so it is meant for the serving hot path.
 #ifndef RECSYS_COMMON_RANKING_H_
 #define RECSYS_COMMON_RANKING_H_
 
@@ -15,18 +16,29 @@
 namespace recsys {
 
 struct ScoredProduct {
-  int product = 0;  // index into kProducts
+  int product = 0;  // Index into kProducts.
   float score = 0;
 };
 
 struct TopKResult {
   std::array<ScoredProduct, kNumProducts> items;
-  int size = 0;  // items[0..size) are valid, best first
+  int size = 0;  // items[0..size) are valid, best first.
+
+  const ScoredProduct* begin() const { return items.data(); }
+  const ScoredProduct* end() const { return items.data() + size; }
+  // The ranked products as a set.
+  ProductMask Mask() const {
+    ProductMask mask = 0;
+    for (const ScoredProduct& p : *this) mask |= ProductBit(p.product);
+    return mask;
+  }
 };
 
 // The up to `k` highest-scoring products not in `exclude`, by score
-// descending, ties broken by product index ascending. NaN scores rank last.
-// `k` is clamped to 0..24. REQUIRES: `scores` points to kNumProducts floats.
+// descending, ties broken by product index ascending; NaN scores rank after
+// every number (and among themselves by index). Fewer than `k` when fewer
+// products are left. `k` is clamped to 0..24.
+// REQUIRES: `scores` points to kNumProducts floats.
 TopKResult TopK(const float* scores, ProductMask exclude, int k);
 
 }  // namespace recsys

@@ -5,27 +5,11 @@
 #include <numeric>
 #include <vector>
 
+#include "common/map_at_k.h"
 #include "common/ranking.h"
 #include "common/status_macros.h"
 
 namespace recsys {
-namespace {
-
-// Kaggle's AP@k of a ranked list against the set of products added.
-double AveragePrecision(const TopKResult& ranked, ProductMask actual) {
-  const int relevant = CountProducts(actual);
-  if (relevant == 0) return 0;
-  double hits = 0, sum = 0;
-  for (int i = 0; i < ranked.size && i < kMapK; ++i) {
-    if (actual & ProductBit(ranked.items[i].product)) {
-      ++hits;
-      sum += hits / (i + 1);
-    }
-  }
-  return sum / std::min(relevant, kMapK);
-}
-
-}  // namespace
 
 absl::StatusOr<double> ModelMap7(const Booster& booster,
                                  const MonthData& month) {
@@ -38,9 +22,9 @@ absl::StatusOr<double> ModelMap7(const Booster& booster,
       booster.Predict(month.features.data(), n, nf, scores.data()));
   double sum = 0;
   for (int64_t i = 0; i < n; ++i) {
-    sum += AveragePrecision(
+    sum += AveragePrecisionAtK(
         TopK(&scores[i * kNumProducts], month.owned_last[i], kMapK),
-        month.added[i]);
+        month.added[i], kMapK);
   }
   return sum / static_cast<double>(month.customers);
 }
@@ -53,8 +37,8 @@ double PopularityMap7(const MonthData& previous, const MonthData& month) {
     scores[p] = static_cast<float>(previous.additions[p]);
   double sum = 0;
   for (int64_t i = 0; i < month.adders(); ++i) {
-    sum += AveragePrecision(TopK(scores.data(), month.owned_last[i], kMapK),
-                            month.added[i]);
+    sum += AveragePrecisionAtK(TopK(scores.data(), month.owned_last[i], kMapK),
+                               month.added[i], kMapK);
   }
   return sum / static_cast<double>(month.customers);
 }

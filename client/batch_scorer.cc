@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <map>
+#include <memory>
+#include <optional>
 #include <set>
 #include <thread>
 #include <utility>
@@ -16,6 +18,7 @@
 #include "absl/synchronization/mutex.h"
 #include "client/recommender_client.h"
 #include "client/record_codec.h"
+#include "client/reused_message.h"
 #include "client/row_sink.h"
 
 namespace recsys {
@@ -28,7 +31,10 @@ using Stream = grpc::ClientReaderWriterInterface<v1::RecommendStreamRequest,
 struct PendingRow {
   int64_t line = 0;
   int64_t ncodpers = 0;
-  v1::ScoreRow row;
+  // The v1::ScoreRow, for a resend: serialized (one allocation), or, without
+  // arenas (the client before issue 6's performance pass), as a copy.
+  std::string serialized;
+  std::unique_ptr<v1::ScoreRow> copy;
 };
 
 std::string ClientErrorReason(const std::vector<RowError>& errors) {
@@ -176,11 +182,13 @@ absl::Status ScoreRun::Attempt(bool* progressed) {
   }
   std::thread responses([this, s = stream.get()] { ReadResponses(s); });
   bool writable = ResendPending(stream.get());
+  ReusedMessage<v1::RecommendStreamRequest> requests(options_.use_arenas);
   while (writable && !input_done_ && WaitForRoom()) {
-    v1::RecommendStreamRequest request;
-    request.set_k(options_.k);
-    ReadBatch(&request);
-    if (request.rows_size() > 0) writable = stream->Write(request);
+    v1::RecommendStreamRequest* request = requests.Fresh();
+    request->set_k(options_.k);
+    ReadBatch(request);
+    // Write serializes the message before it returns.
+    if (request->rows_size() > 0) writable = stream->Write(*request);
   }
   if (writable && input_done_) {
     stream->WritesDone();
@@ -213,7 +221,11 @@ bool ScoreRun::ResendPending(Stream* stream) {
           requests.back().rows_size() >= options_.batch_rows) {
         requests.emplace_back().set_k(options_.k);
       }
-      *requests.back().add_rows() = pending.row;
+      if (pending.copy != nullptr) {
+        *requests.back().add_rows() = *pending.copy;
+      } else {
+        requests.back().add_rows()->ParseFromString(pending.serialized);
+      }
     }
   }
   for (const v1::RecommendStreamRequest& request : requests) {
@@ -235,21 +247,29 @@ void ScoreRun::ReadBatch(v1::RecommendStreamRequest* request) {
     const uint64_t id = next_row_id_++;
     std::optional<int64_t> ncodpers;
     if (record.ncodpers.present()) ncodpers = record.ncodpers.value;
-    absl::StatusOr<v1::CustomerRecord> customer = EncodeCustomer(record);
-    if (!errors.empty() || !customer.ok()) {
-      sink_.Complete(
-          id, RowOutcome::Failed(
-                  RowOutcome::kClientError, record.line, ncodpers,
-                  errors.empty() ? std::string(customer.status().message())
-                                 : ClientErrorReason(errors)));
+    v1::ScoreRow* row = request->add_rows();
+    absl::Status encoded =
+        errors.empty() ? EncodeCustomerTo(record, row->mutable_customer())
+                       : absl::OkStatus();
+    if (!errors.empty() || !encoded.ok()) {
+      request->mutable_rows()->RemoveLast();
+      sink_.Complete(id, RowOutcome::Failed(
+                             RowOutcome::kClientError, record.line, ncodpers,
+                             errors.empty() ? std::string(encoded.message())
+                                            : ClientErrorReason(errors)));
       continue;
     }
-    v1::ScoreRow* row = request->add_rows();
     row->set_row_id(id);
-    *row->mutable_customer() = *std::move(customer);
+    PendingRow pending{record.line, ncodpers.value_or(0), std::string(),
+                       nullptr};
+    if (options_.use_arenas) {
+      row->SerializeToString(&pending.serialized);
+    } else {
+      pending.copy = std::make_unique<v1::ScoreRow>(*row);
+    }
     absl::MutexLock lock(&mu_);
     if (pending_.empty()) last_activity_ = absl::Now();
-    pending_.emplace(id, PendingRow{record.line, ncodpers.value_or(0), *row});
+    pending_.emplace(id, std::move(pending));
   }
   absl::MutexLock lock(&mu_);
   rows_read_ += read;
@@ -275,9 +295,11 @@ void ScoreRun::WaitForAnswersOrEnd() {
 }
 
 void ScoreRun::ReadResponses(Stream* stream) {
-  v1::RecommendStreamResponse response;
+  ReusedMessage<v1::RecommendStreamResponse> responses(options_.use_arenas);
   std::vector<std::pair<uint64_t, RowOutcome>> done;
-  while (stream->Read(&response)) {
+  while (true) {
+    v1::RecommendStreamResponse& response = *responses.Fresh();
+    if (!stream->Read(&response)) break;
     done.clear();
     {
       absl::MutexLock lock(&mu_);

@@ -44,8 +44,15 @@ absl::Status PutInt32(const IntField& field, absl::string_view name,
 
 }  // namespace
 
-absl::StatusOr<v1::CustomerRecord> EncodeCustomer(const RawRecord& r) {
-  v1::CustomerRecord c;
+absl::StatusOr<v1::CustomerRecord> EncodeCustomer(const RawRecord& record) {
+  v1::CustomerRecord customer;
+  RECSYS_RETURN_IF_ERROR(EncodeCustomerTo(record, &customer));
+  return customer;
+}
+
+absl::Status EncodeCustomerTo(const RawRecord& r, v1::CustomerRecord* out) {
+  out->Clear();
+  v1::CustomerRecord& c = *out;
   using S = const std::string&;
   using D = const Date&;
   RECSYS_RETURN_IF_ERROR(
@@ -96,7 +103,7 @@ absl::StatusOr<v1::CustomerRecord> EncodeCustomer(const RawRecord& r) {
       Put(r.renta, "renta", [&](double v) { c.set_renta(v); }));
   RECSYS_RETURN_IF_ERROR(
       Put(r.segmento, "segmento", [&](S v) { c.set_segmento(v); }));
-  return c;
+  return absl::OkStatus();
 }
 
 absl::StatusOr<google::protobuf::RepeatedPtrField<v1::MonthProducts>>

@@ -25,6 +25,12 @@ namespace recsys {
 // row", so that the row is reported locally and never sent.
 absl::StatusOr<v1::CustomerRecord> EncodeCustomer(const RawRecord& record);
 
+// Same, written into `*customer` (cleared first), so that the caller chooses
+// where the message lives (e.g. inside a request on a protobuf arena). On
+// error `*customer` holds the fields before the failing one.
+absl::Status EncodeCustomerTo(const RawRecord& record,
+                              v1::CustomerRecord* customer);
+
 // Parses a product history written as "1:ind_cco_fin_ult1,ind_recibo_ult1;
 // 2:current_accounts" (months_ago, a colon, product names separated by commas;
 // months separated by semicolons; "3:" = owned nothing 3 months ago; spaces

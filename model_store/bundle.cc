@@ -6,8 +6,8 @@
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
-#include <cstring>
 #include <cmath>
+#include <cstring>
 #include <ctime>
 #include <filesystem>
 #include <limits>
@@ -37,8 +37,8 @@ json FloatsToJson(const std::vector<float>& values) {
 }
 
 absl::Status Missing(absl::string_view field) {
-  return absl::InvalidArgumentError(
-      absl::StrCat("manifest.json: field '", field, "' is missing or has the wrong type"));
+  return absl::InvalidArgumentError(absl::StrCat(
+      "manifest.json: field '", field, "' is missing or has the wrong type"));
 }
 
 // Reads `json[key]` into `*out`; INVALID_ARGUMENT naming the field when it is
@@ -55,7 +55,8 @@ absl::Status Get(const json& j, const char* key, T* out) {
   return absl::OkStatus();
 }
 
-absl::Status GetFloats(const json& j, const char* key, std::vector<float>* out) {
+absl::Status GetFloats(const json& j, const char* key,
+                       std::vector<float>* out) {
   auto it = j.find(key);
   if (it == j.end() || !it->is_array()) return Missing(key);
   out->clear();
@@ -139,7 +140,8 @@ absl::StatusOr<BundleManifest> ManifestFromJson(const json& j) {
   if (m.format_version != kBundleFormatVersion) {
     return absl::FailedPreconditionError(
         absl::StrCat("manifest.json: format_version ", m.format_version,
-                     " is not supported by this build (expected ", kBundleFormatVersion, ")"));
+                     " is not supported by this build (expected ",
+                     kBundleFormatVersion, ")"));
   }
   RECSYS_RETURN_IF_ERROR(Get(j, "model_name", &m.model_name));
   RECSYS_RETURN_IF_ERROR(Get(j, "version", &m.version));
@@ -159,10 +161,12 @@ absl::StatusOr<BundleManifest> ManifestFromJson(const json& j) {
   RECSYS_RETURN_IF_ERROR(Get(j, "metrics", &metrics));
   RECSYS_RETURN_IF_ERROR(Get(metrics, "month", &m.metrics.month));
   RECSYS_RETURN_IF_ERROR(Get(metrics, "model_map7", &m.metrics.model_map7));
-  RECSYS_RETURN_IF_ERROR(Get(metrics, "popularity_map7", &m.metrics.popularity_map7));
+  RECSYS_RETURN_IF_ERROR(
+      Get(metrics, "popularity_map7", &m.metrics.popularity_map7));
   RECSYS_RETURN_IF_ERROR(Get(metrics, "ceiling_map7", &m.metrics.ceiling_map7));
   RECSYS_RETURN_IF_ERROR(Get(metrics, "customers", &m.metrics.customers));
-  RECSYS_RETURN_IF_ERROR(Get(metrics, "customers_adding", &m.metrics.customers_adding));
+  RECSYS_RETURN_IF_ERROR(
+      Get(metrics, "customers_adding", &m.metrics.customers_adding));
 
   json golden;
   RECSYS_RETURN_IF_ERROR(Get(j, "golden", &golden));
@@ -182,15 +186,17 @@ absl::StatusOr<BundleManifest> ManifestFromJson(const json& j) {
   RECSYS_RETURN_IF_ERROR(Get(files, "history_fnv1a64", &history_sum));
   for (auto [text, out] : {std::pair{&model_sum, &m.model_checksum},
                            std::pair{&history_sum, &m.history_checksum}}) {
-    auto [ptr, ec] = std::from_chars(text->data(), text->data() + text->size(), *out, 16);
+    auto [ptr, ec] =
+        std::from_chars(text->data(), text->data() + text->size(), *out, 16);
     if (ec != std::errc() || ptr != text->data() + text->size()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("manifest.json: checksum is not hexadecimal: \"", *text, "\""));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "manifest.json: checksum is not hexadecimal: \"", *text, "\""));
     }
   }
   if (m.products.size() != 24) {
     return absl::InvalidArgumentError(
-        absl::StrCat("manifest.json: 'products' lists ", m.products.size(), " products, expected 24"));
+        absl::StrCat("manifest.json: 'products' lists ", m.products.size(),
+                     " products, expected 24"));
   }
   return m;
 }
@@ -205,31 +211,36 @@ absl::StatusOr<BundleManifest> ReadManifest(const std::string& bundle_dir) {
   return ManifestFromJson(j);
 }
 
-absl::StatusOr<std::vector<int64_t>> ListVersions(const std::string& store_dir,
-                                                  const std::string& model_name) {
+absl::StatusOr<std::vector<int64_t>> ListVersions(
+    const std::string& store_dir, const std::string& model_name) {
   const fs::path dir = fs::path(store_dir) / model_name;
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) {
-    return absl::NotFoundError(absl::StrCat("no model directory ", dir.string()));
+    return absl::NotFoundError(
+        absl::StrCat("no model directory ", dir.string()));
   }
   std::vector<int64_t> versions;
   for (const auto& entry : fs::directory_iterator(dir, ec)) {
     if (!entry.is_directory(ec)) continue;
     const std::string name = entry.path().filename().string();
     int64_t v = 0;
-    auto [ptr, err] = std::from_chars(name.data(), name.data() + name.size(), v);
-    if (err == std::errc() && ptr == name.data() + name.size() && v > 0 && name[0] != '0') {
+    auto [ptr, err] =
+        std::from_chars(name.data(), name.data() + name.size(), v);
+    if (err == std::errc() && ptr == name.data() + name.size() && v > 0 &&
+        name[0] != '0') {
       versions.push_back(v);
     }
   }
   if (ec) {
-    return absl::InternalError(absl::StrCat("cannot list ", dir.string(), ": ", ec.message()));
+    return absl::InternalError(
+        absl::StrCat("cannot list ", dir.string(), ": ", ec.message()));
   }
   std::sort(versions.begin(), versions.end());
   return versions;
 }
 
-absl::StatusOr<std::string> PublishBundle(const std::string& store_dir, BundleManifest manifest,
+absl::StatusOr<std::string> PublishBundle(const std::string& store_dir,
+                                          BundleManifest manifest,
                                           absl::string_view model_bytes,
                                           absl::string_view history_bytes) {
   const fs::path model_dir = fs::path(store_dir) / manifest.model_name;
@@ -243,8 +254,8 @@ absl::StatusOr<std::string> PublishBundle(const std::string& store_dir, BundleMa
   manifest.model_checksum = Fnv1a64(model_bytes);
   manifest.history_checksum = Fnv1a64(history_bytes);
 
-  const fs::path staging =
-      model_dir / absl::StrCat(".staging-", ::getpid(), "-", std::time(nullptr));
+  const fs::path staging = model_dir / absl::StrCat(".staging-", ::getpid(),
+                                                    "-", std::time(nullptr));
   fs::remove_all(staging, ec);
   fs::create_directories(staging, ec);
   if (ec) {
@@ -260,7 +271,8 @@ absl::StatusOr<std::string> PublishBundle(const std::string& store_dir, BundleMa
   // Another trainer may publish at the same time: retry with the next
   // version when the rename finds the name taken.
   for (int attempt = 0; status.ok() && attempt < 100; ++attempt) {
-    absl::StatusOr<std::vector<int64_t>> versions = ListVersions(store_dir, manifest.model_name);
+    absl::StatusOr<std::vector<int64_t>> versions =
+        ListVersions(store_dir, manifest.model_name);
     if (!versions.ok()) {
       status = versions.status();
       break;
@@ -277,12 +289,14 @@ absl::StatusOr<std::string> PublishBundle(const std::string& store_dir, BundleMa
       return target.string();
     }
     if (errno != ENOTEMPTY && errno != EEXIST) {
-      status = absl::InternalError(absl::StrCat("cannot rename ", staging.string(), " to ",
-                                                target.string(), ": ", std::strerror(errno)));
+      status = absl::InternalError(
+          absl::StrCat("cannot rename ", staging.string(), " to ",
+                       target.string(), ": ", std::strerror(errno)));
     }
   }
   cleanup();
-  if (status.ok()) status = absl::InternalError("could not find a free version number");
+  if (status.ok())
+    status = absl::InternalError("could not find a free version number");
   return status;
 }
 

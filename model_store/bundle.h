@@ -1,7 +1,8 @@
 // A model bundle: everything the server needs to answer with one model
 // version, as one directory of a model store.
 //
-//   STORE/<model-name>/<version>/      version = 1, 2, 3, ... (latest = largest)
+//   STORE/<model-name>/<version>/      version = 1, 2, 3, ... (latest =
+//   largest)
 //     manifest.json   what the model is and how to feed it (BundleManifest)
 //     model.ubj       the XGBoost model (UBJ)
 //     history.bin     product-history snapshot for the month the bundle serves
@@ -36,12 +37,12 @@ inline constexpr int kBundleFormatVersion = 1;
 
 // MAP@7 on the validation month, side by side with the baselines.
 struct ValidationMetrics {
-  std::string month;               // "2016-05", or "" when none was held out
-  double model_map7 = 0;           // the model
-  double popularity_map7 = 0;      // last month's most-added products
-  double ceiling_map7 = 0;         // a perfect ranking
-  int64_t customers = 0;           // customers in the month (denominator)
-  int64_t customers_adding = 0;    // customers who added at least one product
+  std::string month;             // "2016-05", or "" when none was held out
+  double model_map7 = 0;         // the model
+  double popularity_map7 = 0;    // last month's most-added products
+  double ceiling_map7 = 0;       // a perfect ranking
+  int64_t customers = 0;         // customers in the month (denominator)
+  int64_t customers_adding = 0;  // customers who added at least one product
 };
 
 // One replayable check: a feature vector and the scores the model gave it
@@ -54,20 +55,22 @@ struct GoldenRow {
 
 struct BundleManifest {
   int format_version = kBundleFormatVersion;
-  std::string model_name;   // e.g. "santander"
-  int64_t version = 0;      // set by PublishBundle
-  std::string created_at;   // RFC 3339 UTC, set by PublishBundle if empty
-  std::vector<std::string> train_months;  // "YYYY-MM" months whose rows trained it
-  std::string history_month;   // "YYYY-MM": the month the snapshot serves
+  std::string model_name;  // e.g. "santander"
+  int64_t version = 0;     // set by PublishBundle
+  std::string created_at;  // RFC 3339 UTC, set by PublishBundle if empty
+  std::vector<std::string>
+      train_months;             // "YYYY-MM" months whose rows trained it
+  std::string history_month;    // "YYYY-MM": the month the snapshot serves
   nlohmann::json feature_spec;  // the featurizer's spec JSON
   std::string feature_spec_hash;
-  nlohmann::json vocabularies;  // the featurizer's vocabularies JSON
+  nlohmann::json vocabularies;        // the featurizer's vocabularies JSON
   std::vector<std::string> products;  // output order, Kaggle column names
-  nlohmann::json params;        // XGBoost parameters used
-  int num_rounds = 0;           // boosting rounds in model.ubj
+  nlohmann::json params;              // XGBoost parameters used
+  int num_rounds = 0;                 // boosting rounds in model.ubj
   ValidationMetrics metrics;
-  nlohmann::json evaluation;    // extra reports (cross-validation, grid), may be null
-  nlohmann::json reference;     // reference distributions for drift
+  nlohmann::json
+      evaluation;  // extra reports (cross-validation, grid), may be null
+  nlohmann::json reference;  // reference distributions for drift
   std::vector<GoldenRow> golden;
   uint64_t model_checksum = 0;    // FNV-1a 64 of model.ubj
   uint64_t history_checksum = 0;  // FNV-1a 64 of history.bin
@@ -98,8 +101,8 @@ absl::StatusOr<std::string> PublishBundle(const std::string& store_dir,
 // The version numbers present under `<store_dir>/<model_name>/`, ascending.
 // Directories whose name is not a positive integer are ignored. NOT_FOUND
 // when the model directory does not exist.
-absl::StatusOr<std::vector<int64_t>> ListVersions(const std::string& store_dir,
-                                                  const std::string& model_name);
+absl::StatusOr<std::vector<int64_t>> ListVersions(
+    const std::string& store_dir, const std::string& model_name);
 
 }  // namespace recsys
 

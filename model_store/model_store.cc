@@ -17,18 +17,23 @@ namespace recsys {
 
 const char* VersionStateName(VersionState state) {
   switch (state) {
-    case VersionState::kLoading: return "LOADING";
-    case VersionState::kReady: return "READY";
-    case VersionState::kServing: return "SERVING";
-    case VersionState::kFailed: return "FAILED";
-    case VersionState::kUnloaded: return "UNLOADED";
+    case VersionState::kLoading:
+      return "LOADING";
+    case VersionState::kReady:
+      return "READY";
+    case VersionState::kServing:
+      return "SERVING";
+    case VersionState::kFailed:
+      return "FAILED";
+    case VersionState::kUnloaded:
+      return "UNLOADED";
   }
   return "UNKNOWN";
 }
 
-absl::StatusOr<std::unique_ptr<ModelStore>> ModelStore::Create(const ModelStoreOptions& options,
-                                                               VersionLoader loader,
-                                                               ModelStoreObserver* observer) {
+absl::StatusOr<std::unique_ptr<ModelStore>> ModelStore::Create(
+    const ModelStoreOptions& options, VersionLoader loader,
+    ModelStoreObserver* observer) {
   if (options.store_dir.empty()) {
     return absl::InvalidArgumentError("model store: store_dir is empty");
   }
@@ -36,7 +41,8 @@ absl::StatusOr<std::unique_ptr<ModelStore>> ModelStore::Create(const ModelStoreO
     return absl::InvalidArgumentError("model store: model_name is empty");
   }
   if (!loader) return absl::InvalidArgumentError("model store: no loader");
-  return std::unique_ptr<ModelStore>(new ModelStore(options, std::move(loader), observer));
+  return std::unique_ptr<ModelStore>(
+      new ModelStore(options, std::move(loader), observer));
 }
 
 ModelStore::ModelStore(const ModelStoreOptions& options, VersionLoader loader,
@@ -56,7 +62,8 @@ std::optional<int64_t> ModelStore::pinned() const {
 }
 
 std::string ModelStore::VersionDir(int64_t version) const {
-  return absl::StrCat(options_.store_dir, "/", options_.model_name, "/", version);
+  return absl::StrCat(options_.store_dir, "/", options_.model_name, "/",
+                      version);
 }
 
 std::vector<VersionStatus> ModelStore::Versions() const {
@@ -69,8 +76,8 @@ std::vector<VersionStatus> ModelStore::Versions() const {
   return out;
 }
 
-absl::StatusOr<std::shared_ptr<const ModelVersion>> ModelStore::LoadLocked(int64_t version,
-                                                                           ReloadReport* report) {
+absl::StatusOr<std::shared_ptr<const ModelVersion>> ModelStore::LoadLocked(
+    int64_t version, ReloadReport* report) {
   {
     absl::MutexLock lock(&mu_);
     Entry& entry = entries_[version];
@@ -79,7 +86,8 @@ absl::StatusOr<std::shared_ptr<const ModelVersion>> ModelStore::LoadLocked(int64
     entry.reason.clear();
   }
   const absl::Time start = absl::Now();
-  absl::StatusOr<std::shared_ptr<const ModelVersion>> model = loader_(VersionDir(version), version);
+  absl::StatusOr<std::shared_ptr<const ModelVersion>> model =
+      loader_(VersionDir(version), version);
   const absl::Duration took = absl::Now() - start;
   {
     absl::MutexLock lock(&mu_);
@@ -97,13 +105,15 @@ absl::StatusOr<std::shared_ptr<const ModelVersion>> ModelStore::LoadLocked(int64
     if (report != nullptr) report->loaded.push_back(version);
     if (observer_ != nullptr) observer_->OnLoaded(**model, took);
   } else {
-    if (report != nullptr) report->failed.emplace_back(version, model.status().ToString());
+    if (report != nullptr)
+      report->failed.emplace_back(version, model.status().ToString());
     if (observer_ != nullptr) observer_->OnLoadFailed(version, model.status());
   }
   return model;
 }
 
-void ModelStore::ServeLocked(std::shared_ptr<const ModelVersion> model, bool record_served) {
+void ModelStore::ServeLocked(std::shared_ptr<const ModelVersion> model,
+                             bool record_served) {
   int64_t previous = 0;
   std::shared_ptr<const ModelVersion> retired;  // released outside the lock
   {
@@ -120,7 +130,9 @@ void ModelStore::ServeLocked(std::shared_ptr<const ModelVersion> model, bool rec
     // Keep in memory only the serving version and the one before it (for an
     // instant rollback); unload the others.
     for (auto& [version, entry] : entries_) {
-      if (entry.model == nullptr || version == model->version() || version == previous) continue;
+      if (entry.model == nullptr || version == model->version() ||
+          version == previous)
+        continue;
       entry.model.reset();
       entry.state = VersionState::kUnloaded;
     }
@@ -135,7 +147,8 @@ absl::StatusOr<ReloadReport> ModelStore::Reload() {
 
 absl::StatusOr<ReloadReport> ModelStore::ReloadLocked() {
   ReloadReport report;
-  absl::StatusOr<std::vector<int64_t>> on_disk = ListVersions(options_.store_dir, options_.model_name);
+  absl::StatusOr<std::vector<int64_t>> on_disk =
+      ListVersions(options_.store_dir, options_.model_name);
   std::optional<int64_t> pinned;
   int64_t serving = 0;
   {
@@ -149,7 +162,8 @@ absl::StatusOr<ReloadReport> ModelStore::ReloadLocked() {
   report.previous_version = serving;
   if (pinned.has_value()) {
     if (*pinned != serving) {
-      absl::StatusOr<std::shared_ptr<const ModelVersion>> model = LoadLocked(*pinned, &report);
+      absl::StatusOr<std::shared_ptr<const ModelVersion>> model =
+          LoadLocked(*pinned, &report);
       if (model.ok()) ServeLocked(*model, /*record_served=*/true);
     }
   } else if (on_disk.ok()) {
@@ -157,12 +171,15 @@ absl::StatusOr<ReloadReport> ModelStore::ReloadLocked() {
     std::vector<int64_t> candidates;
     {
       absl::MutexLock lock(&mu_);
-      for (auto it = on_disk->rbegin(); it != on_disk->rend() && *it > serving; ++it) {
-        if (entries_[*it].state != VersionState::kFailed) candidates.push_back(*it);
+      for (auto it = on_disk->rbegin(); it != on_disk->rend() && *it > serving;
+           ++it) {
+        if (entries_[*it].state != VersionState::kFailed)
+          candidates.push_back(*it);
       }
     }
     for (int64_t v : candidates) {
-      absl::StatusOr<std::shared_ptr<const ModelVersion>> model = LoadLocked(v, &report);
+      absl::StatusOr<std::shared_ptr<const ModelVersion>> model =
+          LoadLocked(v, &report);
       if (model.ok()) {
         ServeLocked(*model, /*record_served=*/true);
         break;
@@ -173,35 +190,44 @@ absl::StatusOr<ReloadReport> ModelStore::ReloadLocked() {
   report.serving_version = now == nullptr ? 0 : now->version();
   if (now == nullptr) {
     std::vector<std::string> reasons;
-    for (const auto& [v, why] : report.failed) reasons.push_back(absl::StrCat("version ", v, ": ", why));
-    if (!on_disk.ok()) reasons.push_back(std::string(on_disk.status().message()));
+    for (const auto& [v, why] : report.failed)
+      reasons.push_back(absl::StrCat("version ", v, ": ", why));
+    if (!on_disk.ok())
+      reasons.push_back(std::string(on_disk.status().message()));
     return absl::NotFoundError(absl::StrCat(
-        "no model version of '", options_.model_name, "' in ", options_.store_dir,
-        " could be served", reasons.empty() ? "" : ": ", absl::StrJoin(reasons, "; ")));
+        "no model version of '", options_.model_name, "' in ",
+        options_.store_dir, " could be served", reasons.empty() ? "" : ": ",
+        absl::StrJoin(reasons, "; ")));
   }
   return report;
 }
 
 absl::Status ModelStore::Pin(int64_t version) {
   absl::MutexLock reload_lock(&reload_mu_);
-  absl::StatusOr<std::vector<int64_t>> on_disk = ListVersions(options_.store_dir, options_.model_name);
+  absl::StatusOr<std::vector<int64_t>> on_disk =
+      ListVersions(options_.store_dir, options_.model_name);
   bool known = false;
   {
     absl::MutexLock lock(&mu_);
     auto it = entries_.find(version);
     known = it != entries_.end() && it->second.model != nullptr;
   }
-  if (!known && (!on_disk.ok() || !std::binary_search(on_disk->begin(), on_disk->end(), version))) {
-    return absl::NotFoundError(absl::StrCat("version ", version, " of '", options_.model_name,
-                                            "' is not in ", options_.store_dir));
+  if (!known &&
+      (!on_disk.ok() ||
+       !std::binary_search(on_disk->begin(), on_disk->end(), version))) {
+    return absl::NotFoundError(absl::StrCat("version ", version, " of '",
+                                            options_.model_name, "' is not in ",
+                                            options_.store_dir));
   }
   {
     absl::MutexLock lock(&mu_);
     // An explicit pin retries a version that failed before.
     Entry& entry = entries_[version];
-    if (entry.state == VersionState::kFailed) entry.state = VersionState::kUnloaded;
+    if (entry.state == VersionState::kFailed)
+      entry.state = VersionState::kUnloaded;
   }
-  RECSYS_ASSIGN_OR_RETURN(std::shared_ptr<const ModelVersion> model, LoadLocked(version, nullptr));
+  RECSYS_ASSIGN_OR_RETURN(std::shared_ptr<const ModelVersion> model,
+                          LoadLocked(version, nullptr));
   ServeLocked(model, /*record_served=*/true);
   absl::MutexLock lock(&mu_);
   pinned_ = version;
@@ -232,12 +258,15 @@ absl::StatusOr<int64_t> ModelStore::Rollback() {
     }
   }
   if (target == 0) {
-    return absl::FailedPreconditionError("no previous good version to roll back to");
+    return absl::FailedPreconditionError(
+        "no previous good version to roll back to");
   }
-  RECSYS_ASSIGN_OR_RETURN(std::shared_ptr<const ModelVersion> model, LoadLocked(target, nullptr));
+  RECSYS_ASSIGN_OR_RETURN(std::shared_ptr<const ModelVersion> model,
+                          LoadLocked(target, nullptr));
   {
     absl::MutexLock lock(&mu_);
-    // Forget the version rolled back from, so a second rollback goes further back.
+    // Forget the version rolled back from, so a second rollback goes further
+    // back.
     if (!served_.empty()) served_.pop_back();
     while (!served_.empty() && served_.back() != target) served_.pop_back();
     pinned_ = target;
@@ -271,18 +300,22 @@ void ModelStore::StopWatching() {
 }
 
 void ModelStore::WatchLoop(int stop_fd) {
-  const std::string model_dir = absl::StrCat(options_.store_dir, "/", options_.model_name);
+  const std::string model_dir =
+      absl::StrCat(options_.store_dir, "/", options_.model_name);
   int inotify_fd = -1;
   int watch = -1;
-  const int poll_ms = static_cast<int>(absl::ToInt64Milliseconds(options_.poll_interval));
+  const int poll_ms =
+      static_cast<int>(absl::ToInt64Milliseconds(options_.poll_interval));
   while (true) {
     if (options_.use_inotify && watch < 0) {
       // (Re)arm: the model directory may appear after the server starts.
-      if (inotify_fd < 0) inotify_fd = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+      if (inotify_fd < 0)
+        inotify_fd = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
       if (inotify_fd >= 0) {
         watch = ::inotify_add_watch(inotify_fd, model_dir.c_str(),
-                                    IN_MOVED_TO | IN_CREATE | IN_DELETE | IN_CLOSE_WRITE |
-                                        IN_DELETE_SELF | IN_MOVE_SELF);
+                                    IN_MOVED_TO | IN_CREATE | IN_DELETE |
+                                        IN_CLOSE_WRITE | IN_DELETE_SELF |
+                                        IN_MOVE_SELF);
       }
     }
     pollfd fds[2] = {{stop_fd, POLLIN, 0}, {inotify_fd, POLLIN, 0}};
@@ -298,7 +331,8 @@ void ModelStore::WatchLoop(int stop_fd) {
         if (len <= 0) break;
         for (char* p = buf; p < buf + len;) {
           auto* event = reinterpret_cast<inotify_event*>(p);
-          if (event->mask & (IN_DELETE_SELF | IN_MOVE_SELF | IN_IGNORED)) self_gone = true;
+          if (event->mask & (IN_DELETE_SELF | IN_MOVE_SELF | IN_IGNORED))
+            self_gone = true;
           p += sizeof(inotify_event) + event->len;
         }
       }

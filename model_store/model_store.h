@@ -67,14 +67,14 @@ const char* VersionStateName(VersionState state);
 struct VersionStatus {
   int64_t version = 0;
   VersionState state = VersionState::kUnloaded;
-  std::string reason;      // why it failed; empty otherwise
-  absl::Time loaded_at;    // when it was loaded (InfinitePast if never)
-  bool pinned = false;     // the policy pins this version
+  std::string reason;    // why it failed; empty otherwise
+  absl::Time loaded_at;  // when it was loaded (InfinitePast if never)
+  bool pinned = false;   // the policy pins this version
 };
 
 // What one Reload() did.
 struct ReloadReport {
-  int64_t serving_version = 0;  // 0 when nothing serves
+  int64_t serving_version = 0;   // 0 when nothing serves
   int64_t previous_version = 0;  // serving before the reload (0 if none)
   std::vector<int64_t> loaded;   // versions newly loaded
   std::vector<std::pair<int64_t, std::string>> failed;  // newly failed
@@ -92,16 +92,17 @@ class ModelStoreObserver {
 };
 
 // Loads the bundle in `dir` as version `version`; see LoadModelVersion().
-using VersionLoader = std::function<absl::StatusOr<std::shared_ptr<const ModelVersion>>(
-    const std::string& dir, int64_t version)>;
+using VersionLoader =
+    std::function<absl::StatusOr<std::shared_ptr<const ModelVersion>>(
+        const std::string& dir, int64_t version)>;
 
 class ModelStore {
  public:
   // Returns INVALID_ARGUMENT when store_dir or model_name is empty. Loads
   // nothing yet. `observer` may be null; if set it must outlive the store.
-  static absl::StatusOr<std::unique_ptr<ModelStore>> Create(const ModelStoreOptions& options,
-                                                            VersionLoader loader,
-                                                            ModelStoreObserver* observer);
+  static absl::StatusOr<std::unique_ptr<ModelStore>> Create(
+      const ModelStoreOptions& options, VersionLoader loader,
+      ModelStoreObserver* observer);
   ~ModelStore();  // Stops the watcher.
   ModelStore(const ModelStore&) = delete;
   ModelStore& operator=(const ModelStore&) = delete;
@@ -134,6 +135,12 @@ class ModelStore {
   // The pinned version, or nullopt under the "latest" policy.
   std::optional<int64_t> pinned() const ABSL_LOCKS_EXCLUDED(mu_);
 
+  // The options the store was created with.
+  const ModelStoreOptions& options() const { return options_; }
+
+  // The directory of `version`: <store_dir>/<model_name>/<version>.
+  std::string VersionDir(int64_t version) const;
+
   // Starts a background thread that calls Reload() on inotify events and
   // every poll_interval. Idempotent.
   void StartWatching() ABSL_LOCKS_EXCLUDED(watch_mu_);
@@ -151,16 +158,17 @@ class ModelStore {
   ModelStore(const ModelStoreOptions& options, VersionLoader loader,
              ModelStoreObserver* observer);
 
-  std::string VersionDir(int64_t version) const;
   // Loads `version` (off mu_) and records the outcome in the entry and in
   // `*report` (may be null). Returns the model.
-  absl::StatusOr<std::shared_ptr<const ModelVersion>> LoadLocked(int64_t version,
-                                                                 ReloadReport* report)
+  absl::StatusOr<std::shared_ptr<const ModelVersion>> LoadLocked(
+      int64_t version, ReloadReport* report)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(reload_mu_) ABSL_LOCKS_EXCLUDED(mu_);
   // Makes `model` the serving version.
-  void ServeLocked(std::shared_ptr<const ModelVersion> model, bool record_served)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(reload_mu_) ABSL_LOCKS_EXCLUDED(mu_);
-  absl::StatusOr<ReloadReport> ReloadLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(reload_mu_);
+  void ServeLocked(std::shared_ptr<const ModelVersion> model,
+                   bool record_served) ABSL_EXCLUSIVE_LOCKS_REQUIRED(reload_mu_)
+      ABSL_LOCKS_EXCLUDED(mu_);
+  absl::StatusOr<ReloadReport> ReloadLocked()
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(reload_mu_);
   void WatchLoop(int stop_fd);
 
   const ModelStoreOptions options_;
@@ -173,7 +181,8 @@ class ModelStore {
   mutable absl::Mutex mu_;
   std::shared_ptr<const ModelVersion> current_ ABSL_GUARDED_BY(mu_);
   std::map<int64_t, Entry> entries_ ABSL_GUARDED_BY(mu_);
-  std::vector<int64_t> served_ ABSL_GUARDED_BY(mu_);  // versions served, oldest first
+  std::vector<int64_t> served_
+      ABSL_GUARDED_BY(mu_);  // versions served, oldest first
   std::optional<int64_t> pinned_ ABSL_GUARDED_BY(mu_);
 
   absl::Mutex watch_mu_;

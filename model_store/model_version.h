@@ -50,9 +50,10 @@ class ModelVersion {
     std::unique_ptr<const Featurizer> featurizer;
     std::unique_ptr<const Booster> booster;
     std::shared_ptr<const ProductHistorySnapshot> history;
-    std::optional<ReferenceDistributions> reference;         // set by the loader
-    std::optional<PredictionReference> prediction_reference;  // set by the loader
-    int history_month = 0;  // month index the snapshot serves
+    std::optional<ReferenceDistributions> reference;  // set by the loader
+    std::optional<PredictionReference>
+        prediction_reference;  // set by the loader
+    int history_month = 0;     // month index the snapshot serves
   };
   explicit ModelVersion(Parts parts);
 
@@ -63,7 +64,9 @@ class ModelVersion {
   const Booster& booster() const { return *parts_.booster; }
   const ProductHistorySnapshot& history() const { return *parts_.history; }
   const ReferenceDistributions& reference() const { return *parts_.reference; }
-  const PredictionReference& prediction_reference() const { return *parts_.prediction_reference; }
+  const PredictionReference& prediction_reference() const {
+    return *parts_.prediction_reference;
+  }
   int num_features() const { return parts_.featurizer->num_features(); }
   // The month (Date::MonthIndex) requests without fecha_dato are scored for.
   int history_month() const { return parts_.history_month; }
@@ -77,8 +80,8 @@ class ModelVersion {
 // Loads, validates and warms the bundle in `dir` (see the file comment).
 // `version` must equal the manifest's version (FAILED_PRECONDITION otherwise:
 // a directory renamed by hand). The booster predicts with one thread.
-absl::StatusOr<std::shared_ptr<const ModelVersion>> LoadModelVersion(const std::string& dir,
-                                                                     int64_t version);
+absl::StatusOr<std::shared_ptr<const ModelVersion>> LoadModelVersion(
+    const std::string& dir, int64_t version);
 
 }  // namespace recsys
 

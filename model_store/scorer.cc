@@ -10,18 +10,24 @@ namespace recsys {
 namespace {
 
 double SecondsSince(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+      .count();
 }
 
 }  // namespace
 
-absl::Status ScoreBatch(const ModelVersion& model, absl::Span<const ScoreRow> rows, int k,
-                        ScoreScratch* scratch, absl::Span<RowScore> out, ScoreTimings* timings) {
+absl::Status ScoreBatch(const ModelVersion& model,
+                        absl::Span<const ScoreRow> rows, int k,
+                        ScoreScratch* scratch, absl::Span<RowScore> out,
+                        ScoreTimings* timings,
+                        const BeforePredict& before_predict) {
   if (out.size() != rows.size()) {
-    return absl::InvalidArgumentError("ScoreBatch: output size differs from input size");
+    return absl::InvalidArgumentError(
+        "ScoreBatch: output size differs from input size");
   }
   if (k < 1 || k > kNumProducts) {
-    return absl::InvalidArgumentError(absl::StrCat("k must be between 1 and 24, got ", k));
+    return absl::InvalidArgumentError(
+        absl::StrCat("k must be between 1 and 24, got ", k));
   }
   const int nf = model.num_features();
   const Featurizer& featurizer = model.featurizer();
@@ -38,8 +44,9 @@ absl::Status ScoreBatch(const ModelVersion& model, absl::Span<const ScoreRow> ro
     RowScore& result = out[i];
     result.status = absl::OkStatus();
     result.top.size = 0;
-    result.target_month =
-        record.fecha_dato.present() ? record.fecha_dato.value.MonthIndex() : model.history_month();
+    result.target_month = record.fecha_dato.present()
+                              ? record.fecha_dato.value.MonthIndex()
+                              : model.history_month();
     HistoryView view;
     if (rows[i].history != nullptr) {
       view = *rows[i].history;
@@ -57,27 +64,31 @@ absl::Status ScoreBatch(const ModelVersion& model, absl::Span<const ScoreRow> ro
         continue;
       }
       view = *found;
-      result.history = view.found ? HistorySourceKind::kStore : HistorySourceKind::kNotFound;
+      result.history =
+          view.found ? HistorySourceKind::kStore : HistorySourceKind::kNotFound;
       ++(view.found ? timings->history_hits : timings->history_misses);
     }
-    featurizer.Featurize(record, view, &scratch->features[static_cast<size_t>(n) * nf]);
+    featurizer.Featurize(record, view,
+                         &scratch->features[static_cast<size_t>(n) * nf]);
     owned_last.push_back(view.Owned(1));
     scratch->feature_row[i] = n++;
   }
   scratch->features.resize(static_cast<size_t>(n) * nf);
   timings->featurize_seconds += SecondsSince(t0);
+  if (before_predict) RECSYS_RETURN_IF_ERROR(before_predict());
 
   t0 = std::chrono::steady_clock::now();
   scratch->scores.resize(static_cast<size_t>(n) * kNumProducts);
-  RECSYS_RETURN_IF_ERROR(
-      model.booster().Predict(scratch->features.data(), n, nf, scratch->scores.data()));
+  RECSYS_RETURN_IF_ERROR(model.booster().Predict(scratch->features.data(), n,
+                                                 nf, scratch->scores.data()));
   timings->predict_seconds += SecondsSince(t0);
 
   t0 = std::chrono::steady_clock::now();
   for (size_t i = 0; i < rows.size(); ++i) {
     const int r = scratch->feature_row[i];
     if (r < 0) continue;
-    out[i].top = TopK(&scratch->scores[static_cast<size_t>(r) * kNumProducts], owned_last[r], k);
+    out[i].top = TopK(&scratch->scores[static_cast<size_t>(r) * kNumProducts],
+                      owned_last[r], k);
   }
   timings->rank_seconds += SecondsSince(t0);
   return absl::OkStatus();

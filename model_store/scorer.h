@@ -5,7 +5,8 @@
 //   ScoreScratch scratch;                       // one per worker thread
 //   std::vector<ScoreRow> rows = {{&record, nullptr}};
 //   std::vector<RowScore> out(rows.size());
-//   RECSYS_RETURN_IF_ERROR(ScoreBatch(*model, rows, 7, &scratch, absl::MakeSpan(out),
+//   RECSYS_RETURN_IF_ERROR(ScoreBatch(*model, rows, 7, &scratch,
+//   absl::MakeSpan(out),
 //                                     &timings));
 //   for (const RowScore& r : out) if (r.status.ok()) Use(r.top);
 //
@@ -22,6 +23,7 @@
 #define RECSYS_MODEL_STORE_SCORER_H_
 
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -34,8 +36,8 @@
 namespace recsys {
 
 struct ScoreRow {
-  const RawRecord* record = nullptr;         // borrowed; required
-  const HistoryView* history = nullptr;      // borrowed; null = use the snapshot
+  const RawRecord* record = nullptr;     // borrowed; required
+  const HistoryView* history = nullptr;  // borrowed; null = use the snapshot
 };
 
 enum class HistorySourceKind { kRequest, kStore, kNotFound };
@@ -67,13 +69,22 @@ struct ScoreScratch {
   std::vector<ProductMask> owned_last;  // per featurized row
 };
 
+// Called once featurizing is done and before predicting; a non-OK status
+// (e.g. DEADLINE_EXCEEDED for a call whose deadline passed meanwhile) stops
+// ScoreBatch, which returns it without predicting.
+using BeforePredict = std::function<absl::Status()>;
+
 // Scores `rows` into `out` (same size) with the top `k` (1..24) products of
 // each. Per-row problems go into out[i].status; the call itself fails only
-// when XGBoost fails (INTERNAL) or sizes are wrong (INVALID_ARGUMENT).
+// when XGBoost fails (INTERNAL), sizes are wrong (INVALID_ARGUMENT) or
+// `before_predict` (may be empty) refuses.
 // After the call, scratch->features holds the feature rows of the rows that
 // were scored, in input order (for drift monitoring).
-absl::Status ScoreBatch(const ModelVersion& model, absl::Span<const ScoreRow> rows, int k,
-                        ScoreScratch* scratch, absl::Span<RowScore> out, ScoreTimings* timings);
+absl::Status ScoreBatch(const ModelVersion& model,
+                        absl::Span<const ScoreRow> rows, int k,
+                        ScoreScratch* scratch, absl::Span<RowScore> out,
+                        ScoreTimings* timings,
+                        const BeforePredict& before_predict = nullptr);
 
 }  // namespace recsys
 

@@ -14,16 +14,18 @@
 // Series (see docs/monitoring.md):
 //   grpc_server_started_total{grpc_service,grpc_method,grpc_type}
 //   grpc_server_handled_total{grpc_service,grpc_method,grpc_type,grpc_code}
-//   grpc_server_handling_seconds{grpc_service,grpc_method,grpc_type} (histogram)
-//   recsys_stage_duration_seconds{stage} (histogram; parse featurize predict rank)
-//   recsys_rows_scored_total, recsys_inflight_requests,
+//   grpc_server_handling_seconds{grpc_service,grpc_method,grpc_type}
+//   (histogram) recsys_stage_duration_seconds{stage} (histogram; parse
+//   featurize predict rank) recsys_rows_scored_total, recsys_inflight_requests,
 //   recsys_history_lookups_total{result="hit|miss|request"}
-//   recsys_model_info{model,version,feature_spec_hash} = 1 for the serving version
-//   recsys_model_load_duration_seconds (histogram),
+//   recsys_model_info{model,version,feature_spec_hash} = 1 for the serving
+//   version recsys_model_load_duration_seconds (histogram),
 //   recsys_model_reloads_total{result="success|failure"}
-//   recsys_recommended_total{product,rank}, recsys_prediction_score{product} (histogram)
-//   recsys_feature_bin_total{feature,bin}, recsys_feature_reference_ratio{feature,bin}
-//   recsys_feature_missing_total{feature}, recsys_feature_unknown_category_total{feature}
+//   recsys_recommended_total{product,rank}, recsys_prediction_score{product}
+//   (histogram) recsys_feature_bin_total{feature,bin},
+//   recsys_feature_reference_ratio{feature,bin}
+//   recsys_feature_missing_total{feature},
+//   recsys_feature_unknown_category_total{feature}
 //   recsys_prediction_bin_total{bin}, recsys_prediction_reference_ratio{bin}
 //   recsys_feature_psi{feature}, recsys_prediction_psi (only once the drift
 //   window holds at least drift_min_rows rows)
@@ -47,7 +49,8 @@ namespace recsys {
 struct MetricsOptions {
   // Address the /metrics endpoint binds. Default "127.0.0.1".
   std::string bind = "127.0.0.1";
-  // Port; 0 picks a free one (see ServerMetrics::port()). Default 9464.
+  // Port; 0 picks a free one (see ServerMetrics::port()); negative: no HTTP
+  // endpoint at all (tests, benchmarks: Scrape() still works). Default 9464.
   int port = 9464;
   // Rows in the sliding window that drift PSI is computed over. Default 5000.
   int drift_window = 5000;
@@ -58,14 +61,39 @@ struct MetricsOptions {
 
 enum class Stage { kParse, kFeaturize, kPredict, kRank };
 
+// "parse", "featurize", "predict", "rank": the values of the `stage` label.
+absl::string_view StageName(Stage stage);
+
+// The grpc_code label value of `code`, as go-grpc-prometheus writes it (Go's
+// codes.Code.String()): "OK", "Canceled", "Unknown", "InvalidArgument",
+// "DeadlineExceeded", "NotFound", "AlreadyExists", "PermissionDenied",
+// "ResourceExhausted", "FailedPrecondition", "Aborted", "OutOfRange",
+// "Unimplemented", "Internal", "Unavailable", "DataLoss", "Unauthenticated";
+// "Unknown" for a value outside the enum.
+absl::string_view GrpcCodeName(absl::StatusCode code);
+
 class ServerMetrics {
  public:
-  // Starts the exposer. INTERNAL (naming the address) if it cannot listen.
+  // Starts the exposer (unless options.port < 0). INTERNAL (naming the
+  // address) if it cannot listen; INVALID_ARGUMENT for drift_window < 1 or
+  // drift_min_rows outside 1..drift_window.
   static absl::StatusOr<std::unique_ptr<ServerMetrics>> Create(const MetricsOptions& options);
   virtual ~ServerMetrics() = default;
 
-  // The port the exposer listens on.
+  // The port the exposer listens on (-1 without an HTTP endpoint).
   virtual int port() const = 0;
+
+  // The text exposition format of every series, as GET /metrics returns it
+  // (computing the PSI gauges from the current window). Not pure, so that
+  // test doubles need not implement it: the default returns "".
+  virtual std::string Scrape() const { return ""; }
+
+  // Creates the series of one RPC method at 0, every grpc_code included, as
+  // go-grpc-prometheus does for registered methods (so that rate() and
+  // increase() see the first call). RpcStarted/RpcHandled do it on first use.
+  // The default (for test doubles) does nothing.
+  virtual void RegisterRpcMethod(absl::string_view service, absl::string_view method,
+                                 absl::string_view type) {}
 
   // gRPC, as go-grpc-prometheus names them. `type` is "unary" or "bidi_stream".
   virtual void RpcStarted(absl::string_view service, absl::string_view method,
@@ -84,13 +112,19 @@ class ServerMetrics {
   // Model lifecycle.
   virtual void ModelLoad(bool ok, double seconds) = 0;
   // `version` now serves: replaces recsys_model_info, the reference-ratio
-  // gauges and the bins, and restarts the drift window.
+  // gauges and the bins, and restarts the drift window. Every bin counter of
+  // the reference exists from here on (at 0 when new; counters of bins that
+  // stay keep counting); series of features or bins no longer in the
+  // reference are removed. Announcing the serving version again (same model
+  // name, version and feature spec hash) changes nothing and keeps the window.
   virtual void ModelServing(const ModelVersion& version) = 0;
 
   // One scored batch of `rows` rows of `version`: `features` is row-major
   // (version.num_features() floats per row) and `tops[i]` the ranking of row
   // i. Updates bins, missing / unknown counts, the recommended mix, score
-  // histograms and the drift window. Cheap: one lock per batch.
+  // histograms and the drift window. Cheap: one lock per batch. Rows of a
+  // version other than the serving one (in flight across a swap) count
+  // toward the recommended mix, the top-1 bins and the score histograms only.
   virtual void ObserveBatch(const ModelVersion& version, const float* features, int64_t rows,
                             const TopKResult* tops) = 0;
 };

@@ -15,6 +15,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "common/flag_util.h"
 #include "training/train_config.h"
 #include "training/trainer.h"
 
@@ -105,7 +106,9 @@ absl::StatusOr<std::map<std::string, std::vector<std::string>>> ParseGrid(
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(kUsage);
-  std::vector<char*> rest = absl::ParseCommandLine(argc, argv);
+  std::vector<std::string> args = recsys::NormalizeFlagNames(argc, argv);
+  std::vector<char*> argv2 = recsys::ArgvPointers(args);
+  std::vector<char*> rest = absl::ParseCommandLine(static_cast<int>(args.size()), argv2.data());
   if (rest.size() > 1)
     return Fail(2, absl::StrCat("unexpected argument \"", rest[1], "\""));
 

@@ -79,6 +79,31 @@ int RunUnpin(const ClientOptions& client, std::ostream& out, std::ostream& err);
 int RunRollback(const ClientOptions& client, std::ostream& out,
                 std::ostream& err);
 
+struct BenchCommandOptions {
+  ClientOptions client;        // client.deadline is each unary call's deadline
+  std::string mode = "unary";  // "unary" or "stream"
+  std::string input;           // raw CSV whose rows are sent. Required.
+  // Callers (unary), calls in flight at most (unary with a rate), or streams.
+  int concurrency = 1;
+  // Unary: how long to call (0 and requests 0: 10 s). Stream: stop reading
+  // the input after this long (0 = the whole file).
+  absl::Duration duration = absl::ZeroDuration();
+  // Unary: calls to make (0 = for `duration`). Stream: rows per stream at
+  // most (0 = all).
+  int64_t requests = 0;
+  double rate = 0;          // unary: total calls per second; 0 = unpaced
+  std::string json;         // also write the results here ("" = don't)
+  BatchScoreOptions batch;  // stream: batch_rows, window, retries; both: k
+  absl::Duration connect_timeout = absl::Seconds(10);
+};
+
+// `recsys bench`: load-tests the server and prints throughput, errors and
+// latency percentiles (client/load_report.h). Returns 0 when every call (or
+// row) succeeded, 1 when some failed, 2 for bad options, an unreadable input
+// or an unreachable server.
+int RunBench(const BenchCommandOptions& options, std::ostream& out,
+             std::ostream& err);
+
 // `recsys evaluate`: MAP@7 of a submission against a truth file.
 int RunEvaluate(const std::string& submission, const std::string& truth,
                 std::ostream& out, std::ostream& err);

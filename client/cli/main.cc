@@ -15,6 +15,7 @@
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "client/cli/args.h"
+#include "client/cli/bench_flags.h"
 #include "client/cli/commands.h"
 #include "client/cli/flags.h"
 
@@ -72,6 +73,26 @@ int Recommend(const std::vector<std::string>&) {
   options.history = absl::GetFlag(FLAGS_history);
   options.k = absl::GetFlag(FLAGS_k);
   return RunRecommend(options, std::cout, std::cerr);
+}
+
+int Bench(const std::vector<std::string>&) {
+  BenchCommandOptions options;
+  options.client = ClientFromFlags(absl::Seconds(10));
+  options.mode = absl::GetFlag(FLAGS_mode);
+  options.input = absl::GetFlag(FLAGS_input);
+  options.concurrency = absl::GetFlag(FLAGS_concurrency);
+  options.duration = absl::Seconds(absl::GetFlag(FLAGS_duration_seconds));
+  options.requests = absl::GetFlag(FLAGS_requests);
+  options.rate = absl::GetFlag(FLAGS_rate);
+  options.json = absl::GetFlag(FLAGS_json);
+  options.batch.batch_rows = absl::GetFlag(FLAGS_batch_rows);
+  options.batch.window = absl::GetFlag(FLAGS_window);
+  options.batch.k = absl::GetFlag(FLAGS_k);
+  options.batch.max_retries = absl::GetFlag(FLAGS_retries);
+  options.batch.use_arenas = absl::GetFlag(FLAGS_arenas);
+  options.connect_timeout =
+      absl::Seconds(absl::GetFlag(FLAGS_connect_timeout_seconds));
+  return RunBench(options, std::cout, std::cerr);
 }
 
 const std::vector<Subcommand>& Subcommands() {
@@ -225,18 +246,46 @@ const std::vector<Subcommand>& Subcommands() {
          return RunEvaluate(absl::GetFlag(FLAGS_submission),
                             absl::GetFlag(FLAGS_truth), std::cout, std::cerr);
        }},
-      // ---- recsys bench: reserved for the benchmarking issue. ----
-      // Load-tests a server (concurrency, rows/s, latency percentiles). Replace
-      // this entry's `run` with the real command when that issue lands.
-      {"bench",
-       "(not implemented yet) Load-test a server.",
-       "recsys bench ...",
-       "Reserved for a later issue: load-testing a running recsys-server.",
-       {},
-       [](const std::vector<std::string>&) {
-         std::cerr << "recsys bench: not implemented yet\n";
-         return kExitUsage;
-       }},
+      {"bench", "Load-test a server: throughput, latency percentiles, errors.",
+       "recsys bench --server HOST:PORT --input test_ver2.csv [--mode unary]\n"
+       "             [--concurrency 1] [--duration-seconds 10 | --requests N]\n"
+       "             [--rate CALLS_PER_S] [--json results.json]\n"
+       "recsys bench --server HOST:PORT --input test_ver2.csv --mode stream\n"
+       "             [--concurrency 1] [--batch-rows 256] [--window 8] "
+       "[--requests ROWS]",
+       "Sends the customers of --input (rows of a test_ver2.csv file) to a "
+       "running\n"
+       "server and measures it.\n\n"
+       "--mode unary: --concurrency threads each call Recommend for one "
+       "customer and\n"
+       "wait for the answer, for --duration-seconds (default 10) or "
+       "--requests calls\n"
+       "(the first 100000 rows of --input are used in turn). Every call's "
+       "latency is\n"
+       "recorded; the percentiles printed are exact. With --rate the load is "
+       "an open\n"
+       "loop: one call is started every 1/rate seconds whatever the earlier "
+       "ones are\n"
+       "doing (at most --concurrency in flight), and latency counts from when "
+       "each\n"
+       "call was due, so queueing in a slow server shows.\n\n"
+       "--mode stream: --concurrency RecommendStream runs, each scoring "
+       "--input from\n"
+       "the start exactly as `recsys score` does (answers are discarded); "
+       "prints\n"
+       "rows per second.\n\n"
+       "Both print rows scored, rows/s, this client's CPU time, and errors "
+       "by status\n"
+       "code; --json writes the same numbers to a file. Run it on an idle "
+       "machine:\n"
+       "the client's CPU use competes with a server on the same host.\n\n"
+       "Exit status: 0 no errors; 1 some calls or rows failed; 2 bad flags, "
+       "unreadable\n"
+       "input, or the server could not be reached.",
+       with_client({"mode", "input", "concurrency", "duration_seconds",
+                    "requests", "rate", "json", "k", "batch_rows", "window",
+                    "retries", "arenas", "connect_timeout_seconds"}),
+       Bench},
   };
   return *kSubcommands;
 }

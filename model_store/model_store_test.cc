@@ -1,0 +1,340 @@
+// ModelStore with a fake loader (no XGBoost): which version serves under the
+// "latest" and pinned policies, rollback, failed versions, the watcher, and
+// that readers always see a version once one has loaded.
+#include "model_store/model_store.h"
+
+#include <atomic>
+#include <filesystem>
+#include <map>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace recsys {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+// Loads "versions" that are just manifests; versions listed in failures_
+// fail with their status. Counts the loads of each version.
+class FakeLoader {
+ public:
+  VersionLoader loader() {
+    return [this](const std::string& dir, int64_t version)
+               -> absl::StatusOr<std::shared_ptr<const ModelVersion>> {
+      absl::MutexLock lock(&mu_);
+      ++loads_[version];
+      if (auto it = failures_.find(version); it != failures_.end())
+        return it->second;
+      ModelVersion::Parts parts;
+      parts.manifest.model_name = "santander";
+      parts.manifest.version = version;
+      return std::make_shared<const ModelVersion>(std::move(parts));
+    };
+  }
+  void Fail(int64_t version, absl::Status status) {
+    absl::MutexLock lock(&mu_);
+    failures_[version] = std::move(status);
+  }
+  int loads(int64_t version) {
+    absl::MutexLock lock(&mu_);
+    return loads_[version];
+  }
+
+ private:
+  absl::Mutex mu_;
+  std::map<int64_t, absl::Status> failures_ ABSL_GUARDED_BY(mu_);
+  std::map<int64_t, int> loads_ ABSL_GUARDED_BY(mu_);
+};
+
+class RecordingObserver : public ModelStoreObserver {
+ public:
+  void OnLoaded(const ModelVersion& v, absl::Duration) override {
+    Add(absl::StrCat("loaded ", v.version()));
+  }
+  void OnLoadFailed(int64_t v, const absl::Status&) override {
+    Add(absl::StrCat("failed ", v));
+  }
+  void OnServing(const ModelVersion& v, int64_t previous) override {
+    Add(absl::StrCat("serving ", v.version(), " after ", previous));
+  }
+  std::vector<std::string> events() {
+    absl::MutexLock lock(&mu_);
+    return events_;
+  }
+
+ private:
+  void Add(std::string e) {
+    absl::MutexLock lock(&mu_);
+    events_.push_back(std::move(e));
+  }
+  absl::Mutex mu_;
+  std::vector<std::string> events_ ABSL_GUARDED_BY(mu_);
+};
+
+class ModelStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char pattern[] = "/tmp/model-store-test-XXXXXX";
+    ASSERT_NE(::mkdtemp(pattern), nullptr);
+    root_ = pattern;
+  }
+  void TearDown() override {
+    store_.reset();
+    std::error_code ec;
+    fs::remove_all(root_, ec);
+  }
+
+  // A version directory on disk (the fake loader reads nothing from it).
+  void AddVersionDir(int64_t version) {
+    fs::create_directories(absl::StrCat(root_, "/santander/", version));
+  }
+
+  ModelStore& Store(absl::Duration poll = absl::Seconds(10),
+                    bool inotify = false) {
+    ModelStoreOptions options;
+    options.store_dir = root_;
+    options.poll_interval = poll;
+    options.use_inotify = inotify;
+    auto store = ModelStore::Create(options, loader_.loader(), &observer_);
+    EXPECT_TRUE(store.ok()) << store.status();
+    store_ = std::move(*store);
+    return *store_;
+  }
+
+  int64_t Serving() {
+    std::shared_ptr<const ModelVersion> current = store_->Current();
+    return current == nullptr ? 0 : current->version();
+  }
+
+  VersionStatus StatusOf(int64_t version) {
+    for (const VersionStatus& s : store_->Versions()) {
+      if (s.version == version) return s;
+    }
+    ADD_FAILURE() << "no version " << version;
+    return {};
+  }
+
+  std::string root_;
+  FakeLoader loader_;
+  RecordingObserver observer_;
+  std::unique_ptr<ModelStore> store_;
+};
+
+TEST_F(ModelStoreTest, CreateNeedsAStoreDirectory) {
+  EXPECT_EQ(ModelStore::Create({}, loader_.loader(), nullptr).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(ModelStoreTest, NothingOnDiskIsNotFoundAndNothingServes) {
+  ModelStore& store = Store();
+  EXPECT_EQ(store.Reload().status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(store.Current(), nullptr);
+}
+
+TEST_F(ModelStoreTest, ServesTheLatestVersion) {
+  AddVersionDir(1);
+  AddVersionDir(2);
+  AddVersionDir(3);
+  ModelStore& store = Store();
+  absl::StatusOr<ReloadReport> report = store.Reload();
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_EQ(report->serving_version, 3);
+  EXPECT_EQ(report->previous_version, 0);
+  EXPECT_EQ(Serving(), 3);
+  EXPECT_EQ(StatusOf(3).state, VersionState::kServing);
+  EXPECT_EQ(loader_.loads(1), 0) << "older versions are not loaded needlessly";
+  EXPECT_THAT(observer_.events(), ElementsAre("loaded 3", "serving 3 after 0"));
+}
+
+TEST_F(ModelStoreTest, FailedVersionIsNotServedAndKeepsItsReason) {
+  AddVersionDir(1);
+  AddVersionDir(2);
+  loader_.Fail(2, absl::DataLossError("model.ubj does not match its checksum"));
+  ModelStore& store = Store();
+  absl::StatusOr<ReloadReport> report = store.Reload();
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_EQ(Serving(), 1);
+  ASSERT_EQ(report->failed.size(), 1u);
+  EXPECT_EQ(report->failed[0].first, 2);
+  EXPECT_EQ(StatusOf(2).state, VersionState::kFailed);
+  EXPECT_THAT(StatusOf(2).reason, HasSubstr("checksum"));
+}
+
+TEST_F(ModelStoreTest, FailedVersionIsNotRetriedByLaterScans) {
+  AddVersionDir(1);
+  AddVersionDir(2);
+  loader_.Fail(2, absl::FailedPreconditionError("feature spec hash mismatch"));
+  ModelStore& store = Store();
+  ASSERT_TRUE(store.Reload().ok());
+  ASSERT_TRUE(store.Reload().ok());
+  EXPECT_EQ(loader_.loads(2), 1);
+  EXPECT_EQ(Serving(), 1);
+}
+
+TEST_F(ModelStoreTest, OnlyFailedVersionsMeanNothingServes) {
+  AddVersionDir(1);
+  loader_.Fail(1, absl::DataLossError("truncated"));
+  ModelStore& store = Store();
+  absl::StatusOr<ReloadReport> report = store.Reload();
+  EXPECT_EQ(report.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(report.status().message(), HasSubstr("truncated"));
+  EXPECT_EQ(store.Current(), nullptr);
+}
+
+TEST_F(ModelStoreTest, NewVersionIsSwappedInWhileHoldersKeepTheOldOne) {
+  AddVersionDir(1);
+  ModelStore& store = Store();
+  ASSERT_TRUE(store.Reload().ok());
+  std::shared_ptr<const ModelVersion> in_flight = store.Current();
+  AddVersionDir(2);
+  ASSERT_TRUE(store.Reload().ok());
+  EXPECT_EQ(Serving(), 2);
+  EXPECT_EQ(in_flight->version(), 1)
+      << "a request keeps the version it started with";
+  EXPECT_EQ(StatusOf(1).state, VersionState::kReady);
+}
+
+TEST_F(ModelStoreTest, PinHoldsAVersionAgainstNewerOnesUntilUnpin) {
+  AddVersionDir(1);
+  AddVersionDir(2);
+  ModelStore& store = Store();
+  ASSERT_TRUE(store.Reload().ok());
+  ASSERT_TRUE(store.Pin(1).ok());
+  EXPECT_EQ(Serving(), 1);
+  EXPECT_EQ(store.pinned(), 1);
+  EXPECT_TRUE(StatusOf(1).pinned);
+  AddVersionDir(3);
+  ASSERT_TRUE(store.Reload().ok());
+  EXPECT_EQ(Serving(), 1);
+  absl::StatusOr<ReloadReport> unpinned = store.Unpin();
+  ASSERT_TRUE(unpinned.ok()) << unpinned.status();
+  EXPECT_EQ(Serving(), 3);
+  EXPECT_EQ(store.pinned(), std::nullopt);
+}
+
+TEST_F(ModelStoreTest, PinOfAnUnknownVersionIsNotFound) {
+  AddVersionDir(1);
+  ModelStore& store = Store();
+  ASSERT_TRUE(store.Reload().ok());
+  EXPECT_EQ(store.Pin(7).code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(Serving(), 1);
+}
+
+TEST_F(ModelStoreTest, PinOfAVersionThatFailsKeepsTheServingOne) {
+  AddVersionDir(1);
+  AddVersionDir(2);
+  loader_.Fail(1, absl::DataLossError("truncated"));
+  ModelStore& store = Store();
+  ASSERT_TRUE(store.Reload().ok());
+  EXPECT_EQ(store.Pin(1).code(), absl::StatusCode::kDataLoss);
+  EXPECT_EQ(Serving(), 2);
+  EXPECT_EQ(store.pinned(), std::nullopt);
+}
+
+TEST_F(ModelStoreTest, RollbackReturnsToThePreviousVersionAndPinsIt) {
+  AddVersionDir(1);
+  ModelStore& store = Store();
+  ASSERT_TRUE(store.Reload().ok());
+  AddVersionDir(2);
+  ASSERT_TRUE(store.Reload().ok());
+  ASSERT_EQ(Serving(), 2);
+  absl::StatusOr<int64_t> back = store.Rollback();
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(*back, 1);
+  EXPECT_EQ(Serving(), 1);
+  EXPECT_EQ(store.pinned(), 1);
+  ASSERT_TRUE(store.Reload().ok());
+  EXPECT_EQ(Serving(), 1) << "a scan does not undo a rollback";
+  EXPECT_EQ(store.Rollback().status().code(),
+            absl::StatusCode::kFailedPrecondition);
+}
+
+TEST_F(ModelStoreTest, RollbackWithNothingBeforeIsFailedPrecondition) {
+  AddVersionDir(1);
+  ModelStore& store = Store();
+  EXPECT_EQ(store.Rollback().status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  ASSERT_TRUE(store.Reload().ok());
+  EXPECT_EQ(store.Rollback().status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(Serving(), 1);
+}
+
+TEST_F(ModelStoreTest, CurrentIsNeverNullAfterTheFirstLoad) {
+  AddVersionDir(1);
+  ModelStore& store = Store();
+  ASSERT_TRUE(store.Reload().ok());
+  std::atomic<bool> stop{false};
+  std::atomic<int64_t> nulls{0}, reads{0};
+  std::thread reader([&] {
+    while (!stop.load()) {
+      if (store.Current() == nullptr) ++nulls;
+      ++reads;
+    }
+  });
+  while (reads.load() == 0) std::this_thread::yield();  // the reader runs
+  for (int64_t v = 2; v <= 30; ++v) {
+    AddVersionDir(v);
+    if (v % 3 == 0) loader_.Fail(v, absl::DataLossError("broken"));
+    ASSERT_TRUE(store.Reload().ok());
+    if (v % 7 == 0) {
+      ASSERT_TRUE(store.Rollback().ok());
+    }
+    if (v % 7 == 1) {
+      ASSERT_TRUE(store.Unpin().ok());
+    }
+  }
+  const int64_t before = reads.load();
+  while (reads.load() == before) std::this_thread::yield();  // and still runs
+  stop = true;
+  reader.join();
+  EXPECT_EQ(nulls.load(), 0);
+  EXPECT_GT(reads.load(), 0);
+  EXPECT_NE(Serving() % 3, 0) << "a failed version never serves";
+}
+
+TEST_F(ModelStoreTest, WatcherPicksUpANewVersionByPolling) {
+  AddVersionDir(1);
+  ModelStore& store = Store(absl::Milliseconds(20), /*inotify=*/false);
+  ASSERT_TRUE(store.Reload().ok());
+  store.StartWatching();
+  AddVersionDir(2);
+  const absl::Time deadline = absl::Now() + absl::Seconds(20);
+  while (Serving() != 2 && absl::Now() < deadline)
+    absl::SleepFor(absl::Milliseconds(10));
+  EXPECT_EQ(Serving(), 2);
+  store.StopWatching();
+  store.StopWatching();  // idempotent
+}
+
+TEST_F(ModelStoreTest, WatcherPicksUpANewVersionThroughInotify) {
+  AddVersionDir(1);
+  // A poll interval far beyond the wait: only an inotify event can do it.
+  ModelStore& store = Store(absl::Hours(1), /*inotify=*/true);
+  ASSERT_TRUE(store.Reload().ok());
+  store.StartWatching();
+  AddVersionDir(2);
+  // The watch is armed by the watcher thread: should it miss the first
+  // event, later events in the directory (a scratch folder) trigger the scan.
+  const absl::Time deadline = absl::Now() + absl::Seconds(20);
+  for (int i = 0; Serving() != 2 && absl::Now() < deadline; ++i) {
+    absl::SleepFor(absl::Milliseconds(10));
+    if (i % 50 == 49) {
+      fs::create_directories(absl::StrCat(root_, "/santander/scratch"));
+      fs::remove(absl::StrCat(root_, "/santander/scratch"));
+    }
+  }
+  EXPECT_EQ(Serving(), 2);
+}
+
+}  // namespace
+}  // namespace recsys

@@ -1,0 +1,364 @@
+#include "server/metrics.h"
+
+#include <array>
+#include <exception>
+#include <utility>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/node_hash_map.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "prometheus/collectable.h"
+#include "prometheus/counter.h"
+#include "prometheus/exposer.h"
+#include "prometheus/family.h"
+#include "prometheus/gauge.h"
+#include "prometheus/histogram.h"
+#include "prometheus/registry.h"
+#include "prometheus/text_serializer.h"
+#include "server/batch_tally.h"
+#include "server/metric_families.h"
+#include "server/serving_series.h"
+
+namespace recsys {
+namespace {
+
+using prometheus::Counter;
+using prometheus::Histogram;
+
+constexpr int kNumCodes = 17;  // absl::StatusCode 0..16, as grpc::StatusCode
+
+struct MethodSeries {
+  Counter* started = nullptr;
+  std::array<Counter*, kNumCodes> handled{};
+  Histogram* handling = nullptr;
+};
+
+class ServerMetricsImpl;
+
+// Computes the PSI gauges when /metrics is scraped.
+class DriftCollectable final : public prometheus::Collectable {
+ public:
+  explicit DriftCollectable(const ServerMetricsImpl* owner) : owner_(owner) {}
+  std::vector<prometheus::MetricFamily> Collect() const override;
+
+ private:
+  const ServerMetricsImpl* const owner_;  // owns this collectable
+};
+
+class ServerMetricsImpl final : public ServerMetrics {
+ public:
+  ServerMetricsImpl(const MetricsOptions& options,
+                    std::unique_ptr<prometheus::Exposer> exposer)
+      : options_(options),
+        registry_(std::make_shared<prometheus::Registry>()),
+        core_(RegisterCoreSeries(*registry_)),
+        model_families_(RegisterModelFamilies(*registry_)),
+        drift_collectable_(std::make_shared<DriftCollectable>(this)),
+        exposer_(std::move(exposer)) {
+    absl::MutexLock lock(&mu_);
+    for (auto& ranks : recommended_) ranks.fill(nullptr);
+    for (int p = 0; p < kNumProducts; ++p) {
+      for (int rank = 0; rank < kPrecreatedRanks; ++rank) {
+        RecommendedLocked(p, rank);
+      }
+    }
+    if (exposer_ != nullptr) {
+      exposer_->RegisterCollectable(registry_);
+      exposer_->RegisterCollectable(drift_collectable_);
+    }
+  }
+
+  ~ServerMetricsImpl() override {
+    // Stop serving /metrics before the registry and collectables go.
+    exposer_.reset();
+  }
+
+  int port() const override {
+    if (exposer_ == nullptr) return -1;
+    const std::vector<int> ports = exposer_->GetListeningPorts();
+    return ports.empty() ? -1 : ports[0];
+  }
+
+  std::string Scrape() const override {
+    std::vector<prometheus::MetricFamily> families = registry_->Collect();
+    for (prometheus::MetricFamily& f : drift_collectable_->Collect()) {
+      families.push_back(std::move(f));
+    }
+    return prometheus::TextSerializer().Serialize(families);
+  }
+
+  void RegisterRpcMethod(absl::string_view service, absl::string_view method,
+                         absl::string_view type) override {
+    Method(service, method, type);
+  }
+
+  void RpcStarted(absl::string_view service, absl::string_view method,
+                  absl::string_view type) override {
+    Method(service, method, type).started->Increment();
+  }
+
+  void RpcHandled(absl::string_view service, absl::string_view method,
+                  absl::string_view type, absl::StatusCode code,
+                  double seconds) override {
+    const MethodSeries& series = Method(service, method, type);
+    int c = static_cast<int>(code);
+    if (c < 0 || c >= kNumCodes)
+      c = static_cast<int>(absl::StatusCode::kUnknown);
+    series.handled[c]->Increment();
+    series.handling->Observe(seconds);
+  }
+
+  void InflightRequests(int delta) override {
+    if (delta >= 0) {
+      core_.inflight->Increment(delta);
+    } else {
+      core_.inflight->Decrement(-delta);
+    }
+  }
+
+  void StageDuration(Stage stage, double seconds) override {
+    const int s = static_cast<int>(stage);
+    if (s >= 0 && s < kNumStages) core_.stages[s]->Observe(seconds);
+  }
+
+  void RowsScored(int64_t rows) override {
+    if (rows > 0) core_.rows_scored->Increment(static_cast<double>(rows));
+  }
+
+  void HistoryLookups(absl::string_view result, int64_t count) override {
+    if (count <= 0) return;
+    Counter* counter =
+        result == "hit"    ? core_.history_hit
+        : result == "miss" ? core_.history_miss
+        : result == "request"
+            ? core_.history_request
+            : &core_.history->Add({{"result", std::string(result)}});
+    counter->Increment(static_cast<double>(count));
+  }
+
+  void ModelLoad(bool ok, double seconds) override {
+    core_.load_duration->Observe(seconds);
+    (ok ? core_.reload_success : core_.reload_failure)->Increment();
+  }
+
+  void ModelServing(const ModelVersion& version) override {
+    absl::MutexLock lock(&mu_);
+    if (serving_ != nullptr && serving_->identity.Matches(version)) return;
+    std::unique_ptr<ServingSeries> next =
+        ServingSeries::Create(version, model_families_, DriftOptions());
+    if (serving_ != nullptr) RetireSeries(*serving_, *next, model_families_);
+    serving_ = std::move(next);
+  }
+
+  void ObserveBatch(const ModelVersion& version, const float* features,
+                    int64_t rows, const TopKResult* tops) override {
+    if (rows <= 0) return;
+    thread_local BatchTally tally;
+    tally.Count(version, features, rows, tops, ScoreBuckets());  // no lock
+    absl::MutexLock lock(&mu_);
+    for (int p = 0; p < kNumProducts; ++p) {
+      if (tally.top1[p] > 0) core_.prediction_bins[p]->Increment(tally.top1[p]);
+      for (int rank = 0; rank < tally.max_rank; ++rank) {
+        const int64_t n = tally.recommended[p][rank];
+        if (n > 0)
+          RecommendedLocked(p, rank)->Increment(static_cast<double>(n));
+      }
+      if (tally.score_count[p] > 0) {
+        core_.scores[p]->ObserveMultiple(tally.score_buckets[p],
+                                         tally.score_sum[p]);
+      }
+    }
+    ServingSeries* s = serving_.get();
+    if (s == nullptr || !s->identity.Matches(version) ||
+        s->bin_offsets != tally.bin_offsets) {
+      return;  // another version's rows: its bins are not the serving ones
+    }
+    for (int i : tally.touched_bins) {
+      s->bins[i]->Increment(static_cast<double>(tally.bin_counts[i]));
+    }
+    for (size_t f = 0; f < tally.missing.size(); ++f) {
+      if (tally.missing[f] > 0) {
+        s->missing[f]->Increment(static_cast<double>(tally.missing[f]));
+      }
+      if (tally.unknown[f] > 0 && s->unknown[f] != nullptr) {
+        s->unknown[f]->Increment(static_cast<double>(tally.unknown[f]));
+      }
+    }
+    if (s->drift != nullptr) s->drift->AddRows(tally.drift_bins.data(), rows);
+  }
+
+  // The PSI gauges of the serving version's window (see DriftCollectable).
+  std::vector<prometheus::MetricFamily> CollectDrift() const {
+    prometheus::MetricFamily feature_psi = FeaturePsiFamily();
+    prometheus::MetricFamily prediction_psi = PredictionPsiFamily();
+    {
+      absl::MutexLock lock(&mu_);
+      const ServingSeries* s = serving_.get();
+      if (s != nullptr && s->drift != nullptr) {
+        const int nf = static_cast<int>(s->feature_names.size());
+        for (int f = 0; f < nf; ++f) {
+          if (!s->has_drift[f]) continue;
+          std::optional<double> psi = s->drift->Psi(f);
+          if (!psi.has_value()) continue;
+          prometheus::ClientMetric m;
+          m.label.push_back({"feature", s->feature_names[f]});
+          m.gauge.value = *psi;
+          feature_psi.metric.push_back(std::move(m));
+        }
+        if (std::optional<double> psi = s->drift->Psi(nf); psi.has_value()) {
+          prometheus::ClientMetric m;
+          m.gauge.value = *psi;
+          prediction_psi.metric.push_back(std::move(m));
+        }
+      }
+    }
+    std::vector<prometheus::MetricFamily> out;
+    if (!feature_psi.metric.empty()) out.push_back(std::move(feature_psi));
+    if (!prediction_psi.metric.empty())
+      out.push_back(std::move(prediction_psi));
+    return out;
+  }
+
+ private:
+  // Ranks 1..7 (the default k) exist at 0 from the start; deeper ranks appear
+  // when first recommended.
+  static constexpr int kPrecreatedRanks = 7;
+
+  DriftMonitorOptions DriftOptions() const {
+    return DriftMonitorOptions{.window_rows = options_.drift_window,
+                               .min_rows = options_.drift_min_rows};
+  }
+
+  // The series of one RPC method, created (every code at 0) on first use.
+  // node_hash_map entries never move and are never erased, so the reference
+  // stays valid after the lock is released.
+  const MethodSeries& Method(absl::string_view service,
+                             absl::string_view method, absl::string_view type) {
+    std::string key = absl::StrCat(service, "/", method, "/", type);
+    {
+      absl::ReaderMutexLock lock(&methods_mu_);
+      auto it = methods_.find(key);
+      if (it != methods_.end()) return it->second;
+    }
+    absl::MutexLock lock(&methods_mu_);
+    auto [it, inserted] = methods_.try_emplace(std::move(key));
+    if (inserted) {
+      const prometheus::Labels labels = {{"grpc_service", std::string(service)},
+                                         {"grpc_method", std::string(method)},
+                                         {"grpc_type", std::string(type)}};
+      it->second.started = &core_.grpc_started->Add(labels);
+      it->second.handling = &core_.grpc_handling->Add(labels, LatencyBuckets());
+      for (int c = 0; c < kNumCodes; ++c) {
+        prometheus::Labels with_code = labels;
+        with_code["grpc_code"] =
+            std::string(GrpcCodeName(static_cast<absl::StatusCode>(c)));
+        it->second.handled[c] = &core_.grpc_handled->Add(with_code);
+      }
+    }
+    return it->second;
+  }
+
+  Counter* RecommendedLocked(int product, int rank)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    Counter*& c = recommended_[product][rank];
+    if (c == nullptr) {
+      c = &core_.recommended->Add(
+          {{"product", std::string(kProducts[product].column)},
+           {"rank", absl::StrCat(rank + 1)}});
+    }
+    return c;
+  }
+
+  // Constant after construction (the series they point to are thread-safe).
+  const MetricsOptions options_;
+  const std::shared_ptr<prometheus::Registry> registry_;
+  const CoreSeries core_;
+  const ModelFamilies model_families_;
+  const std::shared_ptr<DriftCollectable> drift_collectable_;
+
+  absl::Mutex methods_mu_;
+  absl::node_hash_map<std::string, MethodSeries> methods_
+      ABSL_GUARDED_BY(methods_mu_);
+
+  mutable absl::Mutex mu_;
+  std::unique_ptr<ServingSeries> serving_ ABSL_GUARDED_BY(mu_);
+  // [product][rank - 1]; null until created.
+  std::array<std::array<Counter*, kNumProducts>, kNumProducts> recommended_
+      ABSL_GUARDED_BY(mu_);
+
+  // Last, so that it is destroyed first (also reset in the destructor):
+  // its threads call the collectables above.
+  std::unique_ptr<prometheus::Exposer> exposer_;
+};
+
+std::vector<prometheus::MetricFamily> DriftCollectable::Collect() const {
+  return owner_->CollectDrift();
+}
+
+}  // namespace
+
+absl::string_view StageName(Stage stage) {
+  switch (stage) {
+    case Stage::kParse:
+      return "parse";
+    case Stage::kFeaturize:
+      return "featurize";
+    case Stage::kPredict:
+      return "predict";
+    case Stage::kRank:
+      return "rank";
+  }
+  return "unknown";
+}
+
+absl::string_view GrpcCodeName(absl::StatusCode code) {
+  static constexpr absl::string_view kNames[kNumCodes] = {"OK",
+                                                          "Canceled",
+                                                          "Unknown",
+                                                          "InvalidArgument",
+                                                          "DeadlineExceeded",
+                                                          "NotFound",
+                                                          "AlreadyExists",
+                                                          "PermissionDenied",
+                                                          "ResourceExhausted",
+                                                          "FailedPrecondition",
+                                                          "Aborted",
+                                                          "OutOfRange",
+                                                          "Unimplemented",
+                                                          "Internal",
+                                                          "Unavailable",
+                                                          "DataLoss",
+                                                          "Unauthenticated"};
+  const int c = static_cast<int>(code);
+  return c >= 0 && c < kNumCodes ? kNames[c] : kNames[2];
+}
+
+absl::StatusOr<std::unique_ptr<ServerMetrics>> ServerMetrics::Create(
+    const MetricsOptions& options) {
+  if (options.drift_window < 1 || options.drift_min_rows < 1 ||
+      options.drift_min_rows > options.drift_window) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("metrics: need 1 <= drift_min_rows <= drift_window, got ",
+                     options.drift_min_rows, " and ", options.drift_window));
+  }
+  std::unique_ptr<prometheus::Exposer> exposer;
+  if (options.port >= 0) {
+    const bool ipv6 = options.bind.find(':') != std::string::npos;
+    const std::string address =
+        ipv6 ? absl::StrCat("[", options.bind, "]:", options.port)
+             : absl::StrCat(options.bind, ":", options.port);
+    try {
+      exposer =
+          std::make_unique<prometheus::Exposer>(address, /*num_threads=*/2);
+    } catch (const std::exception& e) {
+      return absl::InternalError(
+          absl::StrCat("metrics: cannot listen on ", address, ": ", e.what()));
+    }
+  }
+  return std::unique_ptr<ServerMetrics>(
+      new ServerMetricsImpl(options, std::move(exposer)));
+}
+
+}  // namespace recsys

@@ -1,0 +1,55 @@
+#include "server/model_events.h"
+
+#include <chrono>
+#include <string>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "server/event_log.h"
+
+namespace recsys {
+
+VersionLoader ModelEvents::WrapLoader(VersionLoader inner) const {
+  return [inner = std::move(inner), metrics = metrics_](const std::string& dir,
+                                                        int64_t version)
+             -> absl::StatusOr<std::shared_ptr<const ModelVersion>> {
+    LogEvent(absl::StrCat("loading model version ", version, " from ", dir));
+    const auto start = std::chrono::steady_clock::now();
+    absl::StatusOr<std::shared_ptr<const ModelVersion>> model =
+        inner(dir, version);
+    metrics->ModelLoad(model.ok(), std::chrono::duration<double>(
+                                       std::chrono::steady_clock::now() - start)
+                                       .count());
+    return model;
+  };
+}
+
+void ModelEvents::OnLoaded(const ModelVersion& version, absl::Duration took) {
+  const BundleManifest& m = version.manifest();
+  LogEvent(absl::StrFormat(
+      "model %s version %d loaded, validated and warmed in %.2fs (feature spec "
+      "%s, %d "
+      "features, trained on %d months to %s, validation MAP@7 %.5f)",
+      version.name(), version.version(), absl::ToDoubleSeconds(took),
+      m.feature_spec_hash, version.num_features(), m.train_months.size(),
+      m.train_months.empty() ? "?" : m.train_months.back(),
+      m.metrics.model_map7));
+}
+
+void ModelEvents::OnLoadFailed(int64_t version, const absl::Status& status) {
+  LogEvent(
+      absl::StrCat("model version ", version,
+                   " FAILED to load and will not serve: ", status.ToString()));
+}
+
+void ModelEvents::OnServing(const ModelVersion& version, int64_t previous) {
+  LogEvent(absl::StrCat("serving model ", version.name(), " version ",
+                        version.version(),
+                        previous == 0 ? " (first version)"
+                                      : absl::StrCat(" (was ", previous, ")")));
+  metrics_->ModelServing(version);
+  if (on_serving_) on_serving_();
+}
+
+}  // namespace recsys

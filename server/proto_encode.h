@@ -1,0 +1,58 @@
+// Encoding of the library's results into API messages, on the server side:
+// rankings, model descriptions, version states and times.
+//
+//   EncodeTop(row_score.top, response.mutable_recommendations());
+//   RECSYS_ASSIGN_OR_RETURN(v1::ModelInfo info,
+//       EncodeModelInfo(model->manifest(), model->loaded_at()));
+//
+// Months: the manifest writes months as "YYYY-MM"; the API gives dates
+// "YYYY-MM-28" (the files' snapshot day).
+//
+// Pure functions; thread-safe.
+#ifndef RECSYS_SERVER_PROTO_ENCODE_H_
+#define RECSYS_SERVER_PROTO_ENCODE_H_
+
+#include <cstdint>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "common/ranking.h"
+#include "model_store/bundle.h"
+#include "model_store/model_store.h"
+#include "model_store/scorer.h"
+#include "proto/api.h"
+
+namespace recsys {
+
+// Appends the ranked products of `top` (rank 1 first) to `out`.
+void EncodeTop(const TopKResult& top,
+               google::protobuf::RepeatedPtrField<v1::Recommendation>* out);
+
+v1::HistorySource EncodeHistorySource(HistorySourceKind kind);
+
+// "YYYY-MM-28" for a month index (Date::MonthIndex).
+std::string MonthDate(int month_index);
+
+// An absl::Time as a Timestamp; unset (nullopt-like: a default Timestamp) is
+// never produced, callers skip absl::InfinitePast() themselves.
+google::protobuf::Timestamp EncodeTime(absl::Time time);
+
+// The ModelInfo of a version described by `manifest`, loaded at `loaded_at`
+// (absl::InfinitePast(): not loaded, load_time stays unset). num_features
+// comes from the manifest's feature spec. INVALID_ARGUMENT when the manifest
+// holds a month or a spec this server cannot read.
+absl::StatusOr<v1::ModelInfo> EncodeModelInfo(const BundleManifest& manifest,
+                                              absl::Time loaded_at);
+
+v1::VersionState EncodeVersionState(VersionState state);
+v1::VersionInfo EncodeVersionInfo(const VersionStatus& status);
+
+// A version number given in a request field (e.g. PinRequest.version):
+// INVALID_ARGUMENT "<field>: must be a positive integer, got \"x\"".
+absl::StatusOr<int64_t> ParseVersionField(absl::string_view field,
+                                          absl::string_view text);
+
+}  // namespace recsys
+
+#endif  // RECSYS_SERVER_PROTO_ENCODE_H_

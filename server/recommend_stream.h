@@ -1,0 +1,115 @@
+// RecommendStreamReactor: one Recommender.RecommendStream call.
+//
+// Each request message is one batch: its rows are decoded and scored
+// together on the worker pool (ScoringEngine::ScoreStreamMessage), and
+// answered by one response message with a RowResult per row (bad rows carry
+// their own RowError). While workers score, the reactor keeps reading, with at
+// most `max_inflight_batches` messages being scored and `max_pending_responses`
+// responses waiting to be written; beyond that it stops reading until the
+// client catches up (flow control). At most one Write is in flight.
+//
+// The stream ends with OK once the client has half-closed and every message
+// has been answered; with INVALID_ARGUMENT for a message with an invalid k or
+// more rows than allowed (after writing the answers already computed); with
+// the status of a batch that failed as a whole (UNAVAILABLE: no model;
+// DEADLINE_EXCEEDED; INTERNAL); or CANCELLED when the client went away.
+//
+//   return new RecommendStreamReactor(context, &engine, metrics, limits);
+//
+// Thread-safety: gRPC reactions and worker callbacks may run concurrently;
+// the state is guarded by mu_. The reactor deletes itself in OnDone().
+#ifndef RECSYS_SERVER_RECOMMEND_STREAM_H_
+#define RECSYS_SERVER_RECOMMEND_STREAM_H_
+
+#include <grpcpp/server_context.h>
+#include <grpcpp/support/server_callback.h>
+
+#include <deque>
+#include <memory>
+#include <optional>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "proto/api.h"
+#include "server/call_tracker.h"
+#include "server/metrics.h"
+#include "server/rpc_record.h"
+#include "server/scoring_engine.h"
+
+namespace recsys {
+
+struct StreamLimits {
+  // Rows one request message may carry. Default 4096.
+  int max_rows_per_message = 4096;
+  // Messages of one stream being scored at the same time. Default 2.
+  int max_inflight_batches = 2;
+  // Responses of one stream computed and waiting to be written. Default 4.
+  int max_pending_responses = 4;
+};
+
+class RecommendStreamReactor final
+    : public grpc::ServerBidiReactor<v1::RecommendStreamRequest,
+                                     v1::RecommendStreamResponse> {
+ public:
+  // Starts reading (or, while the server drains, finishes with
+  // UNAVAILABLE). The pointers must outlive the call.
+  RecommendStreamReactor(grpc::CallbackServerContext* context,
+                         ScoringEngine* engine, ServerMetrics* metrics,
+                         CallTracker* tracker, const StreamLimits& limits);
+
+  void OnReadDone(bool ok) override;
+  void OnWriteDone(bool ok) override;
+  void OnCancel() override;
+  void OnDone() override;
+
+ private:
+  // What to start after releasing mu_.
+  struct Actions {
+    bool read = false;
+    const v1::RecommendStreamResponse* write = nullptr;
+    std::optional<grpc::Status> finish;
+    bool any() const { return read || write != nullptr || finish.has_value(); }
+  };
+
+  // Decides the next operations from the state. A read or a write counts in
+  // running_ until Drive has started it; Finish is chosen only when nothing
+  // else is outstanding on our side, so that nothing touches the reactor
+  // after Finish.
+  Actions NextActionsLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Starts `actions` and whatever becomes possible after them.
+  void Drive(Actions actions) ABSL_LOCKS_EXCLUDED(mu_);
+  void BatchDone(
+      absl::StatusOr<std::unique_ptr<v1::RecommendStreamResponse>> result)
+      ABSL_LOCKS_EXCLUDED(mu_);
+  // Records the first stream-level error; reading stops.
+  void FailLocked(absl::Status status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  grpc::CallbackServerContext* const context_;
+  ScoringEngine* const engine_;
+  const StreamLimits limits_;
+  RpcRecord rpc_;
+  // The target of the outstanding read (only touched by the read's owner).
+  v1::RecommendStreamRequest request_;
+
+  absl::Mutex mu_;
+  int running_ ABSL_GUARDED_BY(mu_) =
+      0;  // reads/writes decided, not yet started
+  bool reading_ ABSL_GUARDED_BY(mu_) = false;
+  bool read_closed_ ABSL_GUARDED_BY(mu_) = false;  // half-closed or read failed
+  bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
+  bool write_failed_ ABSL_GUARDED_BY(mu_) = false;
+  bool finished_ ABSL_GUARDED_BY(mu_) = false;
+  int inflight_ ABSL_GUARDED_BY(mu_) = 0;  // messages being scored
+  absl::Status error_ ABSL_GUARDED_BY(mu_);
+  std::deque<std::unique_ptr<v1::RecommendStreamResponse>> pending_
+      ABSL_GUARDED_BY(mu_);
+  std::unique_ptr<v1::RecommendStreamResponse> writing_ ABSL_GUARDED_BY(mu_);
+  absl::StatusCode final_code_ ABSL_GUARDED_BY(mu_) =
+      absl::StatusCode::kUnknown;
+};
+
+}  // namespace recsys
+
+#endif  // RECSYS_SERVER_RECOMMEND_STREAM_H_

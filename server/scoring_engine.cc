@@ -1,0 +1,248 @@
+#include "server/scoring_engine.h"
+
+#include <chrono>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "common/date.h"
+#include "server/proto_encode.h"
+
+namespace recsys {
+namespace {
+
+double SecondsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+      .count();
+}
+
+// A per-row failure of the scorer as the API reports it. The scorer's only
+// per-row failure is a fecha_dato before the months the history serves.
+absl::Status RowFailure(const absl::Status& status) {
+  if (status.code() == absl::StatusCode::kOutOfRange) {
+    return absl::Status(
+        status.code(), absl::StrCat("customer.fecha_dato: ", status.message()));
+  }
+  return status;
+}
+
+std::string RowFieldPath(const absl::Status& status) {
+  if (status.code() == absl::StatusCode::kOutOfRange)
+    return "customer.fecha_dato";
+  return FieldPathOf(status);
+}
+
+// "YYYY-MM-DD" of the month a row was scored for.
+std::string ScoredDate(const RawRecord& record, int target_month) {
+  return record.fecha_dato.present() ? record.fecha_dato.value.ToString()
+                                     : MonthDate(target_month);
+}
+
+// Owns a job's completion callback: calls it with UNAVAILABLE when destroyed
+// without having been called, i.e. when the pool refused the job because the
+// server is stopping, so that no call is left unfinished.
+template <typename Fn>
+class DoneOnce {
+ public:
+  explicit DoneOnce(Fn fn) : fn_(std::move(fn)) {}
+  DoneOnce(DoneOnce&& other)
+      : fn_(std::move(other.fn_)), armed_(std::exchange(other.armed_, false)) {}
+  DoneOnce& operator=(DoneOnce&&) = delete;
+  ~DoneOnce() {
+    if (armed_) fn_(absl::UnavailableError("the server is shutting down"));
+  }
+
+  template <typename T>
+  void operator()(T&& value) {
+    armed_ = false;
+    fn_(std::forward<T>(value));
+  }
+
+ private:
+  Fn fn_;
+  bool armed_ = true;
+};
+
+}  // namespace
+
+absl::Status CheckCall(const grpc::ServerContextBase& context) {
+  if (std::chrono::system_clock::now() >= context.deadline()) {
+    return absl::DeadlineExceededError(
+        "deadline exceeded before the request was scored");
+  }
+  if (context.IsCancelled())
+    return absl::CancelledError("the call was cancelled");
+  return absl::OkStatus();
+}
+
+ScoringEngine::ScoringEngine(ModelStore* store, WorkerPool* workers,
+                             ServerMetrics* metrics)
+    : store_(store),
+      workers_(workers),
+      metrics_(metrics),
+      scratch_(workers->size()) {}
+
+absl::StatusOr<std::shared_ptr<const ModelVersion>>
+ScoringEngine::ServingModel() const {
+  std::shared_ptr<const ModelVersion> model = store_->Current();
+  if (model == nullptr) {
+    return absl::UnavailableError(
+        "no model is loaded yet; the server is not serving");
+  }
+  return model;
+}
+
+absl::Status ScoringEngine::ScoreDecoded(const ModelVersion& model,
+                                         const grpc::ServerContextBase& context,
+                                         int k, Scratch* s) {
+  const size_t n = s->decoded.size();
+  s->views.assign(n, HistoryView());
+  s->rows.assign(n, ScoreRow());
+  s->out.resize(n);
+  for (size_t i = 0; i < n; ++i) {
+    s->rows[i].record = &s->decoded[i].record;
+    if (s->decoded[i].history.has_value()) {
+      // The codec already checked the entries; FromExplicit cannot fail here.
+      absl::StatusOr<HistoryView> view =
+          HistoryView::FromExplicit(*s->decoded[i].history);
+      if (!view.ok()) return view.status();
+      s->views[i] = *view;
+      s->rows[i].history = &s->views[i];
+    }
+  }
+  ScoreTimings timings;
+  absl::Status scored =
+      ScoreBatch(model, s->rows, k, &s->score, absl::MakeSpan(s->out), &timings,
+                 [&context] { return CheckCall(context); });
+  if (!scored.ok()) return scored;
+
+  s->tops.clear();
+  for (const RowScore& row : s->out) {
+    if (row.status.ok()) s->tops.push_back(row.top);
+  }
+  metrics_->StageDuration(Stage::kFeaturize, timings.featurize_seconds);
+  metrics_->StageDuration(Stage::kPredict, timings.predict_seconds);
+  metrics_->StageDuration(Stage::kRank, timings.rank_seconds);
+  metrics_->RowsScored(static_cast<int64_t>(s->tops.size()));
+  if (timings.history_hits > 0)
+    metrics_->HistoryLookups("hit", timings.history_hits);
+  if (timings.history_misses > 0)
+    metrics_->HistoryLookups("miss", timings.history_misses);
+  if (timings.history_from_request > 0) {
+    metrics_->HistoryLookups("request", timings.history_from_request);
+  }
+  if (!s->tops.empty()) {
+    metrics_->ObserveBatch(model, s->score.features.data(),
+                           static_cast<int64_t>(s->tops.size()),
+                           s->tops.data());
+  }
+  return absl::OkStatus();
+}
+
+void ScoringEngine::Recommend(const grpc::ServerContextBase* context,
+                              DecodedRequest request,
+                              v1::RecommendResponse* response,
+                              absl::AnyInvocable<void(absl::Status)> done) {
+  auto job = [this, context, request = std::move(request), response,
+              done = DoneOnce(std::move(done))](int worker) mutable {
+    absl::Status status = [&]() -> absl::Status {
+      if (absl::Status call = CheckCall(*context); !call.ok()) return call;
+      absl::StatusOr<std::shared_ptr<const ModelVersion>> model =
+          ServingModel();
+      if (!model.ok()) return model.status();
+      Scratch* s = &scratch_[worker];
+      const int k = request.k;
+      s->decoded.clear();
+      s->decoded.push_back(std::move(request));
+      if (absl::Status scored = ScoreDecoded(**model, *context, k, s);
+          !scored.ok()) {
+        return scored;
+      }
+      const RowScore& row = s->out[0];
+      if (!row.status.ok()) return RowFailure(row.status);
+      EncodeTop(row.top, response->mutable_recommendations());
+      response->set_model_name((*model)->name());
+      response->set_model_version(absl::StrCat((*model)->version()));
+      response->set_history_found(row.history != HistorySourceKind::kNotFound);
+      response->set_history_source(EncodeHistorySource(row.history));
+      response->set_fecha_dato(
+          ScoredDate(s->decoded[0].record, row.target_month));
+      return absl::OkStatus();
+    }();
+    done(std::move(status));
+  };
+  workers_->Submit(
+      std::move(job));  // a refused job answers UNAVAILABLE (DoneOnce)
+}
+
+void ScoringEngine::ScoreStreamMessage(
+    const grpc::ServerContextBase* context,
+    std::unique_ptr<v1::RecommendStreamRequest> request, int k,
+    StreamDone done) {
+  auto job = [this, context, request = std::move(request), k,
+              done = DoneOnce(std::move(done))](int worker) mutable {
+    absl::StatusOr<std::unique_ptr<v1::RecommendStreamResponse>> result =
+        [&]() -> absl::StatusOr<std::unique_ptr<v1::RecommendStreamResponse>> {
+      if (absl::Status call = CheckCall(*context); !call.ok()) return call;
+      absl::StatusOr<std::shared_ptr<const ModelVersion>> model =
+          ServingModel();
+      if (!model.ok()) return model.status();
+      Scratch* s = &scratch_[worker];
+      auto response = std::make_unique<v1::RecommendStreamResponse>();
+      response->set_model_name((*model)->name());
+      response->set_model_version(absl::StrCat((*model)->version()));
+
+      // Decode: a bad row gets its error now, the others are scored together.
+      const auto parse_start = std::chrono::steady_clock::now();
+      const int num_rows = request->rows_size();
+      std::vector<int> decoded_index(num_rows, -1);
+      s->decoded.clear();
+      for (int i = 0; i < num_rows; ++i) {
+        const v1::ScoreRow& row = request->rows(i);
+        v1::RowResult* result = response->add_results();
+        result->set_row_id(row.row_id());
+        result->set_ncodpers(row.customer().ncodpers());
+        absl::StatusOr<DecodedRequest> decoded = DecodeScoreRow(row, k);
+        if (!decoded.ok()) {
+          v1::RowError* error = result->mutable_error();
+          error->set_code(static_cast<int>(decoded.status().code()));
+          error->set_message(std::string(decoded.status().message()));
+          error->set_field_path(FieldPathOf(decoded.status()));
+          continue;
+        }
+        decoded_index[i] = static_cast<int>(s->decoded.size());
+        s->decoded.push_back(*std::move(decoded));
+      }
+      metrics_->StageDuration(Stage::kParse, SecondsSince(parse_start));
+
+      if (absl::Status scored = ScoreDecoded(**model, *context, k, s);
+          !scored.ok()) {
+        return scored;
+      }
+      for (int i = 0; i < num_rows; ++i) {
+        if (decoded_index[i] < 0) continue;
+        const RowScore& row = s->out[decoded_index[i]];
+        v1::RowResult* result = response->mutable_results(i);
+        if (!row.status.ok()) {
+          const absl::Status failure = RowFailure(row.status);
+          v1::RowError* error = result->mutable_error();
+          error->set_code(static_cast<int>(failure.code()));
+          error->set_message(std::string(failure.message()));
+          error->set_field_path(RowFieldPath(row.status));
+          continue;
+        }
+        v1::RowRecommendations* recs = result->mutable_recommendations();
+        EncodeTop(row.top, recs->mutable_recommendations());
+        recs->set_history_found(row.history != HistorySourceKind::kNotFound);
+        recs->set_history_source(EncodeHistorySource(row.history));
+        recs->set_fecha_dato(
+            ScoredDate(s->decoded[decoded_index[i]].record, row.target_month));
+      }
+      return response;
+    }();
+    done(std::move(result));
+  };
+  workers_->Submit(
+      std::move(job));  // a refused job answers UNAVAILABLE (DoneOnce)
+}
+
+}  // namespace recsys

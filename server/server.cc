@@ -1,0 +1,289 @@
+#include "server/server.h"
+
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/security/server_credentials.h>
+#include <grpcpp/server_builder.h>
+
+#include <chrono>
+#include <thread>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "common/status_macros.h"
+#include "model_store/model_version.h"
+#include "server/admin_service.h"
+#include "server/call_tracker.h"
+#include "server/event_log.h"
+#include "server/model_events.h"
+#include "server/recommender_service.h"
+#include "server/scoring_engine.h"
+#include "server/worker_pool.h"
+
+namespace recsys {
+namespace {
+
+// Used when the options give no metrics: every series is dropped.
+class NoMetrics final : public ServerMetrics {
+ public:
+  int port() const override { return 0; }
+  void RpcStarted(absl::string_view, absl::string_view,
+                  absl::string_view) override {}
+  void RpcHandled(absl::string_view, absl::string_view, absl::string_view,
+                  absl::StatusCode, double) override {}
+  void InflightRequests(int) override {}
+  void StageDuration(Stage, double) override {}
+  void RowsScored(int64_t) override {}
+  void HistoryLookups(absl::string_view, int64_t) override {}
+  void ModelLoad(bool, double) override {}
+  void ModelServing(const ModelVersion&) override {}
+  void ObserveBatch(const ModelVersion&, const float*, int64_t,
+                    const TopKResult*) override {}
+};
+
+// The names health answers for: the server as a whole and each service.
+const char* const kHealthNames[] = {"", "santander.recsys.v1.Recommender",
+                                    "santander.recsys.v1.ModelAdmin"};
+
+std::string ReportText(const ReloadReport& report) {
+  std::string text = absl::StrCat("serving version ", report.serving_version);
+  if (report.previous_version != report.serving_version) {
+    absl::StrAppend(&text, " (was ", report.previous_version, ")");
+  }
+  if (!report.loaded.empty())
+    absl::StrAppend(&text, "; loaded ", absl::StrJoin(report.loaded, ","));
+  for (const auto& [version, reason] : report.failed) {
+    absl::StrAppend(&text, "; version ", version, " FAILED: ", reason);
+  }
+  return text;
+}
+
+}  // namespace
+
+struct RecsysServer::Parts {
+  NoMetrics no_metrics;
+  CallTracker calls;
+  ServerMetrics* metrics = nullptr;
+  std::unique_ptr<ModelEvents> events;
+  std::unique_ptr<WorkerPool> workers;
+  std::unique_ptr<WorkerPool> admin;
+  std::unique_ptr<ModelStore> store;
+  std::unique_ptr<ScoringEngine> engine;
+  std::unique_ptr<RecommenderService> recommender;
+  std::unique_ptr<ModelAdminService> model_admin;
+};
+
+absl::StatusOr<std::unique_ptr<RecsysServer>> RecsysServer::Create(
+    const RecsysServerOptions& options) {
+  auto bad = [](absl::string_view what) {
+    return absl::InvalidArgumentError(absl::StrCat("recsys-server: ", what));
+  };
+  if (options.store_dir.empty()) return bad("--store is required");
+  if (options.model_name.empty()) return bad("--model must not be empty");
+  if (options.port < 0 || options.port > 65535) {
+    return bad(absl::StrCat("--port must be 0..65535, got ", options.port));
+  }
+  if (options.workers < 0)
+    return bad(absl::StrCat("--workers must be >= 0, got ", options.workers));
+  if (options.poll_interval <= absl::ZeroDuration())
+    return bad("--poll-seconds must be positive");
+  if (options.grace_period < absl::ZeroDuration())
+    return bad("--grace-period must be >= 0");
+  if (options.max_message_bytes < 1024) {
+    return bad(absl::StrCat("--max-message-bytes must be at least 1024, got ",
+                            options.max_message_bytes));
+  }
+  if (options.max_rows_per_request < 1) {
+    return bad(absl::StrCat("--max-rows-per-request must be at least 1, got ",
+                            options.max_rows_per_request));
+  }
+  if (options.max_inflight_batches_per_stream < 1 ||
+      options.max_pending_responses_per_stream < 1) {
+    return bad("per-stream limits must be at least 1");
+  }
+
+  std::unique_ptr<RecsysServer> server(new RecsysServer(options));
+  auto parts = std::make_unique<Parts>();
+  parts->metrics =
+      options.metrics != nullptr ? options.metrics : &parts->no_metrics;
+  RecsysServer* self = server.get();
+  parts->events = std::make_unique<ModelEvents>(
+      parts->metrics, [self] { self->OnModelServing(); });
+  int workers = options.workers;
+  if (workers == 0)
+    workers =
+        std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  RECSYS_ASSIGN_OR_RETURN(parts->workers,
+                          WorkerPool::Create({.threads = workers}));
+  RECSYS_ASSIGN_OR_RETURN(parts->admin, WorkerPool::Create({.threads = 1}));
+
+  ModelStoreOptions store_options;
+  store_options.store_dir = options.store_dir;
+  store_options.model_name = options.model_name;
+  store_options.poll_interval = options.poll_interval;
+  store_options.use_inotify = options.use_inotify;
+  VersionLoader loader =
+      options.loader ? options.loader : VersionLoader(LoadModelVersion);
+  RECSYS_ASSIGN_OR_RETURN(
+      parts->store,
+      ModelStore::Create(store_options, parts->events->WrapLoader(loader),
+                         parts->events.get()));
+  parts->engine = std::make_unique<ScoringEngine>(
+      parts->store.get(), parts->workers.get(), parts->metrics);
+  StreamLimits limits;
+  limits.max_rows_per_message = options.max_rows_per_request;
+  limits.max_inflight_batches = options.max_inflight_batches_per_stream;
+  limits.max_pending_responses = options.max_pending_responses_per_stream;
+  parts->recommender = std::make_unique<RecommenderService>(
+      limits, parts->store.get(), parts->engine.get(), parts->admin.get(),
+      parts->metrics, &parts->calls);
+  parts->model_admin = std::make_unique<ModelAdminService>(
+      parts->store.get(), parts->admin.get(), parts->metrics, &parts->calls);
+  server->parts_ = std::move(parts);
+  return server;
+}
+
+RecsysServer::RecsysServer(const RecsysServerOptions& options)
+    : options_(options) {}
+
+RecsysServer::~RecsysServer() { Shutdown(); }
+
+ModelStore* RecsysServer::store() const { return parts_->store.get(); }
+
+absl::Status RecsysServer::Start() {
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  const std::string requested = absl::StrCat(options_.host, ":", options_.port);
+  int selected_port = 0;
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(requested, grpc::InsecureServerCredentials(),
+                           &selected_port);
+  builder.SetMaxReceiveMessageSize(options_.max_message_bytes);
+  builder.RegisterService(parts_->recommender.get());
+  builder.RegisterService(parts_->model_admin.get());
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (server == nullptr || selected_port == 0) {
+    return absl::UnavailableError(absl::StrCat(
+        "cannot listen on ", requested, " (address in use or not available?)"));
+  }
+  {
+    // gRPC's health service starts with "" SERVING: turn it down at once (a
+    // check in the microseconds before this would be answered SERVING).
+    absl::MutexLock lock(&mu_);
+    grpc_server_ = std::move(server);
+    port_ = selected_port;
+    SetHealthLocked(false);
+  }
+  LogEvent(absl::StrCat("listening on ", options_.host, ":", selected_port));
+
+  absl::StatusOr<ReloadReport> first = parts_->store->Reload();
+  if (!first.ok()) {
+    LogEvent(
+        absl::StrCat("no model can be served yet (", first.status().message(),
+                     "); health stays NOT_SERVING; watching ",
+                     options_.store_dir, "/", options_.model_name, " every ",
+                     absl::FormatDuration(options_.poll_interval),
+                     " and on file-system events"));
+  }
+  parts_->store->StartWatching();
+  return absl::OkStatus();
+}
+
+int RecsysServer::port() const {
+  absl::MutexLock lock(&mu_);
+  return port_;
+}
+
+std::string RecsysServer::address() const {
+  return absl::StrCat(options_.host, ":", port());
+}
+
+bool RecsysServer::serving() const {
+  absl::MutexLock lock(&mu_);
+  return serving_;
+}
+
+void RecsysServer::SetHealthLocked(bool serving) {
+  serving_ = serving;
+  if (grpc_server_ == nullptr) return;
+  grpc::HealthCheckServiceInterface* health =
+      grpc_server_->GetHealthCheckService();
+  if (health == nullptr) return;
+  for (const char* name : kHealthNames) health->SetServingStatus(name, serving);
+}
+
+void RecsysServer::OnModelServing() {
+  absl::MutexLock lock(&mu_);
+  if (draining_ || serving_ || grpc_server_ == nullptr) return;
+  SetHealthLocked(true);
+  LogEvent("health: SERVING");
+}
+
+void RecsysServer::ReloadAsync(absl::string_view why) {
+  LogEvent(absl::StrCat("reload requested (", why, ")"));
+  parts_->admin->Submit([this, why = std::string(why)](int) {
+    absl::StatusOr<ReloadReport> report = parts_->store->Reload();
+    LogEvent(
+        report.ok()
+            ? absl::StrCat("reload (", why, "): ", ReportText(*report))
+            : absl::StrCat("reload (", why, "): ", report.status().message()));
+  });
+}
+
+void RecsysServer::Shutdown() {
+  grpc::Server* server = nullptr;
+  {
+    absl::MutexLock lock(&mu_);
+    if (parts_ == nullptr) {  // Create() failed half-way
+      draining_ = stopped_ = true;
+      return;
+    }
+    if (draining_) {
+      mu_.Await(absl::Condition(&stopped_));
+      return;
+    }
+    draining_ = true;
+    server = grpc_server_.get();
+    if (server != nullptr) {
+      SetHealthLocked(false);
+      // Refuse later status changes (e.g. a model swapped in while draining).
+      if (server->GetHealthCheckService() != nullptr)
+        server->GetHealthCheckService()->Shutdown();
+    }
+  }
+  if (server != nullptr) {
+    // New calls are refused (UNAVAILABLE) from here on; calls in flight get
+    // up to the grace period. gRPC is shut down only then, and at once: its
+    // own Shutdown(deadline) would also wait for idle client connections.
+    parts_->calls.StartDraining();
+    LogEvent(absl::StrCat(
+        "draining: health NOT_SERVING, new calls refused; waiting up to ",
+        absl::FormatDuration(options_.grace_period), " for ",
+        parts_->calls.inflight(), " call(s) in flight"));
+    const absl::Time start = absl::Now();
+    const bool idle = parts_->calls.WaitIdle(start + options_.grace_period);
+    const int64_t left = parts_->calls.inflight();
+    server->Shutdown(std::chrono::system_clock::now());
+    LogEvent(idle ? absl::StrFormat(
+                        "drained in %.2fs: every call in flight finished",
+                        absl::ToDoubleSeconds(absl::Now() - start))
+                  : absl::StrCat("grace period over: cancelled ", left,
+                                 " call(s) still running"));
+  }
+  // No call is left: nothing waits for the pools any more.
+  parts_->store->StopWatching();
+  parts_->admin->Stop();
+  parts_->workers->Stop();
+  absl::MutexLock lock(&mu_);
+  stopped_ = true;
+  if (server != nullptr) LogEvent("stopped");
+}
+
+void RecsysServer::Wait() {
+  absl::MutexLock lock(&mu_);
+  mu_.Await(absl::Condition(&stopped_));
+}
+
+}  // namespace recsys

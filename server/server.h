@@ -1,0 +1,145 @@
+// RecsysServer: the prediction server, wired and ready to run in a process
+// (recsys-server's main) or in a test.
+//
+//   RecsysServerOptions options;
+//   options.store_dir = "models";
+//   options.port = 0;                       // pick a free port
+//   RECSYS_ASSIGN_OR_RETURN(auto server, RecsysServer::Create(options));
+//   RECSYS_RETURN_IF_ERROR(server->Start());
+//   Connect(server->address());             // "127.0.0.1:41234"
+//   ...
+//   server->Shutdown();                     // drain, then stop
+//
+// What Start() sets up:
+//   - the Recommender and ModelAdmin services (gRPC callback API), the
+//     standard grpc.health.v1 service and server reflection;
+//   - a fixed pool of `workers` threads that run all featurizing and
+//     prediction, and one admin thread for model loads requested by RPC;
+//   - the ModelStore on STORE/<model>, watched for new versions.
+// Health ("", "santander.recsys.v1.Recommender",
+// "santander.recsys.v1.ModelAdmin") is NOT_SERVING until a model version is
+// loaded and warmed, SERVING after, and NOT_SERVING again once Shutdown()
+// begins. If no version can be loaded at start the server still starts
+// (NOT_SERVING, logging why) and keeps watching, so a version published later
+// is picked up.
+//
+// Logs (stderr, one line per event): "listening on HOST:PORT" (before health
+// turns SERVING), model loads / failures / swaps with their version, reloads,
+// "draining ..." and "stopped".
+//
+// Thread-safe: Reload, Shutdown, Wait and the accessors may be called from
+// any thread.
+#ifndef RECSYS_SERVER_SERVER_H_
+#define RECSYS_SERVER_SERVER_H_
+
+#include <grpcpp/server.h>
+
+#include <memory>
+#include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "model_store/model_store.h"
+#include "server/metrics.h"
+
+namespace recsys {
+
+struct RecsysServerOptions {
+  // Root of the model store; versions are read from <store_dir>/<model_name>/.
+  // Required.
+  std::string store_dir;
+  // Model to serve. Default "santander".
+  std::string model_name = "santander";
+  // Address to listen on. Default "127.0.0.1".
+  std::string host = "127.0.0.1";
+  // Port; 0 picks a free one (see port()). Default 50051.
+  int port = 50051;
+  // Scoring threads; 0 = one per core. Default 0.
+  int workers = 0;
+  // How often the store is rescanned without a file-system event. Default 10 s.
+  absl::Duration poll_interval = absl::Seconds(10);
+  // Also watch the store with inotify. Default true.
+  bool use_inotify = true;
+  // How long Shutdown() lets in-flight calls finish before cancelling them.
+  // Default 10 s.
+  absl::Duration grace_period = absl::Seconds(10);
+  // Largest request message accepted, in bytes (larger: RESOURCE_EXHAUSTED
+  // from gRPC). Default 16 MiB.
+  int max_message_bytes = 16 << 20;
+  // Rows one RecommendStream message may carry (more: INVALID_ARGUMENT).
+  // Default 4096.
+  int max_rows_per_request = 4096;
+  // Per stream: messages scored at once, and answers waiting to be written.
+  // Defaults 2 and 4.
+  int max_inflight_batches_per_stream = 2;
+  int max_pending_responses_per_stream = 4;
+  // Where metrics go; borrowed, must outlive the server. Default null: none.
+  ServerMetrics* metrics = nullptr;
+  // Loads one version directory. Default (empty): LoadModelVersion.
+  VersionLoader loader;
+};
+
+class RecsysServer {
+ public:
+  // Checks the options. INVALID_ARGUMENT naming the bad option.
+  static absl::StatusOr<std::unique_ptr<RecsysServer>> Create(
+      const RecsysServerOptions& options);
+  ~RecsysServer();  // Shutdown()
+  RecsysServer(const RecsysServer&) = delete;
+  RecsysServer& operator=(const RecsysServer&) = delete;
+
+  // Listens, loads the newest model version that validates (or logs why none
+  // can be) and starts watching the store. UNAVAILABLE when the address
+  // cannot be bound. REQUIRES: called once.
+  absl::Status Start() ABSL_LOCKS_EXCLUDED(mu_);
+
+  // The port listened on, once started (the actual one when options.port
+  // was 0); 0 before.
+  int port() const ABSL_LOCKS_EXCLUDED(mu_);
+  // "host:port".
+  std::string address() const ABSL_LOCKS_EXCLUDED(mu_);
+
+  // Whether health reports SERVING now.
+  bool serving() const ABSL_LOCKS_EXCLUDED(mu_);
+
+  // Rescans the store on the admin thread (as SIGHUP does) and logs the
+  // outcome, naming `why`. Returns at once.
+  void ReloadAsync(absl::string_view why);
+
+  // Drains, then stops: health NOT_SERVING; new calls are refused with
+  // UNAVAILABLE; calls in flight may finish for up to grace_period; then the
+  // gRPC server stops at once (listening ends, what still runs is
+  // cancelled), and the workers and the store watcher stop. Idempotent;
+  // returns when the server has stopped.
+  void Shutdown() ABSL_LOCKS_EXCLUDED(mu_);
+
+  // Blocks until Shutdown() (from another thread) has completed.
+  void Wait() ABSL_LOCKS_EXCLUDED(mu_);
+
+  // The model store (e.g. for tests and admin tools).
+  ModelStore* store() const;
+
+ private:
+  struct Parts;  // services, pools, store: built by Create(), constant after
+  explicit RecsysServer(const RecsysServerOptions& options);
+  void OnModelServing() ABSL_LOCKS_EXCLUDED(mu_);
+  void SetHealthLocked(bool serving) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  const RecsysServerOptions options_;
+  std::unique_ptr<Parts> parts_;
+
+  mutable absl::Mutex mu_;
+  std::unique_ptr<grpc::Server> grpc_server_ ABSL_GUARDED_BY(mu_);
+  int port_ ABSL_GUARDED_BY(mu_) = 0;
+  bool serving_ ABSL_GUARDED_BY(mu_) = false;
+  bool draining_ ABSL_GUARDED_BY(mu_) = false;
+  bool stopped_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+}  // namespace recsys
+
+#endif  // RECSYS_SERVER_SERVER_H_

@@ -1,0 +1,167 @@
+// recsys-server: serves product recommendations over gRPC from a model store.
+// main() only parses flags, builds the server, waits and shuts down; the
+// wiring is RecsysServer (server/server.h).
+#include <cstdint>
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "server/command_line.h"
+#include "server/event_log.h"
+#include "server/metrics.h"
+#include "server/server.h"
+#include "server/signal_thread.h"
+
+ABSL_FLAG(std::string, store, "",
+          "Model store directory (required). The server serves versions from "
+          "STORE/MODEL/<N>/ as written by `recsys-train` (N = 1, 2, 3, ...), "
+          "and picks up new versions while it runs.");
+ABSL_FLAG(std::string, model, "santander",
+          "Name of the model to serve (the folder under --store).");
+ABSL_FLAG(std::string, host, "127.0.0.1",
+          "Address to listen on for gRPC and metrics. 0.0.0.0 listens on every "
+          "interface.");
+ABSL_FLAG(int32_t, port, 50051,
+          "gRPC port. 0 picks a free port; the log line \"listening on "
+          "HOST:PORT\" tells which.");
+ABSL_FLAG(int32_t, metrics_port, 9464,
+          "Port of the Prometheus endpoint http://HOST:PORT/metrics. 0 picks a "
+          "free port (logged as \"metrics on HOST:PORT\").");
+ABSL_FLAG(int32_t, workers,
+          static_cast<int32_t>(std::thread::hardware_concurrency()),
+          "Scoring threads (default: one per core of this machine). Every "
+          "prediction runs on one of them; each predicts with one thread.");
+ABSL_FLAG(int32_t, poll_seconds, 10,
+          "Seconds between rescans of the model store (new versions are also "
+          "noticed at once through inotify). SIGHUP or `recsys reload` rescans "
+          "now.");
+ABSL_FLAG(absl::Duration, grace_period, absl::Seconds(10),
+          "On SIGTERM/SIGINT: how long in-flight calls may run before they are "
+          "cancelled, e.g. 10s, 500ms.");
+ABSL_FLAG(int32_t, max_message_bytes, 16 << 20,
+          "Largest request message accepted, in bytes (default 16 MiB); larger "
+          "ones fail with RESOURCE_EXHAUSTED.");
+ABSL_FLAG(int32_t, max_rows_per_request, 4096,
+          "Most customers in one RecommendStream message; more fail the stream "
+          "with INVALID_ARGUMENT.");
+ABSL_FLAG(int32_t, drift_window, 5000,
+          "Drift monitoring: the last N scored rows are compared with the "
+          "model's training distributions (PSI per feature).");
+ABSL_FLAG(int32_t, drift_min_rows, 2000,
+          "Drift monitoring: PSI is exported only once the window holds this "
+          "many rows (small samples give false alarms).");
+
+namespace {
+
+constexpr char kUsage[] =
+    "serves Santander product recommendations over gRPC.\n"
+    "\n"
+    "  recsys-server --store STORE [--port PORT] [--metrics-port PORT]\n"
+    "\n"
+    "The server loads the newest valid model version from STORE/MODEL/ (a\n"
+    "bundle written by `recsys-train`: manifest, XGBoost model, "
+    "product-history\n"
+    "snapshot), checks it (feature spec, checksums, golden set), warms it, "
+    "and\n"
+    "answers the santander.recsys.v1 Recommender and ModelAdmin services. New\n"
+    "versions are picked up without a restart; a broken one is refused and "
+    "the\n"
+    "serving one stays. Until a model is loaded the standard grpc.health.v1\n"
+    "service answers NOT_SERVING (the server keeps watching the store).\n"
+    "\n"
+    "Signals: SIGHUP rescans the store now; SIGTERM or SIGINT drains "
+    "in-flight\n"
+    "calls for up to --grace-period, then exits 0.\n"
+    "\n"
+    "Example:\n"
+    "  recsys-server --store models --port 0 --metrics-port 0\n"
+    "  recsys info --server 127.0.0.1:PORT    (PORT from the log)";
+
+// The flags --help lists, in this order.
+const std::vector<std::string> kFlagNames = {"store",
+                                             "model",
+                                             "host",
+                                             "port",
+                                             "metrics_port",
+                                             "workers",
+                                             "poll_seconds",
+                                             "grace_period",
+                                             "max_message_bytes",
+                                             "max_rows_per_request",
+                                             "drift_window",
+                                             "drift_min_rows"};
+
+int Fail(int code, const std::string& message) {
+  recsys::LogEvent(message);
+  return code;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(kUsage);
+  std::vector<std::string> storage;
+  std::vector<char*> args = recsys::DashedFlagsToAbseil(argc, argv, &storage);
+  if (recsys::WantsHelp(args)) {
+    std::fputs(
+        recsys::ServerHelp(absl::StrCat("recsys-server: ", kUsage), kFlagNames)
+            .c_str(),
+        stdout);
+    return 0;
+  }
+  std::vector<char*> rest =
+      absl::ParseCommandLine(static_cast<int>(args.size()), args.data());
+  // Before any thread exists, so that every thread inherits the mask and
+  // only the signal thread receives SIGTERM/SIGINT/SIGHUP.
+  recsys::BlockServerSignals();
+  if (rest.size() > 1) {
+    return Fail(
+        2, absl::StrCat("unexpected argument \"", rest[1], "\" (see --help)"));
+  }
+  if (absl::GetFlag(FLAGS_store).empty())
+    return Fail(2, "--store is required (see --help)");
+  if (absl::GetFlag(FLAGS_poll_seconds) < 1)
+    return Fail(2, "--poll-seconds must be at least 1");
+
+  recsys::MetricsOptions metrics_options;
+  metrics_options.bind = absl::GetFlag(FLAGS_host);
+  metrics_options.port = absl::GetFlag(FLAGS_metrics_port);
+  metrics_options.drift_window = absl::GetFlag(FLAGS_drift_window);
+  metrics_options.drift_min_rows = absl::GetFlag(FLAGS_drift_min_rows);
+  absl::StatusOr<std::unique_ptr<recsys::ServerMetrics>> metrics =
+      recsys::ServerMetrics::Create(metrics_options);
+  if (!metrics.ok()) return Fail(1, std::string(metrics.status().message()));
+  recsys::LogEvent(absl::StrCat("metrics on ", metrics_options.bind, ":",
+                                (*metrics)->port()));
+
+  recsys::RecsysServerOptions options;
+  options.store_dir = absl::GetFlag(FLAGS_store);
+  options.model_name = absl::GetFlag(FLAGS_model);
+  options.host = absl::GetFlag(FLAGS_host);
+  options.port = absl::GetFlag(FLAGS_port);
+  options.workers = absl::GetFlag(FLAGS_workers);
+  options.poll_interval = absl::Seconds(absl::GetFlag(FLAGS_poll_seconds));
+  options.grace_period = absl::GetFlag(FLAGS_grace_period);
+  options.max_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);
+  options.max_rows_per_request = absl::GetFlag(FLAGS_max_rows_per_request);
+  options.metrics = metrics->get();
+  absl::StatusOr<std::unique_ptr<recsys::RecsysServer>> server =
+      recsys::RecsysServer::Create(options);
+  if (!server.ok()) return Fail(2, std::string(server.status().message()));
+  if (absl::Status started = (*server)->Start(); !started.ok()) {
+    return Fail(1, std::string(started.message()));
+  }
+
+  recsys::RecsysServer* s = server->get();
+  recsys::SignalThread signals([s] { s->ReloadAsync("SIGHUP"); },
+                               [s](int) { s->Shutdown(); });
+  s->Wait();
+  return 0;
+}

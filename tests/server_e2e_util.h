@@ -1,0 +1,109 @@
+// Helpers for the prediction server's end-to-end tests: a real RecsysServer
+// on 127.0.0.1:0 over a store holding a trained bundle, the real client
+// library, grpc.health.v1 checks, streaming sessions, and bounded waits.
+//
+//   std::unique_ptr<ServerHarness> h = ServerHarness::Start({});
+//   ASSERT_NE(h, nullptr);
+//   absl::StatusOr<v1::RecommendResponse> top =
+//       h->client().Recommend(RequestFor(h->test_customers()[0]));
+//
+// Tests never sleep a fixed time: they poll state with WaitFor (bounded).
+#ifndef RECSYS_TESTS_SERVER_E2E_UTIL_H_
+#define RECSYS_TESTS_SERVER_E2E_UTIL_H_
+
+#include <grpcpp/channel.h>
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "client/recommender_client.h"
+#include "common/raw_record.h"
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "proto/api.h"
+#include "server/metrics.h"
+#include "server/server.h"
+#include "tests/trained_fixture.h"
+
+namespace recsys::testing {
+
+using HealthStatus = ::grpc::health::v1::HealthCheckResponse::ServingStatus;
+
+struct HarnessOptions {
+  // Install the trained bundle as version 1 before starting. Default true.
+  bool install_bundle = true;
+  // Export real Prometheus metrics on a free port. Default false.
+  bool real_metrics = false;
+  int workers = 2;
+  absl::Duration poll_interval = absl::Milliseconds(200);
+  absl::Duration grace_period = absl::Seconds(5);
+  int max_rows_per_request = 4096;
+  int max_message_bytes = 16 << 20;
+  // Borrowed; used instead of real or no metrics when set.
+  ServerMetrics* metrics = nullptr;
+};
+
+class ServerHarness {
+ public:
+  // Makes the store, starts the server and connects a client. Records a
+  // gtest failure and returns null when anything fails.
+  static std::unique_ptr<ServerHarness> Start(const HarnessOptions& options);
+  ~ServerHarness();  // shuts the server down, removes the store
+
+  RecsysServer& server() { return *server_; }
+  RecommenderClient& client() { return *client_; }
+  v1::Recommender::StubInterface* stub() { return client_->recommender_stub(); }
+  const TrainedFixture& fixture() const { return fixture_; }
+  const std::string& store_dir() const { return store_dir_; }
+  ServerMetrics* metrics() { return metrics_.get(); }
+  std::shared_ptr<grpc::Channel> channel() { return channel_; }
+
+  // Health of `service` ("" = the server) through grpc.health.v1/Check.
+  absl::StatusOr<HealthStatus> Health(const std::string& service = "");
+
+ private:
+  ServerHarness() = default;
+
+  TrainedFixture fixture_;
+  std::string store_dir_;
+  std::unique_ptr<ServerMetrics> metrics_;
+  std::unique_ptr<RecsysServer> server_;
+  std::unique_ptr<RecommenderClient> client_;
+  std::shared_ptr<grpc::Channel> channel_;
+};
+
+// Calls `done` every few milliseconds until it returns true or `timeout`
+// passes; returns its last answer.
+bool WaitFor(const std::function<bool()>& done,
+             absl::Duration timeout = absl::Seconds(60));
+
+// Clean rows of `path` (no reader errors) that `keep` accepts (all when
+// empty), at most `limit`.
+std::vector<RawRecord> ReadRecords(
+    const std::string& path, size_t limit,
+    const std::function<bool(const RawRecord&)>& keep = nullptr);
+
+// A RecommendRequest for `record` through the client's codec.
+v1::RecommendRequest RequestFor(const RawRecord& record, int k = 0);
+// A ScoreRow for `record` with `row_id`.
+v1::ScoreRow RowFor(const RawRecord& record, uint64_t row_id);
+
+struct StreamOutcome {
+  std::vector<v1::RecommendStreamResponse> responses;
+  grpc::Status status;
+  // Every RowResult received, in arrival order.
+  std::vector<v1::RowResult> Results() const;
+};
+
+// Opens RecommendStream, sends `messages` (from a writer thread while this
+// thread reads), half-closes, and reads until the server ends the stream.
+StreamOutcome RunStream(v1::Recommender::StubInterface* stub,
+                        const std::vector<v1::RecommendStreamRequest>& messages,
+                        absl::Duration deadline = absl::Seconds(60));
+
+}  // namespace recsys::testing
+
+#endif  // RECSYS_TESTS_SERVER_E2E_UTIL_H_

@@ -1,4 +1,5 @@
 // End-to-end: the recsys-data program as a user runs it.
+#include <unistd.h>
 #include <sys/wait.h>
 
 #include <cstdio>
@@ -37,7 +38,7 @@ Outcome RecsysData(const std::string& args) {
 class RecsysDataTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = absl::StrCat(::testing::TempDir(), "/recsys_data_cli_test");
+    dir_ = absl::StrCat(::testing::TempDir(), "/recsys_data_cli_test_", ::getpid());
     std::filesystem::remove_all(dir_);
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }

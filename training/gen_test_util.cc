@@ -1,5 +1,7 @@
 #include "training/gen_test_util.h"
 
+#include <unistd.h>
+
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -165,7 +167,7 @@ std::string GeneratedDir(const std::string& name, uint64_t seed, bool drift) {
   auto it = Dirs().by_name.find(name);
   if (it != Dirs().by_name.end()) return it->second;
   const std::string dir =
-      absl::StrCat(::testing::TempDir(), "/recsys_gen_", name);
+      absl::StrCat(::testing::TempDir(), "/recsys_gen_", name, "_", ::getpid());
   GeneratorOptions options;
   options.customers = kTestCustomers;
   options.seed = seed;

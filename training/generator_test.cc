@@ -2,6 +2,7 @@
 // file and --drift.
 #include "training/generator.h"
 
+#include <unistd.h>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -170,7 +171,7 @@ TEST(GeneratorOptionsTest, RejectsBadOptions) {
 
 TEST(GeneratorOptionsTest, ReportsAnOutputDirectoryThatCannotBeCreated) {
   const std::string file =
-      absl::StrCat(::testing::TempDir(), "/recsys_gen_plain_file");
+      absl::StrCat(::testing::TempDir(), "/recsys_gen_plain_file_", ::getpid());
   { std::ofstream(file) << "x"; }
   GeneratorOptions options;
   options.customers = 10;

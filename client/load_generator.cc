@@ -208,14 +208,16 @@ absl::StatusOr<CallerTally> RunPaced(
         &call->context, &requests[n % requests.size()], &call->response,
         [shared, call](grpc::Status status) {
           const Clock::time_point done = Clock::now();
-          {
-            absl::MutexLock lock(&shared->mu);
-            shared->tally.latencies_ns.push_back(Nanos(done - call->due));
-            shared->tally.send_latencies_ns.push_back(Nanos(done - call->sent));
-            Count(status, &shared->tally);
-            --shared->in_flight;
-          }
+          const int64_t latency = Nanos(done - call->due);
+          const int64_t send_latency = Nanos(done - call->sent);
+          // Free the call (its ClientContext refers to the channel) before
+          // the waiting thread can see in_flight reach 0 and tear down.
           delete call;
+          absl::MutexLock lock(&shared->mu);
+          shared->tally.latencies_ns.push_back(latency);
+          shared->tally.send_latencies_ns.push_back(send_latency);
+          Count(status, &shared->tally);
+          --shared->in_flight;
         });
   }
   absl::MutexLock lock(&shared->mu);

@@ -28,7 +28,8 @@ tail -n 3 "$OUT/train.log" | sed 's/^/   log: /'
 
 step "4/6 starting the prediction server"
 SERVER_LOG="$OUT/server.log"
-"$BIN/recsys-server" --store "$STORE" --port 0 --metrics-port 0 2>"$SERVER_LOG" &
+# The drift window holds the whole test month, so PSI compares the month, not its tail.
+"$BIN/recsys-server" --store "$STORE" --port 0 --metrics-port 0 --drift-window 50000 2>"$SERVER_LOG" &
 SERVER_PID=$!
 cleanup() { kill "$SERVER_PID" 2>/dev/null || true; }
 trap cleanup EXIT

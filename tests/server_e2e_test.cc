@@ -1,6 +1,7 @@
 // The prediction server end to end, one customer at a time: a real server on
 // 127.0.0.1 (ephemeral port) over a trained bundle, called through the real
 // client library (client/recommender_client.h).
+#include <chrono>
 #include <grpcpp/client_context.h>
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/support/byte_buffer.h>
@@ -372,11 +373,17 @@ TEST_F(ServerE2eTest, ReflectionListsBothServices) {
 
 TEST_F(ServerE2eTest, RequestMetricsAreExported) {
   ASSERT_TRUE(Recommend(customers().front()).ok());
-  absl::StatusOr<std::string> text =
-      metrics_testing::HttpGet(harness_->metrics()->port(), "/metrics");
-  ASSERT_TRUE(text.ok()) << text.status();
-  const metrics_testing::Exposition metrics =
-      metrics_testing::ParseExposition(*text);
+  // The server counts a call when it finishes, which may be just after the
+  // client has its answer: scrape until it shows, for at most 10 s.
+  metrics_testing::Exposition metrics;
+  for (int attempt = 0; attempt < 200; ++attempt) {
+    absl::StatusOr<std::string> text =
+        metrics_testing::HttpGet(harness_->metrics()->port(), "/metrics");
+    ASSERT_TRUE(text.ok()) << text.status();
+    metrics = metrics_testing::ParseExposition(*text);
+    if (metrics.Sum("grpc_server_handled_total", {{"grpc_method", "Recommend"}}) >= 1.0) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
   EXPECT_GE(
       metrics.Sum("grpc_server_handled_total", {{"grpc_method", "Recommend"}}),
       1.0);

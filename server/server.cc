@@ -247,6 +247,9 @@ void RecsysServer::Shutdown() {
     draining_ = true;
     server = grpc_server_.get();
     if (server != nullptr) {
+      // Refuse new calls before health says NOT_SERVING, so that a client
+      // who saw NOT_SERVING is never served by a call it starts afterwards.
+      parts_->calls.StartDraining();
       SetHealthLocked(false);
       // Refuse later status changes (e.g. a model swapped in while draining).
       if (server->GetHealthCheckService() != nullptr)
@@ -257,7 +260,6 @@ void RecsysServer::Shutdown() {
     // New calls are refused (UNAVAILABLE) from here on; calls in flight get
     // up to the grace period. gRPC is shut down only then, and at once: its
     // own Shutdown(deadline) would also wait for idle client connections.
-    parts_->calls.StartDraining();
     LogEvent(absl::StrCat(
         "draining: health NOT_SERVING, new calls refused; waiting up to ",
         absl::FormatDuration(options_.grace_period), " for ",

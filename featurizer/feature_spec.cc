@@ -9,7 +9,7 @@
 #include "common/file_util.h"
 #include "common/raw_columns.h"
 #include "common/status_macros.h"
-#include "featurizer/fnv.h"
+#include "common/fnv.h"
 #include "featurizer/history_view.h"
 
 namespace recsys {

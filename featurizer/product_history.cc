@@ -10,7 +10,7 @@
 #include "common/date.h"
 #include "common/file_util.h"
 #include "common/status_macros.h"
-#include "featurizer/fnv.h"
+#include "common/fnv.h"
 
 namespace recsys {
 namespace {

@@ -84,15 +84,6 @@ std::string NowRfc3339() {
 
 }  // namespace
 
-uint64_t Fnv1a64(absl::string_view bytes) {
-  uint64_t h = 14695981039346656037ull;
-  for (unsigned char c : bytes) {
-    h ^= c;
-    h *= 1099511628211ull;
-  }
-  return h;
-}
-
 json ManifestToJson(const BundleManifest& m) {
   json golden = json::array();
   for (const GoldenRow& row : m.golden) {

@@ -26,6 +26,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "common/fnv.h"  // Fnv1a64: the checksums of the bundle files
 #include "nlohmann/json.hpp"
 
 namespace recsys {
@@ -75,9 +76,6 @@ struct BundleManifest {
   uint64_t model_checksum = 0;    // FNV-1a 64 of model.ubj
   uint64_t history_checksum = 0;  // FNV-1a 64 of history.bin
 };
-
-// FNV-1a 64-bit hash of `bytes` (detects truncated or altered files).
-uint64_t Fnv1a64(absl::string_view bytes);
 
 nlohmann::json ManifestToJson(const BundleManifest& manifest);
 

@@ -77,7 +77,8 @@ class ServerMetrics {
   // Starts the exposer (unless options.port < 0). INTERNAL (naming the
   // address) if it cannot listen; INVALID_ARGUMENT for drift_window < 1 or
   // drift_min_rows outside 1..drift_window.
-  static absl::StatusOr<std::unique_ptr<ServerMetrics>> Create(const MetricsOptions& options);
+  static absl::StatusOr<std::unique_ptr<ServerMetrics>> Create(
+      const MetricsOptions& options);
   virtual ~ServerMetrics() = default;
 
   // The port the exposer listens on (-1 without an HTTP endpoint).
@@ -92,14 +93,16 @@ class ServerMetrics {
   // go-grpc-prometheus does for registered methods (so that rate() and
   // increase() see the first call). RpcStarted/RpcHandled do it on first use.
   // The default (for test doubles) does nothing.
-  virtual void RegisterRpcMethod(absl::string_view service, absl::string_view method,
+  virtual void RegisterRpcMethod(absl::string_view service,
+                                 absl::string_view method,
                                  absl::string_view type) {}
 
   // gRPC, as go-grpc-prometheus names them. `type` is "unary" or "bidi_stream".
   virtual void RpcStarted(absl::string_view service, absl::string_view method,
                           absl::string_view type) = 0;
   virtual void RpcHandled(absl::string_view service, absl::string_view method,
-                          absl::string_view type, absl::StatusCode code, double seconds) = 0;
+                          absl::string_view type, absl::StatusCode code,
+                          double seconds) = 0;
   virtual void InflightRequests(int delta) = 0;
 
   // Work.
@@ -125,8 +128,27 @@ class ServerMetrics {
   // histograms and the drift window. Cheap: one lock per batch. Rows of a
   // version other than the serving one (in flight across a swap) count
   // toward the recommended mix, the top-1 bins and the score histograms only.
-  virtual void ObserveBatch(const ModelVersion& version, const float* features, int64_t rows,
-                            const TopKResult* tops) = 0;
+  virtual void ObserveBatch(const ModelVersion& version, const float* features,
+                            int64_t rows, const TopKResult* tops) = 0;
+};
+
+// A ServerMetrics that records nothing: for a server run without metrics, and
+// a base for test doubles that watch one method. Thread-safe (stateless).
+class NullMetrics : public ServerMetrics {
+ public:
+  int port() const override { return 0; }
+  void RpcStarted(absl::string_view, absl::string_view,
+                  absl::string_view) override {}
+  void RpcHandled(absl::string_view, absl::string_view, absl::string_view,
+                  absl::StatusCode, double) override {}
+  void InflightRequests(int) override {}
+  void StageDuration(Stage, double) override {}
+  void RowsScored(int64_t) override {}
+  void HistoryLookups(absl::string_view, int64_t) override {}
+  void ModelLoad(bool, double) override {}
+  void ModelServing(const ModelVersion&) override {}
+  void ObserveBatch(const ModelVersion&, const float*, int64_t,
+                    const TopKResult*) override {}
 };
 
 }  // namespace recsys

@@ -25,24 +25,6 @@
 namespace recsys {
 namespace {
 
-// Used when the options give no metrics: every series is dropped.
-class NoMetrics final : public ServerMetrics {
- public:
-  int port() const override { return 0; }
-  void RpcStarted(absl::string_view, absl::string_view,
-                  absl::string_view) override {}
-  void RpcHandled(absl::string_view, absl::string_view, absl::string_view,
-                  absl::StatusCode, double) override {}
-  void InflightRequests(int) override {}
-  void StageDuration(Stage, double) override {}
-  void RowsScored(int64_t) override {}
-  void HistoryLookups(absl::string_view, int64_t) override {}
-  void ModelLoad(bool, double) override {}
-  void ModelServing(const ModelVersion&) override {}
-  void ObserveBatch(const ModelVersion&, const float*, int64_t,
-                    const TopKResult*) override {}
-};
-
 // The names health answers for: the server as a whole and each service.
 const char* const kHealthNames[] = {"", "santander.recsys.v1.Recommender",
                                     "santander.recsys.v1.ModelAdmin"};
@@ -63,7 +45,7 @@ std::string ReportText(const ReloadReport& report) {
 }  // namespace
 
 struct RecsysServer::Parts {
-  NoMetrics no_metrics;
+  NullMetrics no_metrics;
   CallTracker calls;
   ServerMetrics* metrics = nullptr;
   std::unique_ptr<ModelEvents> events;

@@ -43,19 +43,8 @@ using testing::ServerHarness;
 
 // Keeps the features of every scored batch (the server calls it on the
 // worker before finishing the call).
-class RecordingMetrics final : public ServerMetrics {
+class RecordingMetrics final : public NullMetrics {
  public:
-  int port() const override { return 0; }
-  void RpcStarted(absl::string_view, absl::string_view,
-                  absl::string_view) override {}
-  void RpcHandled(absl::string_view, absl::string_view, absl::string_view,
-                  absl::StatusCode, double) override {}
-  void InflightRequests(int) override {}
-  void StageDuration(Stage, double) override {}
-  void RowsScored(int64_t) override {}
-  void HistoryLookups(absl::string_view, int64_t) override {}
-  void ModelLoad(bool, double) override {}
-  void ModelServing(const ModelVersion&) override {}
   void ObserveBatch(const ModelVersion& version, const float* features,
                     int64_t rows, const TopKResult*) override {
     absl::MutexLock lock(&mu_);

@@ -1,10 +1,10 @@
 // FNV-1a 64: a small, stable, non-cryptographic hash for the feature spec
-// hash and the product-history snapshot checksum.
+// hash, the product-history snapshot checksum and the bundle file checksums.
 //
 //   uint64_t h = Fnv1a64("abc");
 //   h = Fnv1a64("more", h);  // continue over several pieces
-#ifndef RECSYS_FEATURIZER_FNV_H_
-#define RECSYS_FEATURIZER_FNV_H_
+#ifndef RECSYS_COMMON_FNV_H_
+#define RECSYS_COMMON_FNV_H_
 
 #include <cstdint>
 
@@ -27,4 +27,4 @@ inline uint64_t Fnv1a64(absl::string_view bytes,
 
 }  // namespace recsys
 
-#endif  // RECSYS_FEATURIZER_FNV_H_
+#endif  // RECSYS_COMMON_FNV_H_

@@ -1,6 +1,7 @@
 #include "featurizer/featurizer.h"
 
 #include <algorithm>
+#include <cmath>
 #include <limits>
 
 #include "absl/status/status.h"
@@ -74,11 +75,32 @@ absl::StatusOr<std::unique_ptr<const Featurizer>> Featurizer::Create(
         info.product = i % kNumProducts;
         info.lag = i / kNumProducts + 1;
       }
+      info.follows_calendar =
+          (e.kind == FeatureKind::kDate &&
+           e.date == DateFeature::kFechaDatoMonth) ||
+          (e.kind == FeatureKind::kHistory &&
+           e.history == HistoryFeature::kMonthsSinceFirstSeen);
       f->schema_.features.push_back(std::move(info));
     }
     f->ops_.push_back(op);
   }
   return std::unique_ptr<const Featurizer>(std::move(f));
+}
+
+void Featurizer::AdvanceOneMonth(float* row) const {
+  for (const Op& op : ops_) {
+    const FeatureEntry& e = op.entry;
+    float& v = row[e.first_feature];
+    if (std::isnan(v)) continue;
+    if (e.kind == FeatureKind::kDate && e.date == DateFeature::kFechaDatoMonth) {
+      v = v >= 12 ? 1 : v + 1;
+    } else if ((e.kind == FeatureKind::kDate &&
+                e.date == DateFeature::kMonthsSinceAlta) ||
+               (e.kind == FeatureKind::kHistory &&
+                e.history == HistoryFeature::kMonthsSinceFirstSeen)) {
+      v += 1;
+    }
+  }
 }
 
 void Featurizer::Featurize(const RawRecord& record, const HistoryView& history,

@@ -49,6 +49,12 @@ struct FeatureInfo {
   // Product lags: the product index (kProducts) and the lag; -1 / 0 otherwise.
   int product = -1;
   int lag = 0;
+  // True for a feature whose distribution moves with the month scored by
+  // construction, whatever the customers do: fecha_dato_month (a constant in
+  // any one month) and months_since_first_seen (every customer one month
+  // older than in the month before). Drift monitoring skips them
+  // (reference.h), because they would show a high PSI in every new month.
+  bool follows_calendar = false;
 };
 
 // The description of every output feature, in output order.
@@ -88,6 +94,15 @@ class Featurizer {
   // REQUIRES: `out` has room for num_features() floats.
   void Featurize(const RawRecord& record, const HistoryView& history,
                  float* out) const;
+
+  // Turns a featurized row into what it would read one month later for a
+  // customer whose data did not change: fecha_dato_month advances (12 -> 1),
+  // months_since_alta and months_since_first_seen grow by one; missing
+  // values stay missing and every other feature is left alone. The trainer
+  // uses it to predict the mix of the month after its data (the prediction
+  // reference), where the month of year matters: see docs/monitoring.md.
+  // REQUIRES: `row` holds num_features() floats.
+  void AdvanceOneMonth(float* row) const;
 
  private:
   // One spec entry compiled for the hot loop.

@@ -187,6 +187,43 @@ TEST_F(FeaturizerTest, SchemaDescribesEachFeature) {
   EXPECT_EQ(lag.name, "ind_cder_fin_ult1_lag2");
 }
 
+TEST_F(FeaturizerTest, CalendarFeaturesAreMarked) {
+  const FeatureSchema& schema = featurizer_->schema();
+  for (const FeatureInfo& info : schema.features) {
+    EXPECT_EQ(info.follows_calendar, info.name == "fecha_dato_month" ||
+                                         info.name == "months_since_first_seen")
+        << info.name;
+  }
+}
+
+TEST_F(FeaturizerTest, AdvanceOneMonthMovesOnlyTheCalendar) {
+  // A customer first seen 4 months before 2016-05.
+  RawRecord record = RealRecordWith("fecha_dato", "2016-05-28");
+  std::vector<float> row = Featurize(
+      record, History({{4, kA}, {1, kA | kB}}));
+  ASSERT_EQ(Value(row, "fecha_dato_month"), 5.0f);
+  ASSERT_EQ(Value(row, "months_since_first_seen"), 4.0f);
+  std::vector<float> next = row;
+  featurizer_->AdvanceOneMonth(next.data());
+  EXPECT_EQ(Value(next, "fecha_dato_month"), 6.0f);
+  EXPECT_EQ(Value(next, "months_since_first_seen"), 5.0f);
+  for (size_t f = 0; f < row.size(); ++f) {
+    const std::string& name = featurizer_->feature_names()[f];
+    if (name == "fecha_dato_month" || name == "months_since_first_seen") {
+      continue;
+    }
+    EXPECT_TRUE(std::memcmp(&row[f], &next[f], sizeof(float)) == 0) << name;
+  }
+
+  // December becomes January; a missing value stays missing.
+  std::vector<float> december =
+      Featurize(RealRecordWith("fecha_dato", "2015-12-28"), HistoryView());
+  ASSERT_TRUE(std::isnan(Value(december, "months_since_first_seen")));
+  featurizer_->AdvanceOneMonth(december.data());
+  EXPECT_EQ(Value(december, "fecha_dato_month"), 1.0f);
+  EXPECT_TRUE(std::isnan(Value(december, "months_since_first_seen")));
+}
+
 TEST(Featurizer, MissingVocabularyIsRejected) {
   auto spec = ParseFeatureSpec(
       R"({"features": [{"kind": "categorical", "column": "sexo"}]})");

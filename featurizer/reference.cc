@@ -30,6 +30,7 @@ absl::StatusOr<ReferenceDistributions> ReferenceDistributions::Build(
     for (size_t r = 0; r < n_rows; ++r) column[r] = rows[r * n_features + f];
     const FeatureInfo& info = schema.features[f];
     ref.names_.push_back(info.name);
+    ref.monitored_.push_back(!info.follows_calendar);
     if (info.kind == FeatureKind::kCategorical) {
       ref.bins_.push_back(Binning::Categorical(
           column, info.vocab_size, info.categories, options.max_categories));
@@ -38,6 +39,12 @@ absl::StatusOr<ReferenceDistributions> ReferenceDistributions::Build(
     }
   }
   return ref;
+}
+
+int ReferenceDistributions::num_monitored() const {
+  int n = 0;
+  for (bool m : monitored_) n += m ? 1 : 0;
+  return n;
 }
 
 absl::Status ReferenceDistributions::CheckMatches(
@@ -62,6 +69,7 @@ json ReferenceDistributions::ToJson() const {
   for (size_t f = 0; f < names_.size(); ++f) {
     json j = bins_[f].ToJson();
     j["name"] = names_[f];
+    j["monitored"] = static_cast<bool>(monitored_[f]);
     features.push_back(std::move(j));
   }
   return json{{"sample_rows", sample_rows_}, {"features", std::move(features)}};
@@ -85,6 +93,12 @@ absl::StatusOr<ReferenceDistributions> ReferenceDistributions::FromJson(
       return absl::InvalidArgumentError(
           absl::StrCat("reference feature ", f, ": no name"));
     }
+    auto monitored = entry.find("monitored");
+    if (monitored != entry.end() && !monitored->is_boolean()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("reference feature \"", name->get<std::string>(),
+                       "\": \"monitored\" must be true or false"));
+    }
     absl::StatusOr<Binning> bins = Binning::FromJson(entry);
     if (!bins.ok()) {
       return absl::InvalidArgumentError(
@@ -93,6 +107,8 @@ absl::StatusOr<ReferenceDistributions> ReferenceDistributions::FromJson(
     }
     ref.names_.push_back(name->get<std::string>());
     ref.bins_.push_back(*std::move(bins));
+    ref.monitored_.push_back(monitored == entry.end() ||
+                             monitored->get<bool>());
   }
   return ref;
 }

@@ -65,13 +65,19 @@ class ReferenceDistributions {
     return bins_[f].labels();
   }
   const std::vector<double>& shares(int f) const { return bins_[f].shares(); }
+  // False for a feature drift monitoring skips (FeatureInfo::follows_calendar
+  // at Build; "monitored": false in the JSON): the server exports no bins,
+  // reference ratios or PSI for it. Its bins are still stored.
+  bool monitored(int f) const { return monitored_[f]; }
+  int num_monitored() const;
 
   // OK when the features are, in order, those of `feature_names`;
   // FAILED_PRECONDITION naming the first difference otherwise.
   absl::Status CheckMatches(
       const std::vector<std::string>& feature_names) const;
 
-  // {"sample_rows": N, "features": [{"name": "age", <Binning::ToJson>}, ...]}.
+  // {"sample_rows": N, "features": [{"name": "age", "monitored": true,
+  //  <Binning::ToJson>}, ...]}. FromJson reads a missing "monitored" as true.
   nlohmann::json ToJson() const;
   // INVALID_ARGUMENT naming the feature for a malformed entry.
   static absl::StatusOr<ReferenceDistributions> FromJson(
@@ -83,6 +89,7 @@ class ReferenceDistributions {
   int64_t sample_rows_ = 0;
   std::vector<std::string> names_;
   std::vector<Binning> bins_;
+  std::vector<bool> monitored_;
 };
 
 // The training distribution of the top-1 recommended product (24 bins,

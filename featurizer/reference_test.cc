@@ -54,6 +54,35 @@ TEST(ReferenceDistributions, JsonRoundTrip) {
   EXPECT_EQ(back->name(1), "sexo");
 }
 
+TEST(ReferenceDistributions, CalendarFeaturesAreNotMonitored) {
+  FeatureSchema schema = AgeAndSexo();
+  schema.features[0].follows_calendar = true;
+  auto ref = *ReferenceDistributions::Build(schema, Rows(), {});
+  EXPECT_FALSE(ref.monitored(0));
+  EXPECT_TRUE(ref.monitored(1));
+  EXPECT_EQ(ref.num_monitored(), 1);
+  // Its bins are still built and stored; the flag survives the JSON.
+  EXPECT_GT(ref.num_bins(0), 1);
+  auto back = ReferenceDistributions::FromJson(ref.ToJson());
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_FALSE(back->monitored(0));
+  EXPECT_TRUE(back->monitored(1));
+
+  // A reference written before the flag existed monitors every feature.
+  nlohmann::json old = ref.ToJson();
+  for (auto& feature : old["features"]) feature.erase("monitored");
+  auto old_back = ReferenceDistributions::FromJson(old);
+  ASSERT_TRUE(old_back.ok()) << old_back.status();
+  EXPECT_TRUE(old_back->monitored(0));
+
+  nlohmann::json bad = ref.ToJson();
+  bad["features"][0]["monitored"] = "no";
+  auto rejected = ReferenceDistributions::FromJson(bad);
+  EXPECT_EQ(rejected.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(rejected.status().message()),
+              ::testing::HasSubstr("\"age\": \"monitored\""));
+}
+
 TEST(ReferenceDistributions, CheckMatchesFeatureNames) {
   auto ref = *ReferenceDistributions::Build(AgeAndSexo(), Rows(), {});
   EXPECT_TRUE(ref.CheckMatches({"age", "sexo"}).ok());

@@ -20,8 +20,10 @@ void BatchTally::Count(const ModelVersion& version, const float* features,
   drift_ok_.resize(nf);
   bin_offsets[0] = 0;
   for (int f = 0; f < nf; ++f) {
-    bin_offsets[f + 1] = bin_offsets[f] + ref.num_bins(f);
-    drift_ok_[f] = ref.num_bins(f) <= kMaxDriftBins;
+    // Features drift monitoring skips have no bins (serving_series.cc).
+    const int bins = ref.monitored(f) ? ref.num_bins(f) : 0;
+    bin_offsets[f + 1] = bin_offsets[f] + bins;
+    drift_ok_[f] = bins > 0 && bins <= kMaxDriftBins;
   }
   if (bin_counts.size() == static_cast<size_t>(bin_offsets[nf])) {
     // Only the bins the last batch touched are non-zero.
@@ -49,10 +51,14 @@ void BatchTally::Count(const ModelVersion& version, const float* features,
     uint8_t* out = drift_bins.data() + r * stride;
     for (int f = 0; f < nf; ++f) {
       const float v = row[f];
-      const int b = ref.Bin(f, v);
-      const int i = bin_offsets[f] + b;
-      if (bin_counts[i]++ == 0) touched_bins.push_back(i);
-      out[f] = drift_ok_[f] ? static_cast<uint8_t>(b) : kNoBin;
+      if (bin_offsets[f + 1] > bin_offsets[f]) {
+        const int b = ref.Bin(f, v);
+        const int i = bin_offsets[f] + b;
+        if (bin_counts[i]++ == 0) touched_bins.push_back(i);
+        out[f] = drift_ok_[f] ? static_cast<uint8_t>(b) : kNoBin;
+      } else {
+        out[f] = kNoBin;
+      }
       if (FeatureSchema::IsMissing(v)) {
         ++missing[f];
       } else if (schema.IsUnknownCategory(f, v)) {

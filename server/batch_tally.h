@@ -27,7 +27,9 @@ struct BatchTally {
   void Count(const ModelVersion& version, const float* features, int64_t rows,
              const TopKResult* tops, const std::vector<double>& score_buckets);
 
-  // Feature f's reference bins are [bin_offsets[f], bin_offsets[f + 1]).
+  // Feature f's reference bins are [bin_offsets[f], bin_offsets[f + 1]);
+  // empty for a feature drift monitoring skips (ReferenceDistributions::
+  // monitored).
   std::vector<int> bin_offsets;
   std::vector<int64_t> bin_counts;  // per (feature, bin)
   std::vector<int> touched_bins;    // indices of the non-zero bin_counts

@@ -45,8 +45,14 @@ std::unique_ptr<ServingSeries> ServingSeries::Create(
   for (int f = 0; f < ref.num_features(); ++f) {
     const std::string& name = ref.name(f);
     s->feature_names.push_back(name);
-    const std::vector<std::string>& labels = ref.labels(f);
-    const std::vector<double>& shares = ref.shares(f);
+    // A feature drift monitoring skips gets no bins: no bin counters, no
+    // reference ratios (so the fleet PSI recording rules skip it too), no PSI.
+    const bool monitored = ref.monitored(f);
+    static const std::vector<std::string> kNoLabels;
+    static const std::vector<double> kNoShares;
+    const std::vector<std::string>& labels =
+        monitored ? ref.labels(f) : kNoLabels;
+    const std::vector<double>& shares = monitored ? ref.shares(f) : kNoShares;
     for (size_t b = 0; b < labels.size(); ++b) {
       const prometheus::Labels series_labels = {{"feature", name},
                                                 {"bin", labels[b]}};

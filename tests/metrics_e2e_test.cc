@@ -145,11 +145,16 @@ TEST(MetricsEndToEndTest,
   EXPECT_EQ(LabelValues(e, "recsys_prediction_bin_total", "bin").size(), 24u);
   EXPECT_GT(e.Sum("recsys_prediction_score_count"), top1);  // up to 7 per row
 
-  // Input data: every feature's bins hold every row; counters and ratios
-  // have the same bins; ratios sum to 1.
+  // Input data: every monitored feature's bins hold every row; counters and
+  // ratios have the same bins; ratios sum to 1. The two calendar features
+  // (FeatureInfo::follows_calendar) are not monitored and have no bins.
   const std::set<std::string> features =
       LabelValues(e, "recsys_feature_reference_ratio", "feature");
-  EXPECT_EQ(features.size(), 100u);
+  EXPECT_EQ(features.size(), 98u);
+  EXPECT_FALSE(features.contains("fecha_dato_month"));
+  EXPECT_FALSE(features.contains("months_since_first_seen"));
+  EXPECT_EQ(LabelValues(e, "recsys_feature_missing_total", "feature").size(),
+            100u);
   EXPECT_EQ(LabelValues(e, "recsys_feature_bin_total", "feature"), features);
   for (const std::string& f : features) {
     EXPECT_EQ(e.Sum("recsys_feature_bin_total", {{"feature", f}}), rows) << f;

@@ -386,8 +386,12 @@ void ApplyDrift(const DriftChanges& changes, uint64_t seed, int64_t index,
       StreamSeed(seed, static_cast<uint64_t>(index), kTestMonth, kStreamDrift));
   const double older = rng.Uniform(), richer = rng.Uniform(),
                channel = rng.Uniform(), top = rng.Uniform();
-  if (r->age.present() && older < changes.older_share) r->age.value += 15;
-  if (r->renta.present() && richer < changes.richer_share) r->renta.value *= 3;
+  // Drawn after the four shares, so adding it changed none of them.
+  const int retired_age = rng.Int(65, 90);
+  if (r->age.present() && older < changes.older_share) {
+    r->age.value = retired_age;
+  }
+  if (r->renta.present() && richer < changes.richer_share) r->renta.value *= 5;
   if (r->canal_entrada.present() && channel < changes.channel_share) {
     SetText(&r->canal_entrada, kDriftChannel);
   }

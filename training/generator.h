@@ -14,8 +14,8 @@
 // raw_writer.h.
 //
 // --drift (options.drift) changes only the test month's rows, and only these
-// columns, each for an independent share of customers: age (+15 years for
-// 25%), renta (x3 for 30% of those with one), canal_entrada ("KHO", otherwise
+// columns, each for an independent share of customers: age (redrawn in 65..90
+// for 35%), renta (x5 for 40% of those with one), canal_entrada ("KHO", otherwise
 // rare, for 30%), segmento ("02 - PARTICULARES" becomes "01 - TOP" for 30%).
 // train_ver2.csv and test_truth.csv are identical with and without drift.
 //

@@ -143,15 +143,20 @@ TEST(GeneratorTest, DriftShiftsOnlyTheNamedTestColumns) {
     const RawRecord& a = data.test.records[i];
     const RawRecord& b = drift.records[i];
     ++rows;
-    if (a.age.present() && b.age.value == a.age.value + 15) ++older;
-    if (a.renta.present() && b.renta.value > 2.9 * a.renta.value) ++richer;
+    if (a.age.present() && b.age.value != a.age.value) {
+      ++older;
+      EXPECT_GE(b.age.value, 65);
+      EXPECT_LE(b.age.value, 90);
+    }
+    if (a.renta.present() && b.renta.value > 4.9 * a.renta.value) ++richer;
     base_channel += a.canal_entrada.value == gen::kDriftChannel;
     drift_channel += b.canal_entrada.value == gen::kDriftChannel;
     base_top += a.segmento.value == gen::kSegmentTop;
     drift_top += b.segmento.value == gen::kSegmentTop;
   }
-  EXPECT_NEAR(static_cast<double>(older) / rows, 0.25, 0.05);
-  EXPECT_NEAR(static_cast<double>(richer) / rows, 0.30 * 0.8, 0.06);
+  // Redrawn ages that happen to equal the old one are not counted: a few.
+  EXPECT_NEAR(static_cast<double>(older) / rows, 0.35, 0.05);
+  EXPECT_NEAR(static_cast<double>(richer) / rows, 0.40 * 0.8, 0.06);
   EXPECT_LT(base_channel, rows / 50);
   EXPECT_GT(drift_channel, rows / 5);
   EXPECT_GT(drift_top, 3 * base_top);

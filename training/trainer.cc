@@ -162,18 +162,31 @@ absl::StatusOr<int> ParseMonthText(const std::string& text, const char* what) {
   return date->MonthIndex();
 }
 
-// Top-1 product of each reference row (owned-last-month products excluded).
+// The prediction reference: the top-1 product (owned-last-month products
+// excluded) the model gives the last month's reference sample with its
+// calendar features advanced to the month the model will serve
+// (Featurizer::AdvanceOneMonth). Product adoption is seasonal (in the real
+// data, June's additions are dominated by the tax product), so the mix the
+// model predicts for the last month itself is not what it should predict
+// next month; measured on a 12,000-customer generated month, the PSI of an
+// ordinary test month against it was 0.120, and against the advanced sample
+// 0.004.
 absl::StatusOr<PredictionReference> BuildPredictionReference(
-    const Booster& booster, const Dataset& data) {
-  const int64_t n = static_cast<int64_t>(data.reference_owned_last.size());
+    const Booster& booster, const Featurizer& featurizer, const Dataset& data) {
+  std::vector<float> rows = data.reference_rows;
+  const size_t nf = static_cast<size_t>(data.num_features);
+  for (size_t i = 0; i + nf <= rows.size(); i += nf) {
+    featurizer.AdvanceOneMonth(&rows[i]);
+  }
+  const std::vector<ProductMask>& owned_last = data.reference_owned_last;
+  const int64_t n = static_cast<int64_t>(owned_last.size());
   std::vector<float> scores(static_cast<size_t>(n) * kNumProducts);
-  RECSYS_RETURN_IF_ERROR(booster.Predict(data.reference_rows.data(), n,
-                                         data.num_features, scores.data()));
+  RECSYS_RETURN_IF_ERROR(
+      booster.Predict(rows.data(), n, data.num_features, scores.data()));
   std::vector<int> top1;
   std::vector<float> top1_scores;
   for (int64_t i = 0; i < n; ++i) {
-    TopKResult top =
-        TopK(&scores[i * kNumProducts], data.reference_owned_last[i], 1);
+    TopKResult top = TopK(&scores[i * kNumProducts], owned_last[i], 1);
     if (top.size == 0) continue;
     top1.push_back(top.items[0].product);
     top1_scores.push_back(top.items[0].score);
@@ -359,9 +372,16 @@ absl::StatusOr<TrainRunResult> RunTraining(const TrainRunOptions& options) {
                           ReferenceDistributions::Build(
                               featurizer->schema(), data.reference_rows, {}));
   RECSYS_ASSIGN_OR_RETURN(PredictionReference prediction_reference,
-                          BuildPredictionReference(*saved, data));
+                          BuildPredictionReference(*saved, *featurizer, data));
+  nlohmann::json predictions = prediction_reference.ToJson();
+  predictions["month"] = MonthName(last_month + 1);
+  log(absl::StrFormat(
+      "drift references: %d rows of %s; prediction mix predicted for them as "
+      "of %s",
+      reference.sample_rows(), MonthName(last_month),
+      MonthName(last_month + 1)));
   manifest.reference = {{"features", reference.ToJson()},
-                        {"predictions", prediction_reference.ToJson()}};
+                        {"predictions", std::move(predictions)}};
   const int64_t reference_rows =
       static_cast<int64_t>(data.reference_owned_last.size());
   const int golden =

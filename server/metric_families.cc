@@ -64,6 +64,14 @@ CoreSeries RegisterCoreSeries(prometheus::Registry& registry) {
                        .Help("Customer rows scored.")
                        .Register(registry)
                        .Add({});
+  c.unary_batch =
+      &BuildHistogram()
+           .Name("recsys_unary_batch_calls")
+           .Help(
+               "Recommend calls scored together in one prediction: calls "
+               "that queued behind busy workers are batched (1 = alone).")
+           .Register(registry)
+           .Add({}, Histogram::BucketBoundaries{1, 2, 4, 8, 16, 32, 64, 128});
   c.inflight = &BuildGauge()
                     .Name("recsys_inflight_requests")
                     .Help("RPCs being handled now.")

@@ -39,6 +39,7 @@ struct CoreSeries {
   prometheus::Family<prometheus::Histogram>* grpc_handling = nullptr;
   std::array<prometheus::Histogram*, kNumStages> stages{};  // by Stage
   prometheus::Counter* rows_scored = nullptr;
+  prometheus::Histogram* unary_batch = nullptr;
   prometheus::Gauge* inflight = nullptr;
   prometheus::Family<prometheus::Counter>* history = nullptr;
   prometheus::Counter* history_hit = nullptr;

@@ -127,6 +127,10 @@ class ServerMetricsImpl final : public ServerMetrics {
     if (rows > 0) core_.rows_scored->Increment(static_cast<double>(rows));
   }
 
+  void UnaryBatch(int calls) override {
+    if (calls > 0) core_.unary_batch->Observe(calls);
+  }
+
   void HistoryLookups(absl::string_view result, int64_t count) override {
     if (count <= 0) return;
     Counter* counter =

@@ -108,6 +108,8 @@ class ServerMetrics {
   // Work.
   virtual void StageDuration(Stage stage, double seconds) = 0;
   virtual void RowsScored(int64_t rows) = 0;
+  // Unary Recommend calls scored together in one batch (1 = alone).
+  virtual void UnaryBatch(int calls) = 0;
   // result: "hit" (found in the store), "miss" (served as a new customer),
   // "request" (history given in the request).
   virtual void HistoryLookups(absl::string_view result, int64_t count) = 0;
@@ -144,6 +146,7 @@ class NullMetrics : public ServerMetrics {
   void InflightRequests(int) override {}
   void StageDuration(Stage, double) override {}
   void RowsScored(int64_t) override {}
+  void UnaryBatch(int) override {}
   void HistoryLookups(absl::string_view, int64_t) override {}
   void ModelLoad(bool, double) override {}
   void ModelServing(const ModelVersion&) override {}

@@ -1,6 +1,8 @@
 #include "server/scoring_engine.h"
 
+#include <algorithm>
 #include <chrono>
+#include <deque>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -75,11 +77,17 @@ absl::Status CheckCall(const grpc::ServerContextBase& context) {
 }
 
 ScoringEngine::ScoringEngine(ModelStore* store, WorkerPool* workers,
-                             ServerMetrics* metrics)
+                             ServerMetrics* metrics,
+                             const ScoringEngineOptions& options)
     : store_(store),
       workers_(workers),
       metrics_(metrics),
+      options_{.max_unary_batch = std::max(1, options.max_unary_batch)},
       scratch_(workers->size()) {}
+
+ScoringEngine::~ScoringEngine() {
+  FailQueuedUnary(absl::UnavailableError("the server is shutting down"));
+}
 
 absl::StatusOr<std::shared_ptr<const ModelVersion>>
 ScoringEngine::ServingModel() const {
@@ -92,7 +100,7 @@ ScoringEngine::ServingModel() const {
 }
 
 absl::Status ScoringEngine::ScoreDecoded(const ModelVersion& model,
-                                         const grpc::ServerContextBase& context,
+                                         const grpc::ServerContextBase* context,
                                          int k, Scratch* s) {
   const size_t n = s->decoded.size();
   s->views.assign(n, HistoryView());
@@ -112,7 +120,10 @@ absl::Status ScoringEngine::ScoreDecoded(const ModelVersion& model,
   ScoreTimings timings;
   absl::Status scored =
       ScoreBatch(model, s->rows, k, &s->score, absl::MakeSpan(s->out), &timings,
-                 [&context] { return CheckCall(context); });
+                 [context] {
+                   return context == nullptr ? absl::OkStatus()
+                                             : CheckCall(*context);
+                 });
   if (!scored.ok()) return scored;
 
   s->tops.clear();
@@ -142,36 +153,91 @@ void ScoringEngine::Recommend(const grpc::ServerContextBase* context,
                               DecodedRequest request,
                               v1::RecommendResponse* response,
                               absl::AnyInvocable<void(absl::Status)> done) {
-  auto job = [this, context, request = std::move(request), response,
-              done = DoneOnce(std::move(done))](int worker) mutable {
-    absl::Status status = [&]() -> absl::Status {
-      if (absl::Status call = CheckCall(*context); !call.ok()) return call;
-      absl::StatusOr<std::shared_ptr<const ModelVersion>> model =
-          ServingModel();
-      if (!model.ok()) return model.status();
-      Scratch* s = &scratch_[worker];
-      const int k = request.k;
-      s->decoded.clear();
-      s->decoded.push_back(std::move(request));
-      if (absl::Status scored = ScoreDecoded(**model, *context, k, s);
-          !scored.ok()) {
-        return scored;
-      }
-      const RowScore& row = s->out[0];
-      if (!row.status.ok()) return RowFailure(row.status);
-      EncodeTop(row.top, response->mutable_recommendations());
-      response->set_model_name((*model)->name());
-      response->set_model_version(absl::StrCat((*model)->version()));
-      response->set_history_found(row.history != HistorySourceKind::kNotFound);
-      response->set_history_source(EncodeHistorySource(row.history));
-      response->set_fecha_dato(
-          ScoredDate(s->decoded[0].record, row.target_month));
-      return absl::OkStatus();
-    }();
-    done(std::move(status));
-  };
-  workers_->Submit(
-      std::move(job));  // a refused job answers UNAVAILABLE (DoneOnce)
+  {
+    absl::MutexLock lock(&unary_mu_);
+    unary_queue_.push_back(
+        UnaryJob{context, std::move(request), response, std::move(done)});
+  }
+  // One task per call: the first to run takes every call queued by then, the
+  // later ones find fewer (or none) left.
+  if (!workers_->Submit([this](int worker) { ScoreQueuedUnary(worker); })) {
+    FailQueuedUnary(absl::UnavailableError("the server is shutting down"));
+  }
+}
+
+void ScoringEngine::FailQueuedUnary(const absl::Status& status) {
+  std::deque<UnaryJob> jobs;
+  {
+    absl::MutexLock lock(&unary_mu_);
+    jobs.swap(unary_queue_);
+  }
+  for (UnaryJob& job : jobs) job.done(status);
+}
+
+void ScoringEngine::ScoreQueuedUnary(int worker) {
+  Scratch* s = &scratch_[worker];
+  s->unary.clear();
+  {
+    absl::MutexLock lock(&unary_mu_);
+    while (!unary_queue_.empty() &&
+           static_cast<int>(s->unary.size()) < options_.max_unary_batch) {
+      s->unary.push_back(std::move(unary_queue_.front()));
+      unary_queue_.pop_front();
+    }
+  }
+  if (s->unary.empty()) return;
+
+  absl::StatusOr<std::shared_ptr<const ModelVersion>> model = ServingModel();
+  if (!model.ok()) {
+    for (UnaryJob& job : s->unary) job.done(model.status());
+    s->unary.clear();
+    return;
+  }
+  // Calls past their deadline (or cancelled) are answered now; the others
+  // are scored together with the largest k asked for. TopK breaks ties by
+  // product index, so the first k of a longer ranking are exactly the top k.
+  s->decoded.clear();
+  s->unary_row.assign(s->unary.size(), -1);
+  int k = 1;
+  for (size_t j = 0; j < s->unary.size(); ++j) {
+    UnaryJob& job = s->unary[j];
+    if (absl::Status call = CheckCall(*job.context); !call.ok()) {
+      job.done(call);
+      continue;
+    }
+    k = std::max(k, job.request.k);
+    s->unary_row[j] = static_cast<int>(s->decoded.size());
+    s->decoded.push_back(std::move(job.request));
+  }
+  absl::Status scored = absl::OkStatus();
+  if (!s->decoded.empty()) {
+    metrics_->UnaryBatch(static_cast<int>(s->decoded.size()));
+    scored = ScoreDecoded(**model, nullptr, k, s);
+  }
+  for (size_t j = 0; j < s->unary.size(); ++j) {
+    if (s->unary_row[j] < 0) continue;
+    UnaryJob& job = s->unary[j];
+    if (!scored.ok()) {
+      job.done(scored);
+      continue;
+    }
+    const DecodedRequest& request = s->decoded[s->unary_row[j]];
+    RowScore& row = s->out[s->unary_row[j]];
+    if (!row.status.ok()) {
+      job.done(RowFailure(row.status));
+      continue;
+    }
+    row.top.size = std::min(row.top.size, request.k);
+    v1::RecommendResponse* response = job.response;
+    EncodeTop(row.top, response->mutable_recommendations());
+    response->set_model_name((*model)->name());
+    response->set_model_version(absl::StrCat((*model)->version()));
+    response->set_history_found(row.history != HistorySourceKind::kNotFound);
+    response->set_history_source(EncodeHistorySource(row.history));
+    response->set_fecha_dato(ScoredDate(request.record, row.target_month));
+    job.done(absl::OkStatus());
+  }
+  s->unary.clear();
 }
 
 void ScoringEngine::ScoreStreamMessage(
@@ -214,7 +280,7 @@ void ScoringEngine::ScoreStreamMessage(
       }
       metrics_->StageDuration(Stage::kParse, SecondsSince(parse_start));
 
-      if (absl::Status scored = ScoreDecoded(**model, *context, k, s);
+      if (absl::Status scored = ScoreDecoded(**model, context, k, s);
           !scored.ok()) {
         return scored;
       }

@@ -9,9 +9,17 @@
 //                    reactor->Finish(ToGrpcStatus(s)); });
 //
 // Deadlines: the call's deadline and cancellation are checked when a worker
-// picks the job up (before featurizing) and again before predicting; an
-// expired call gets DEADLINE_EXCEEDED (a cancelled one CANCELLED) and no
-// further work is done for it.
+// picks the job up (before featurizing) and, for a stream message, again
+// before predicting; an expired call gets DEADLINE_EXCEEDED (a cancelled one
+// CANCELLED) and no further work is done for it.
+//
+// Unary calls are batched adaptively: Recommend queues the call and asks the
+// pool for a worker; the worker that picks it up takes every unary call
+// queued by then (up to max_unary_batch) and scores them together in one
+// prediction. An idle server answers each call on its own, with no added
+// wait; a busy one amortizes XGBoost's per-call cost and its cold caches
+// over the calls that queued meanwhile (BENCHMARKS.md has the numbers).
+// A batched call gets exactly the answer it would get alone.
 //
 // Each job holds the std::shared_ptr<const ModelVersion> it started with, so
 // a model swapped in meanwhile never changes a batch half-way.
@@ -23,12 +31,15 @@
 
 #include <grpcpp/server_context.h>
 
+#include <deque>
 #include <memory>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "model_store/model_store.h"
 #include "model_store/scorer.h"
 #include "proto/api.h"
@@ -43,18 +54,27 @@ namespace recsys {
 // cancelled it.
 absl::Status CheckCall(const grpc::ServerContextBase& context);
 
+struct ScoringEngineOptions {
+  // Most unary calls scored in one batch, >= 1 (1: no batching). Default 64.
+  int max_unary_batch = 64;
+};
+
 class ScoringEngine {
  public:
   using StreamDone = absl::AnyInvocable<void(
       absl::StatusOr<std::unique_ptr<v1::RecommendStreamResponse>>)>;
 
   // All pointers are borrowed and must outlive the engine.
-  ScoringEngine(ModelStore* store, WorkerPool* workers, ServerMetrics* metrics);
+  ScoringEngine(ModelStore* store, WorkerPool* workers, ServerMetrics* metrics,
+                const ScoringEngineOptions& options = {});
+  // Answers the unary calls still queued (none once the pool has stopped)
+  // with UNAVAILABLE.
+  ~ScoringEngine();
   ScoringEngine(const ScoringEngine&) = delete;
   ScoringEngine& operator=(const ScoringEngine&) = delete;
 
   // Scores one customer and fills `*response` (which must stay valid until
-  // `done` runs). `done` gets OK, UNAVAILABLE (no model yet, shutting down),
+  // `done` runs), possibly in one batch with other calls (see above). `done` gets OK, UNAVAILABLE (no model yet, shutting down),
   // DEADLINE_EXCEEDED / CANCELLED, OUT_OF_RANGE (fecha_dato before the
   // months the model's history serves) or INTERNAL (XGBoost failed).
   void Recommend(const grpc::ServerContextBase* context, DecodedRequest request,
@@ -71,8 +91,17 @@ class ScoringEngine {
                           int k, StreamDone done);
 
  private:
+  // A queued unary call.
+  struct UnaryJob {
+    const grpc::ServerContextBase* context = nullptr;
+    DecodedRequest request;
+    v1::RecommendResponse* response = nullptr;
+    absl::AnyInvocable<void(absl::Status)> done;
+  };
   // Reused by one worker thread across jobs.
   struct Scratch {
+    std::vector<UnaryJob> unary;     // the batch being scored
+    std::vector<int> unary_row;      // per job: its row in decoded, or -1
     ScoreScratch score;
     std::vector<DecodedRequest> decoded;
     std::vector<HistoryView> views;
@@ -81,17 +110,28 @@ class ScoringEngine {
     std::vector<TopKResult> tops;
   };
   // Scores scratch->decoded on `model`: fills scratch->out (same order) and
-  // records metrics. Per-row problems stay in scratch->out[i].status.
+  // records metrics. Per-row problems stay in scratch->out[i].status. When
+  // `context` is not null, its deadline is checked again before predicting.
   absl::Status ScoreDecoded(const ModelVersion& model,
-                            const grpc::ServerContextBase& context, int k,
+                            const grpc::ServerContextBase* context, int k,
                             Scratch* scratch);
+  // Runs on a worker: takes up to max_unary_batch queued unary calls and
+  // answers each.
+  void ScoreQueuedUnary(int worker) ABSL_LOCKS_EXCLUDED(unary_mu_);
+  // Answers every queued unary call with `status`.
+  void FailQueuedUnary(const absl::Status& status)
+      ABSL_LOCKS_EXCLUDED(unary_mu_);
   // The serving version, or UNAVAILABLE.
   absl::StatusOr<std::shared_ptr<const ModelVersion>> ServingModel() const;
 
   ModelStore* const store_;
   WorkerPool* const workers_;
   ServerMetrics* const metrics_;
+  const ScoringEngineOptions options_;
   std::vector<Scratch> scratch_;  // one per worker, indexed by worker number
+
+  absl::Mutex unary_mu_;
+  std::deque<UnaryJob> unary_queue_ ABSL_GUARDED_BY(unary_mu_);
 };
 
 }  // namespace recsys

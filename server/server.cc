@@ -81,6 +81,10 @@ absl::StatusOr<std::unique_ptr<RecsysServer>> RecsysServer::Create(
     return bad(absl::StrCat("--max-rows-per-request must be at least 1, got ",
                             options.max_rows_per_request));
   }
+  if (options.max_unary_batch < 1) {
+    return bad(absl::StrCat("--max-unary-batch must be at least 1, got ",
+                            options.max_unary_batch));
+  }
   if (options.max_inflight_batches_per_stream < 1 ||
       options.max_pending_responses_per_stream < 1) {
     return bad("per-stream limits must be at least 1");
@@ -113,7 +117,8 @@ absl::StatusOr<std::unique_ptr<RecsysServer>> RecsysServer::Create(
       ModelStore::Create(store_options, parts->events->WrapLoader(loader),
                          parts->events.get()));
   parts->engine = std::make_unique<ScoringEngine>(
-      parts->store.get(), parts->workers.get(), parts->metrics);
+      parts->store.get(), parts->workers.get(), parts->metrics,
+      ScoringEngineOptions{.max_unary_batch = options.max_unary_batch});
   StreamLimits limits;
   limits.max_rows_per_message = options.max_rows_per_request;
   limits.max_inflight_batches = options.max_inflight_batches_per_stream;

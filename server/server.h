@@ -73,6 +73,10 @@ struct RecsysServerOptions {
   // Rows one RecommendStream message may carry (more: INVALID_ARGUMENT).
   // Default 4096.
   int max_rows_per_request = 4096;
+  // Most unary Recommend calls scored together in one prediction when they
+  // queue up behind busy workers (scoring_engine.h); 1 = each on its own.
+  // Default 64.
+  int max_unary_batch = 64;
   // Per stream: messages scored at once, and answers waiting to be written.
   // Defaults 2 and 4.
   int max_inflight_batches_per_stream = 2;

@@ -51,6 +51,10 @@ ABSL_FLAG(int32_t, max_message_bytes, 16 << 20,
 ABSL_FLAG(int32_t, max_rows_per_request, 4096,
           "Most customers in one RecommendStream message; more fail the stream "
           "with INVALID_ARGUMENT.");
+ABSL_FLAG(int32_t, max_unary_batch, 64,
+          "Most Recommend calls scored together when they queue up behind "
+          "busy workers (an idle server scores each call at once); 1 turns "
+          "batching off.");
 ABSL_FLAG(int32_t, drift_window, 5000,
           "Drift monitoring: the last N scored rows are compared with the "
           "model's training distributions (PSI per feature).");
@@ -95,6 +99,7 @@ const std::vector<std::string> kFlagNames = {"store",
                                              "grace_period",
                                              "max_message_bytes",
                                              "max_rows_per_request",
+                                             "max_unary_batch",
                                              "drift_window",
                                              "drift_min_rows"};
 
@@ -151,6 +156,7 @@ int main(int argc, char** argv) {
   options.grace_period = absl::GetFlag(FLAGS_grace_period);
   options.max_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);
   options.max_rows_per_request = absl::GetFlag(FLAGS_max_rows_per_request);
+  options.max_unary_batch = absl::GetFlag(FLAGS_max_unary_batch);
   options.metrics = metrics->get();
   absl::StatusOr<std::unique_ptr<recsys::RecsysServer>> server =
       recsys::RecsysServer::Create(options);

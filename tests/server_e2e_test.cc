@@ -312,6 +312,74 @@ TEST_F(ServerE2eTest, TinyDeadlineIsDeadlineExceededAndTheServerKeepsServing) {
   EXPECT_EQ(*health, grpc::health::v1::HealthCheckResponse::SERVING);
 }
 
+// Calls that queue up behind busy workers are scored together in one batch
+// (ScoringEngine); each must still get exactly the answer it gets alone,
+// whatever k it asked for and whether or not a neighbour in its batch fails.
+TEST_F(ServerE2eTest, ConcurrentCallsAreBatchedAndAnswerAsIfAlone) {
+  constexpr int kCalls = 96;
+  std::vector<v1::RecommendRequest> requests;
+  for (int i = 0; i < kCalls; ++i) {
+    RawRecord customer = customers()[i % customers().size()];
+    if (i % 10 == 3) customer.fecha_dato.Set(Date{2015, 3, 28});  // OUT_OF_RANGE
+    requests.push_back(testing::RequestFor(customer, 1 + i % 24));
+  }
+  std::vector<absl::StatusOr<v1::RecommendResponse>> alone;
+  for (const v1::RecommendRequest& request : requests) {
+    alone.push_back(client().Recommend(request));
+  }
+  auto scrape = [&] {
+    absl::StatusOr<std::string> text =
+        metrics_testing::HttpGet(harness_->metrics()->port(), "/metrics");
+    EXPECT_TRUE(text.ok()) << text.status();
+    return metrics_testing::ParseExposition(text.ok() ? *text : "");
+  };
+  const metrics_testing::Exposition before = scrape();
+
+  constexpr int kThreads = 16, kRounds = 4;
+  std::vector<std::vector<absl::StatusOr<v1::RecommendResponse>>> together(
+      kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int round = 0; round < kRounds; ++round) {
+        for (int i = t; i < kCalls; i += kThreads) {
+          together[t].push_back(client().Recommend(requests[i]));
+        }
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+
+  for (int t = 0; t < kThreads; ++t) {
+    size_t n = 0;
+    for (int round = 0; round < kRounds; ++round) {
+      for (int i = t; i < kCalls; i += kThreads, ++n) {
+        SCOPED_TRACE(absl::StrCat("call ", i, " round ", round));
+        ASSERT_LT(n, together[t].size());
+        const absl::StatusOr<v1::RecommendResponse>& got = together[t][n];
+        ASSERT_EQ(got.status().code(), alone[i].status().code())
+            << got.status();
+        if (!got.ok()) {
+          EXPECT_EQ(got.status().message(), alone[i].status().message());
+          continue;
+        }
+        EXPECT_LE(got->recommendations_size(), 1 + i % 24);
+        EXPECT_EQ(got->SerializeAsString(), alone[i]->SerializeAsString());
+      }
+    }
+  }
+  // Every call was counted in a batch, and some shared one: 16 callers on 2
+  // workers keep calls queued behind each prediction.
+  const metrics_testing::Exposition after = scrape();
+  const double calls = after.Sum("recsys_unary_batch_calls_sum") -
+                       before.Sum("recsys_unary_batch_calls_sum");
+  const double batches = after.Sum("recsys_unary_batch_calls_count") -
+                         before.Sum("recsys_unary_batch_calls_count");
+  EXPECT_EQ(calls, kThreads * kRounds * (kCalls / kThreads));
+  EXPECT_LT(batches, calls);
+  std::printf("%g calls in %g batches\n", calls, batches);
+}
+
 TEST_F(ServerE2eTest, ModelInfoDescribesTheServingVersion) {
   absl::StatusOr<v1::ModelInfo> info = client().GetModelInfo();
   ASSERT_TRUE(info.ok()) << info.status();

@@ -178,9 +178,15 @@ void ScoringEngine::ScoreQueuedUnary(int worker) {
   Scratch* s = &scratch_[worker];
   s->unary.clear();
   {
+    // Take an even share of what is queued, so that the other workers (woken
+    // by the tasks of the calls left behind) score the rest in parallel
+    // rather than waiting idle while this one scores everything.
     absl::MutexLock lock(&unary_mu_);
-    while (!unary_queue_.empty() &&
-           static_cast<int>(s->unary.size()) < options_.max_unary_batch) {
+    const int queued = static_cast<int>(unary_queue_.size());
+    const int workers = std::max(1, workers_->size());
+    const int take =
+        std::min(options_.max_unary_batch, (queued + workers - 1) / workers);
+    while (!unary_queue_.empty() && static_cast<int>(s->unary.size()) < take) {
       s->unary.push_back(std::move(unary_queue_.front()));
       unary_queue_.pop_front();
     }

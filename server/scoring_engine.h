@@ -14,9 +14,9 @@
 // CANCELLED) and no further work is done for it.
 //
 // Unary calls are batched adaptively: Recommend queues the call and asks the
-// pool for a worker; the worker that picks it up takes every unary call
-// queued by then (up to max_unary_batch) and scores them together in one
-// prediction. An idle server answers each call on its own, with no added
+// pool for a worker; the worker that picks it up takes its share of the
+// unary calls queued by then (an even split over the workers, at most
+// max_unary_batch) and scores them together in one prediction. An idle server answers each call on its own, with no added
 // wait; a busy one amortizes XGBoost's per-call cost and its cold caches
 // over the calls that queued meanwhile (BENCHMARKS.md has the numbers).
 // A batched call gets exactly the answer it would get alone.

@@ -41,7 +41,7 @@ RecommendStreamReactor::Actions RecommendStreamReactor::NextActionsLocked() {
   if (!broken && writing_ == nullptr && !pending_.empty()) {
     writing_ = std::move(pending_.front());
     pending_.pop_front();
-    actions.write = writing_.get();
+    actions.write = writing_->response;
   }
   if (!broken && error_.ok() && !reading_ && !read_closed_ &&
       inflight_ < limits_.max_inflight_batches &&
@@ -86,7 +86,10 @@ void RecommendStreamReactor::Drive(Actions actions) {
       Finish(*std::move(actions.finish));  // the last thing we do with `this`
       return;
     }
-    if (actions.read) StartRead(&request_);
+    if (actions.read) {
+      reading_batch_ = std::make_unique<StreamBatch>();
+      StartRead(reading_batch_->request);
+    }
     if (actions.write != nullptr) StartWrite(actions.write);
     absl::MutexLock lock(&mu_);
     --running_;
@@ -99,7 +102,9 @@ void RecommendStreamReactor::FailLocked(absl::Status status) {
 }
 
 void RecommendStreamReactor::OnReadDone(bool ok) {
-  std::unique_ptr<v1::RecommendStreamRequest> batch;
+  // The read is done: its batch is ours (the next read gets a fresh one).
+  std::unique_ptr<StreamBatch> read = std::move(reading_batch_);
+  std::unique_ptr<StreamBatch> batch;
   int k = kDefaultTopK;
   Actions actions;
   {
@@ -107,36 +112,36 @@ void RecommendStreamReactor::OnReadDone(bool ok) {
     reading_ = false;
     if (!ok) {
       read_closed_ = true;
-    } else if (!finished_ && error_.ok() && !cancelled_) {
-      absl::StatusOr<int> top_k = DecodeTopK(request_.k());
+    } else if (!finished_ && error_.ok() && !cancelled_ && read != nullptr) {
+      const v1::RecommendStreamRequest& request = *read->request;
+      absl::StatusOr<int> top_k = DecodeTopK(request.k());
       if (!top_k.ok()) {
         FailLocked(top_k.status());
-      } else if (request_.rows_size() > limits_.max_rows_per_message) {
+      } else if (request.rows_size() > limits_.max_rows_per_message) {
         FailLocked(absl::InvalidArgumentError(absl::StrCat(
-            "rows: ", request_.rows_size(),
+            "rows: ", request.rows_size(),
             " rows in one message; the limit is ", limits_.max_rows_per_message,
             " (--max-rows-per-request)")));
-      } else if (request_.rows_size() > 0) {
+      } else if (request.rows_size() > 0) {
         k = *top_k;
-        batch = std::make_unique<v1::RecommendStreamRequest>();
-        batch->Swap(&request_);
+        batch = std::move(read);
         ++inflight_;
       }
     }
-    request_.Clear();
     actions = NextActionsLocked();
   }
   if (batch != nullptr) {
     engine_->ScoreStreamMessage(
         context_, std::move(batch), k,
-        [this](absl::StatusOr<std::unique_ptr<v1::RecommendStreamResponse>>
-                   result) { BatchDone(std::move(result)); });
+        [this](absl::StatusOr<std::unique_ptr<StreamBatch>> result) {
+          BatchDone(std::move(result));
+        });
   }
   Drive(std::move(actions));
 }
 
 void RecommendStreamReactor::BatchDone(
-    absl::StatusOr<std::unique_ptr<v1::RecommendStreamResponse>> result) {
+    absl::StatusOr<std::unique_ptr<StreamBatch>> result) {
   Actions actions;
   {
     absl::MutexLock lock(&mu_);

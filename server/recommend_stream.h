@@ -80,8 +80,7 @@ class RecommendStreamReactor final
   Actions NextActionsLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Starts `actions` and whatever becomes possible after them.
   void Drive(Actions actions) ABSL_LOCKS_EXCLUDED(mu_);
-  void BatchDone(
-      absl::StatusOr<std::unique_ptr<v1::RecommendStreamResponse>> result)
+  void BatchDone(absl::StatusOr<std::unique_ptr<StreamBatch>> result)
       ABSL_LOCKS_EXCLUDED(mu_);
   // Records the first stream-level error; reading stops.
   void FailLocked(absl::Status status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -90,8 +89,9 @@ class RecommendStreamReactor final
   ScoringEngine* const engine_;
   const StreamLimits limits_;
   RpcRecord rpc_;
-  // The target of the outstanding read (only touched by the read's owner).
-  v1::RecommendStreamRequest request_;
+  // The target of the outstanding read, a fresh batch each time (only
+  // touched by the read's owner).
+  std::unique_ptr<StreamBatch> reading_batch_;
 
   absl::Mutex mu_;
   int running_ ABSL_GUARDED_BY(mu_) =
@@ -103,9 +103,10 @@ class RecommendStreamReactor final
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
   int inflight_ ABSL_GUARDED_BY(mu_) = 0;  // messages being scored
   absl::Status error_ ABSL_GUARDED_BY(mu_);
-  std::deque<std::unique_ptr<v1::RecommendStreamResponse>> pending_
-      ABSL_GUARDED_BY(mu_);
-  std::unique_ptr<v1::RecommendStreamResponse> writing_ ABSL_GUARDED_BY(mu_);
+  // Scored batches whose answers wait to be written, and the one being
+  // written (its arena lives until the write is done).
+  std::deque<std::unique_ptr<StreamBatch>> pending_ ABSL_GUARDED_BY(mu_);
+  std::unique_ptr<StreamBatch> writing_ ABSL_GUARDED_BY(mu_);
   absl::StatusCode final_code_ ABSL_GUARDED_BY(mu_) =
       absl::StatusCode::kUnknown;
 };

@@ -108,19 +108,26 @@ step "4/9 in-process floor: $WORKERS threads, batches of 256"
   --dump "$RUN/features" | sed 's/^/   /'
 
 step "5/9 starting recsys-server (--workers $WORKERS)"
+# start_server LOG [FLAGS...]: starts recsys-server on free ports and waits
+# until it answers; sets SERVER_PID and ADDR.
+start_server() {
+  local log=$1
+  shift
+  "$BIN/recsys-server" --store "$STORE" --port 0 --metrics-port 0 --workers "$WORKERS" \
+    "$@" 2>"$log" &
+  SERVER_PID=$!
+  ADDR=""
+  for _ in $(seq 1 600); do
+    ADDR=$(sed -n 's/.*listening on \([0-9.:]*\).*/\1/p' "$log" | head -n1)
+    if [[ -n "$ADDR" ]] && "$BIN/recsys" info --server "$ADDR" >/dev/null 2>&1; then return; fi
+    kill -0 "$SERVER_PID" 2>/dev/null || { echo "server exited:"; cat "$log"; exit 1; }
+    sleep 0.1
+  done
+}
 SERVER_LOG="$RUN/server.log"
-"$BIN/recsys-server" --store "$STORE" --port 0 --metrics-port 0 --workers "$WORKERS" \
-  2>"$SERVER_LOG" &
-SERVER_PID=$!
+start_server "$SERVER_LOG"
 cleanup() { kill "$SERVER_PID" 2>/dev/null || true; }
 trap cleanup EXIT
-ADDR=""
-for _ in $(seq 1 600); do
-  ADDR=$(sed -n 's/.*listening on \([0-9.:]*\).*/\1/p' "$SERVER_LOG" | head -n1)
-  if [[ -n "$ADDR" ]] && "$BIN/recsys" info --server "$ADDR" >/dev/null 2>&1; then break; fi
-  kill -0 "$SERVER_PID" 2>/dev/null || { echo "server exited:"; cat "$SERVER_LOG"; exit 1; }
-  sleep 0.1
-done
 echo "   $ADDR"
 TICKS=$(getconf CLK_TCK)
 server_cpu() { awk -v t="$TICKS" '{printf "%.2f", ($14 + $15) / t}' "/proc/$SERVER_PID/stat"; }
@@ -177,7 +184,28 @@ phase unary_half "$BIN/recsys" bench --server "$ADDR" --mode unary --concurrency
   --input "$FULL/test_ver2.csv" --duration-seconds "$UNARY_SECONDS" \
   --json "$RUN/unary_half.json" | sed "s/^/   $HALF calls\/s: /"
 wait "$JITTER_PID" || true
+kill -TERM "$SERVER_PID"
+wait "$SERVER_PID" || true
 
+# Before / after the unary batching (server/scoring_engine.h), same run: a
+# server that scores every call alone, at its own peak and half of it; then
+# the batching server again at that same lower rate.
+step "8b/9 unary without batching (--max-unary-batch 1), and with it at the same rate"
+start_server "$RUN/server_nobatch.log" --max-unary-batch 1
+phase unary_nobatch_c16 "$BIN/recsys" bench --server "$ADDR" --mode unary --concurrency 16 \
+  --input "$FULL/test_ver2.csv" --duration-seconds "$UNARY_SECONDS" \
+  --json "$RUN/unary_nobatch_c16.json" | sed "s/^/   no batching, c=16: /"
+HALF_NB=$("$PY" -c "import json; print(round(json.load(open('$RUN/unary_nobatch_c16.json'))['rows_per_second'] / 2))")
+phase unary_nobatch_half "$BIN/recsys" bench --server "$ADDR" --mode unary --concurrency 64 \
+  --rate "$HALF_NB" --input "$FULL/test_ver2.csv" --duration-seconds "$UNARY_SECONDS" \
+  --json "$RUN/unary_nobatch_half.json" | sed "s/^/   no batching, $HALF_NB calls\/s: /"
+kill -TERM "$SERVER_PID"
+wait "$SERVER_PID" || true
+start_server "$RUN/server_batch2.log"
+phase unary_batch_at_nobatch_half "$BIN/recsys" bench --server "$ADDR" --mode unary \
+  --concurrency 64 --rate "$HALF_NB" --input "$FULL/test_ver2.csv" \
+  --duration-seconds "$UNARY_SECONDS" --json "$RUN/unary_batch_at_nobatch_half.json" |
+  sed "s/^/   batching, $HALF_NB calls\/s: /"
 kill -TERM "$SERVER_PID"
 wait "$SERVER_PID" || true
 trap - EXIT

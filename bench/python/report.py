@@ -115,7 +115,8 @@ def main():
         }
 
     unary = {}
-    for name in ("c1", "c4", "c16", "half"):
+    for name in ("c1", "c4", "c16", "half", "nobatch_c16", "nobatch_half",
+                 "batch_at_nobatch_half"):
         r = load(f"{run}/unary_{name}.json")
         if r:
             r["server_us_per_call"] = (1e6 * server_cpu.get(f"unary_{name}", 0)
@@ -191,6 +192,16 @@ def main():
                  f"calls/s, open loop): p99 < 3x p50 | p50 {half['p50']:.2f} ms, "
                  f"p99 {half['p99']:.2f} ms = {half_ratio:.1f}x{sent_text}"
                  f"{wake_text} | {met(half_ratio < 3)} |")
+    for name, what in (("nobatch_half", "without batching, at half its own "
+                         "peak"),
+                       ("batch_at_nobatch_half", "with batching, at that same "
+                        "rate")):
+        lat = unary.get(name, {}).get("latency_ms", {})
+        if lat.get("p50"):
+            L.append(f"| unary {what} ({fmt(unary[name]['target_rate'], 0)} "
+                     f"calls/s): p99 < 3x p50 | p50 {lat['p50']:.2f} ms, p99 "
+                     f"{lat['p99']:.2f} ms = {lat['p99'] / lat['p50']:.1f}x | "
+                     f"{met(lat['p99'] / lat['p50'] < 3)} |")
     if ratio is not None:
         L.append(f"| C++ >= 10x Python rows/s per core, same work | "
                  f"{1e6 / cpp_us:,.0f} vs {1e6 / py_us:,.0f} rows/s per core = "
@@ -249,12 +260,15 @@ def main():
     L.append("| callers | calls/s | p50 ms | p90 ms | p99 ms | p99.9 ms | errors "
              "| client CPU us/call | server CPU us/call |")
     L.append("|---|---|---|---|---|---|---|---|---|")
-    for c in ("c1", "c4", "c16", "half"):
+    labels = {"c1": "1", "c4": "4", "c16": "16", "half": "open loop at {}/s",
+              "nobatch_c16": "16, no batching (`--max-unary-batch 1`)",
+              "nobatch_half": "open loop at {}/s, no batching",
+              "batch_at_nobatch_half": "open loop at {}/s, batching"}
+    for c in labels:
         if c not in unary:
             continue
         r, lat = unary[c], unary[c]["latency_ms"]
-        label = (c[1:] if c != "half" else
-                 f"open loop at {fmt(r['target_rate'], 0)}/s")
+        label = labels[c].format(fmt(r.get("target_rate"), 0))
         L.append(f"| {label} | {fmt(r['rows_per_second'], 0)} | {lat['p50']:.2f} | "
                  f"{lat['p90']:.2f} | {lat['p99']:.2f} | {lat['p99_9']:.2f} | "
                  f"{r['errors']} | {fmt(1e6 * r['client_cpu_seconds'] / r['calls'], 0)}"

@@ -47,9 +47,10 @@ RecommendStreamReactor::Actions RecommendStreamReactor::NextActionsLocked() {
       inflight_ < limits_.max_inflight_batches &&
       static_cast<int>(pending_.size()) < limits_.max_pending_responses) {
     reading_ = true;
-    actions.read = true;
+    reading_batch_ = std::make_unique<StreamBatch>();
+    actions.read = reading_batch_->request;
   }
-  if (actions.read || actions.write != nullptr) {
+  if (actions.read != nullptr || actions.write != nullptr) {
     ++running_;
     return actions;
   }
@@ -86,10 +87,7 @@ void RecommendStreamReactor::Drive(Actions actions) {
       Finish(*std::move(actions.finish));  // the last thing we do with `this`
       return;
     }
-    if (actions.read) {
-      reading_batch_ = std::make_unique<StreamBatch>();
-      StartRead(reading_batch_->request);
-    }
+    if (actions.read != nullptr) StartRead(actions.read);
     if (actions.write != nullptr) StartWrite(actions.write);
     absl::MutexLock lock(&mu_);
     --running_;
@@ -102,13 +100,13 @@ void RecommendStreamReactor::FailLocked(absl::Status status) {
 }
 
 void RecommendStreamReactor::OnReadDone(bool ok) {
-  // The read is done: its batch is ours (the next read gets a fresh one).
-  std::unique_ptr<StreamBatch> read = std::move(reading_batch_);
   std::unique_ptr<StreamBatch> batch;
   int k = kDefaultTopK;
   Actions actions;
   {
     absl::MutexLock lock(&mu_);
+    // The read is done: its batch is ours (the next read gets a fresh one).
+    std::unique_ptr<StreamBatch> read = std::move(reading_batch_);
     reading_ = false;
     if (!ok) {
       read_closed_ = true;

@@ -67,10 +67,13 @@ class RecommendStreamReactor final
  private:
   // What to start after releasing mu_.
   struct Actions {
-    bool read = false;
+    // The message to read into (owned by reading_batch_), or null.
+    v1::RecommendStreamRequest* read = nullptr;
     const v1::RecommendStreamResponse* write = nullptr;
     std::optional<grpc::Status> finish;
-    bool any() const { return read || write != nullptr || finish.has_value(); }
+    bool any() const {
+      return read != nullptr || write != nullptr || finish.has_value();
+    }
   };
 
   // Decides the next operations from the state. A read or a write counts in
@@ -89,11 +92,10 @@ class RecommendStreamReactor final
   ScoringEngine* const engine_;
   const StreamLimits limits_;
   RpcRecord rpc_;
-  // The target of the outstanding read, a fresh batch each time (only
-  // touched by the read's owner).
-  std::unique_ptr<StreamBatch> reading_batch_;
 
   absl::Mutex mu_;
+  // The target of the outstanding read, a fresh batch each time.
+  std::unique_ptr<StreamBatch> reading_batch_ ABSL_GUARDED_BY(mu_);
   int running_ ABSL_GUARDED_BY(mu_) =
       0;  // reads/writes decided, not yet started
   bool reading_ ABSL_GUARDED_BY(mu_) = false;

@@ -177,8 +177,9 @@ void ScoringEngine::Recommend(const grpc::ServerContextBase* context,
     unary_queue_.push_back(
         UnaryJob{context, std::move(request), response, std::move(done)});
   }
-  // One task per call: the first to run takes every call queued by then, the
-  // later ones find fewer (or none) left.
+  // One task per call, and each task that finds calls queued takes at least
+  // one: no call is left behind. A task may take several (see
+  // ScoreQueuedUnary) and later ones find fewer, or none, left.
   if (!workers_->Submit([this](int worker) { ScoreQueuedUnary(worker); })) {
     FailQueuedUnary(absl::UnavailableError("the server is shutting down"));
   }

@@ -107,7 +107,7 @@ class PredictionReference {
   int64_t sample_rows() const { return sample_rows_; }
   // Product columns ("ind_cco_fin_ult1", ...), in kProducts order.
   const std::vector<std::string>& labels() const { return labels_; }
-  // Training share of each product as top-1 (24 values).
+  // Reference share of each product as top-1 (24 values).
   const std::vector<double>& shares() const { return shares_; }
   const Binning& score_binning() const { return score_binning_; }
 

@@ -146,7 +146,9 @@ ModelFamilies RegisterModelFamilies(prometheus::Registry& registry) {
   f.prediction_reference_ratio =
       &BuildGauge()
            .Name("recsys_prediction_reference_ratio")
-           .Help("Training share of each product as top-1 recommendation.")
+           .Help(
+               "Expected share of each product as top-1 recommendation: the "
+               "model's mix on the training sample, for the month served.")
            .Register(registry);
   return f;
 }

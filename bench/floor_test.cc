@@ -26,11 +26,8 @@ class FloorTest : public ::testing::Test {
         testing::GetTrainedFixture();
     ASSERT_TRUE(fixture.ok()) << fixture.status();
     store_ = new std::string(testing::NewTempDir("floor-test"));
-    absl::StatusOr<std::string> dir =
-        testing::InstallBundle(fixture->bundle_dir, *store_, "santander", 1);
-    ASSERT_TRUE(dir.ok()) << dir.status();
     absl::StatusOr<std::shared_ptr<const ModelVersion>> model =
-        LoadModelVersion(*dir, 1);
+        testing::InstallAndLoadBundle(*fixture, *store_);
     ASSERT_TRUE(model.ok()) << model.status();
     model_ = new std::shared_ptr<const ModelVersion>(*model);
     ParseStats stats;

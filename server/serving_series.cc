@@ -47,13 +47,10 @@ std::unique_ptr<ServingSeries> ServingSeries::Create(
     s->feature_names.push_back(name);
     // A feature drift monitoring skips gets no bins: no bin counters, no
     // reference ratios (so the fleet PSI recording rules skip it too), no PSI.
-    const bool monitored = ref.monitored(f);
-    static const std::vector<std::string> kNoLabels;
-    static const std::vector<double> kNoShares;
-    const std::vector<std::string>& labels =
-        monitored ? ref.labels(f) : kNoLabels;
-    const std::vector<double>& shares = monitored ? ref.shares(f) : kNoShares;
-    for (size_t b = 0; b < labels.size(); ++b) {
+    const std::vector<std::string>& labels = ref.labels(f);
+    const std::vector<double>& shares = ref.shares(f);
+    const size_t bins = ref.monitored(f) ? labels.size() : 0;
+    for (size_t b = 0; b < bins; ++b) {
       const prometheus::Labels series_labels = {{"feature", name},
                                                 {"bin", labels[b]}};
       s->bins.push_back(&families.feature_bins->Add(series_labels));
@@ -70,8 +67,8 @@ std::unique_ptr<ServingSeries> ServingSeries::Create(
     s->unknown.push_back(
         categorical ? &families.feature_unknown->Add({{"feature", name}})
                     : nullptr);
-    const bool has_drift =
-        !shares.empty() && shares.size() <= static_cast<size_t>(kMaxDriftBins);
+    const bool has_drift = bins > 0 && !shares.empty() &&
+                           shares.size() <= static_cast<size_t>(kMaxDriftBins);
     s->has_drift.push_back(has_drift);
     drift_shares.push_back(has_drift ? shares : std::vector<double>{1.0});
   }

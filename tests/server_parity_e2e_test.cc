@@ -132,6 +132,24 @@ class ParityE2eTest : public ::testing::Test {
   }
   void SetUp() override { ASSERT_NE(harness_, nullptr); }
 
+  // Up to `limit` rows of the CSV at `path`, each with the history the
+  // bundle's snapshot holds for it (as the server looks it up).
+  static std::vector<OfflineRow> RowsWithSnapshotHistory(
+      const std::string& path, int limit) {
+    std::vector<OfflineRow> rows;
+    for (const RawRecord& record : testing::ReadRecords(path, limit)) {
+      OfflineRow row;
+      row.record = record;
+      absl::StatusOr<HistoryView> view = offline_->snapshot->Lookup(
+          record.ncodpers.value, record.fecha_dato.value.MonthIndex());
+      EXPECT_TRUE(view.ok()) << view.status();
+      if (!view.ok()) continue;
+      row.history = *view;
+      rows.push_back(std::move(row));
+    }
+    return rows;
+  }
+
   // Featurizes and predicts `rows` offline (history already set).
   void ComputeOffline(std::vector<OfflineRow>* rows) {
     const int nf = offline_->num_features;
@@ -235,17 +253,8 @@ ServerHarness* ParityE2eTest::harness_ = nullptr;
 OfflineModel* ParityE2eTest::offline_ = nullptr;
 
 TEST_F(ParityE2eTest, TestMonthRowsWithTheSnapshotHistory) {
-  std::vector<OfflineRow> rows;
-  for (const RawRecord& record :
-       testing::ReadRecords(harness_->fixture().test_csv, 250)) {
-    OfflineRow row;
-    row.record = record;
-    absl::StatusOr<HistoryView> view = offline_->snapshot->Lookup(
-        record.ncodpers.value, record.fecha_dato.value.MonthIndex());
-    ASSERT_TRUE(view.ok()) << view.status();
-    row.history = *view;
-    rows.push_back(std::move(row));
-  }
+  std::vector<OfflineRow> rows =
+      RowsWithSnapshotHistory(harness_->fixture().test_csv, 250);
   ASSERT_GE(rows.size(), 200u);
   ComputeOffline(&rows);
   int known = 0;
@@ -348,16 +357,7 @@ TEST_F(ParityE2eTest, RealKaggleTestRows) {
       RECSYS_SHARED_DIR "/data/real/test_ver2_first38171_excel.csv";
   if (!std::filesystem::exists(path))
     GTEST_SKIP() << "no real rows at " << path;
-  std::vector<OfflineRow> rows;
-  for (const RawRecord& record : testing::ReadRecords(path, 300)) {
-    OfflineRow row;
-    row.record = record;
-    absl::StatusOr<HistoryView> view = offline_->snapshot->Lookup(
-        record.ncodpers.value, record.fecha_dato.value.MonthIndex());
-    ASSERT_TRUE(view.ok()) << view.status();
-    row.history = *view;
-    rows.push_back(std::move(row));
-  }
+  std::vector<OfflineRow> rows = RowsWithSnapshotHistory(path, 300);
   ASSERT_GE(rows.size(), 100u);
   ComputeOffline(&rows);
   ExpectUnaryParity(rows);

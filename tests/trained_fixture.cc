@@ -219,4 +219,12 @@ absl::StatusOr<std::string> InstallBundle(
                            nullptr);
 }
 
+absl::StatusOr<std::shared_ptr<const ModelVersion>> InstallAndLoadBundle(
+    const TrainedFixture& fixture, const std::string& store_dir) {
+  RECSYS_ASSIGN_OR_RETURN(
+      std::string dir,
+      InstallBundle(fixture.bundle_dir, store_dir, fixture.model_name, 1));
+  return LoadModelVersion(dir, 1);
+}
+
 }  // namespace recsys::testing

@@ -26,11 +26,13 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "model_store/model_version.h"
 #include "nlohmann/json.hpp"
 
 namespace recsys::testing {
@@ -83,6 +85,12 @@ absl::StatusOr<std::string> InstallBundleWith(
     const std::function<void(nlohmann::json*)>& edit,
     const std::function<absl::Status(const std::string& staged_dir)>&
         mutate_dir);
+
+// Installs the fixture's bundle as version 1 of its model in `store_dir` and
+// loads it as the server does (LoadModelVersion): the model most tests score
+// with.
+absl::StatusOr<std::shared_ptr<const ModelVersion>> InstallAndLoadBundle(
+    const TrainedFixture& fixture, const std::string& store_dir);
 
 }  // namespace recsys::testing
 

@@ -374,18 +374,20 @@ absl::StatusOr<RapidResetResult> RapidReset(const std::string& address,
       result.pairs_sent = done;
     }
   }
+  bool closed_by_server = write_failed;
   {
     absl::MutexLock lock(&mu);
     auto over = [&] { return closed || result.goaway; };
     mu.AwaitWithTimeout(absl::Condition(&over), options.linger);
+    // Only a reader that ended before our own shutdown below (which also
+    // ends it) says the server closed.
+    closed_by_server = closed_by_server || closed;
   }
   ::shutdown(fd, SHUT_RDWR);
   reader.join();
   ::close(fd);
   absl::MutexLock lock(&mu);
-  // Our own shutdown also ends the reader: only a failed write, or a reader
-  // that ended before the linger was over, says the server closed.
-  result.closed_by_server = write_failed || closed;
+  result.closed_by_server = closed_by_server;
   return result;
 }
 

@@ -43,10 +43,13 @@ ABSL_FLAG(int64_t, message_bytes, 4 << 20,
 ABSL_FLAG(int32_t, rows_per_message, 4096, "flood: rows per message.");
 ABSL_FLAG(int32_t, seconds, 20, "flood: seconds before the streams are cancelled.");
 ABSL_FLAG(int32_t, after_seconds, 10,
-          "flood, rapid-reset: seconds the server's memory is watched after "
-          "the attack ends.");
+          "flood: seconds the server's memory is watched after the streams "
+          "are cancelled; rapid-reset: seconds to wait for the server's "
+          "GOAWAY (or its closing the connection) after the last pair.");
 ABSL_FLAG(int32_t, pairs, 20000, "rapid-reset: HEADERS + RST_STREAM pairs.");
 ABSL_FLAG(int32_t, calls, 1000, "garbage-unary: calls.");
+ABSL_FLAG(std::string, path, "/santander.recsys.v1.Recommender/Recommend",
+          "rapid-reset: the method each HEADERS frame opens.");
 
 namespace {
 
@@ -64,7 +67,7 @@ constexpr char kUsage[] =
 
 const std::vector<std::string> kFlagNames = {
     "address", "pid", "attack", "csv", "streams", "message_bytes",
-    "rows_per_message", "seconds", "after_seconds", "pairs", "calls"};
+    "rows_per_message", "seconds", "after_seconds", "pairs", "calls", "path"};
 
 double MiB(int64_t bytes) { return static_cast<double>(bytes) / (1 << 20); }
 
@@ -150,10 +153,14 @@ int main(int argc, char** argv) {
       options.rows_per_message = absl::GetFlag(FLAGS_rows_per_message);
       options.duration = absl::Seconds(absl::GetFlag(FLAGS_seconds));
       options.row = *row;
-      int ticks = 0;
+      int64_t printed = 0;  // whole seconds printed so far
       options.on_tick = [&] {
         probe.Sample();
-        if (++ticks % 20 == 0) probe.Print(absl::StrCat("during +", ticks / 10, "s"));
+        const int64_t s = absl::ToInt64Seconds(absl::Now() - start);
+        if (s >= printed + 2) {
+          printed = s;
+          probe.Print(absl::StrCat("during +", s, "s"));
+        }
       };
       recsys::testing::FloodResult result =
           recsys::testing::FloodWithUnreadStreams(address, options);
@@ -192,6 +199,8 @@ int main(int argc, char** argv) {
   } else if (attack == "rapid-reset") {
     recsys::testing::RapidResetOptions options;
     options.pairs = absl::GetFlag(FLAGS_pairs);
+    options.linger = absl::Seconds(absl::GetFlag(FLAGS_after_seconds));
+    options.path = absl::GetFlag(FLAGS_path);
     absl::StatusOr<recsys::testing::RapidResetResult> result =
         recsys::testing::RapidReset(address, options);
     if (!result.ok()) return Fail(1, std::string(result.status().message()));

@@ -7,6 +7,7 @@
 // The attacks are the breaks of issue 10, scaled down to keep this suite
 // within ~30 s; recsys-hostile runs them at full size by hand.
 #include <signal.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <memory>
@@ -225,6 +226,43 @@ TEST_F(HostileE2eTest, UnaryCallsWithGarbageBytes) {
   EXPECT_EQ(result.statuses.count(grpc::StatusCode::OK), 0u)
       << "garbage was answered as a request";
   ExpectStillServes();
+}
+
+// ---- The tools themselves ----------------------------------------------
+
+TEST(HpackTest, IntegersFollowRfc7541Examples) {
+  EXPECT_EQ(testing::HpackInteger(10, 5, 0), "\x0a");            // C.1.1
+  EXPECT_EQ(testing::HpackInteger(1337, 5, 0), "\x1f\x9a\x0a");  // C.1.2
+  EXPECT_EQ(testing::HpackInteger(42, 8, 0), "\x2a");            // C.1.3
+  EXPECT_EQ(testing::HpackInteger(127, 7, 0), std::string("\x7f\x00", 2));
+}
+
+TEST(HpackTest, LiteralWithoutIndexingNewName) {
+  // 0x00, name length, name, value length, value (no Huffman).
+  EXPECT_EQ(testing::HpackLiteral("custom-key", "custom-header"),
+            std::string("\x00\x0a", 2) + "custom-key" + "\x0d" +
+                "custom-header");
+  const std::string long_value(200, 'v');
+  EXPECT_EQ(testing::HpackLiteral("k", long_value),
+            std::string("\x00\x01k\x7f\x49", 5) + long_value);
+}
+
+TEST(ProcessStatsTest, ReadsThisProcess) {
+  absl::StatusOr<ProcessMemory> memory = testing::ReadProcessMemory(::getpid());
+  ASSERT_TRUE(memory.ok()) << memory.status();
+  EXPECT_GT(memory->rss, 0);
+  EXPECT_GE(memory->peak_rss, memory->rss);
+  absl::StatusOr<double> cpu = testing::ReadProcessCpuSeconds(::getpid());
+  ASSERT_TRUE(cpu.ok()) << cpu.status();
+  EXPECT_GE(*cpu, 0.0);
+}
+
+TEST(ProcessStatsTest, AMissingProcessIsNotFound) {
+  // Above the kernel's pid_max limit (4194304): never a process.
+  EXPECT_EQ(testing::ReadProcessMemory(99999999).status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(testing::ReadProcessCpuSeconds(99999999).status().code(),
+            absl::StatusCode::kNotFound);
 }
 
 }  // namespace

@@ -110,9 +110,7 @@ TEST(CpuQuotaTest, ATinyQuotaStillGivesOneCpu) {
   EXPECT_EQ(AvailableCpus(cgroup.sources()), 1);
 }
 
-TEST(CpuQuotaTest, RealSystemGivesAtLeastOne) {
-  EXPECT_GE(AvailableCpus(), 1);
-}
+TEST(CpuQuotaTest, RealSystemGivesAtLeastOne) { EXPECT_GE(AvailableCpus(), 1); }
 
 }  // namespace
 }  // namespace recsys

@@ -104,8 +104,7 @@ absl::StatusOr<std::unique_ptr<RecsysServer>> RecsysServer::Create(
   RecsysServer* self = server.get();
   parts->events = std::make_unique<ModelEvents>(
       parts->metrics, [self] { self->OnModelServing(); });
-  const int workers =
-      options.workers > 0 ? options.workers : AvailableCpus();
+  const int workers = options.workers > 0 ? options.workers : AvailableCpus();
   RECSYS_ASSIGN_OR_RETURN(parts->workers,
                           WorkerPool::Create({.threads = workers}));
   RECSYS_ASSIGN_OR_RETURN(parts->admin, WorkerPool::Create({.threads = 1}));

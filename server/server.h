@@ -22,9 +22,9 @@
 // begins. Liveness: health "liveness" (kLivenessService) is SERVING from
 // Start() on, model or not, NOT_SERVING only while the scoring workers are
 // wedged (queued work, nothing finished for options.stuck_after) and once
-// Shutdown() begins. If no version can be loaded at start the server still starts
-// (NOT_SERVING, logging why) and keeps watching, so a version published later
-// is picked up.
+// Shutdown() begins. If no version can be loaded at start the server still
+// starts (NOT_SERVING, logging why) and keeps watching, so a version published
+// later is picked up.
 //
 // Logs (stderr, one line per event): "listening on HOST:PORT" (before health
 // turns SERVING), model loads / failures / swaps with their version, reloads,

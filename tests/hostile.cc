@@ -1,5 +1,11 @@
 #include "tests/hostile.h"
 
+#include <grpcpp/client_context.h>
+#include <grpcpp/create_channel.h>
+#include <grpcpp/generic/generic_stub.h>
+#include <grpcpp/security/credentials.h>
+#include <grpcpp/support/byte_buffer.h>
+#include <grpcpp/support/channel_arguments.h>
 #include <netdb.h>
 #include <sys/socket.h>
 #include <sys/types.h>
@@ -12,13 +18,6 @@
 #include <mutex>
 #include <set>
 #include <thread>
-
-#include <grpcpp/client_context.h>
-#include <grpcpp/create_channel.h>
-#include <grpcpp/generic/generic_stub.h>
-#include <grpcpp/security/credentials.h>
-#include <grpcpp/support/byte_buffer.h>
-#include <grpcpp/support/channel_arguments.h>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -35,24 +34,42 @@ constexpr char kStreamMethod[] =
 
 const char* CodeName(grpc::StatusCode code) {
   switch (code) {
-    case grpc::StatusCode::OK: return "OK";
-    case grpc::StatusCode::CANCELLED: return "CANCELLED";
-    case grpc::StatusCode::UNKNOWN: return "UNKNOWN";
-    case grpc::StatusCode::INVALID_ARGUMENT: return "INVALID_ARGUMENT";
-    case grpc::StatusCode::DEADLINE_EXCEEDED: return "DEADLINE_EXCEEDED";
-    case grpc::StatusCode::NOT_FOUND: return "NOT_FOUND";
-    case grpc::StatusCode::ALREADY_EXISTS: return "ALREADY_EXISTS";
-    case grpc::StatusCode::PERMISSION_DENIED: return "PERMISSION_DENIED";
-    case grpc::StatusCode::RESOURCE_EXHAUSTED: return "RESOURCE_EXHAUSTED";
-    case grpc::StatusCode::FAILED_PRECONDITION: return "FAILED_PRECONDITION";
-    case grpc::StatusCode::ABORTED: return "ABORTED";
-    case grpc::StatusCode::OUT_OF_RANGE: return "OUT_OF_RANGE";
-    case grpc::StatusCode::UNIMPLEMENTED: return "UNIMPLEMENTED";
-    case grpc::StatusCode::INTERNAL: return "INTERNAL";
-    case grpc::StatusCode::UNAVAILABLE: return "UNAVAILABLE";
-    case grpc::StatusCode::DATA_LOSS: return "DATA_LOSS";
-    case grpc::StatusCode::UNAUTHENTICATED: return "UNAUTHENTICATED";
-    default: return "?";
+    case grpc::StatusCode::OK:
+      return "OK";
+    case grpc::StatusCode::CANCELLED:
+      return "CANCELLED";
+    case grpc::StatusCode::UNKNOWN:
+      return "UNKNOWN";
+    case grpc::StatusCode::INVALID_ARGUMENT:
+      return "INVALID_ARGUMENT";
+    case grpc::StatusCode::DEADLINE_EXCEEDED:
+      return "DEADLINE_EXCEEDED";
+    case grpc::StatusCode::NOT_FOUND:
+      return "NOT_FOUND";
+    case grpc::StatusCode::ALREADY_EXISTS:
+      return "ALREADY_EXISTS";
+    case grpc::StatusCode::PERMISSION_DENIED:
+      return "PERMISSION_DENIED";
+    case grpc::StatusCode::RESOURCE_EXHAUSTED:
+      return "RESOURCE_EXHAUSTED";
+    case grpc::StatusCode::FAILED_PRECONDITION:
+      return "FAILED_PRECONDITION";
+    case grpc::StatusCode::ABORTED:
+      return "ABORTED";
+    case grpc::StatusCode::OUT_OF_RANGE:
+      return "OUT_OF_RANGE";
+    case grpc::StatusCode::UNIMPLEMENTED:
+      return "UNIMPLEMENTED";
+    case grpc::StatusCode::INTERNAL:
+      return "INTERNAL";
+    case grpc::StatusCode::UNAVAILABLE:
+      return "UNAVAILABLE";
+    case grpc::StatusCode::DATA_LOSS:
+      return "DATA_LOSS";
+    case grpc::StatusCode::UNAUTHENTICATED:
+      return "UNAUTHENTICATED";
+    default:
+      return "?";
   }
 }
 
@@ -97,7 +114,8 @@ void AppendFrame(uint8_t type, uint8_t flags, uint32_t stream,
   out->push_back(static_cast<char>(type));
   out->push_back(static_cast<char>(flags));
   for (int shift : {24, 16, 8, 0})
-    out->push_back(static_cast<char>((stream >> shift) & (shift == 24 ? 0x7f : 0xff)));
+    out->push_back(
+        static_cast<char>((stream >> shift) & (shift == 24 ? 0x7f : 0xff)));
   out->append(payload.data(), payload.size());
 }
 
@@ -121,12 +139,14 @@ int Connect(const std::string& address, std::string* error) {
     return -1;
   }
   std::string host = address.substr(0, colon);
-  if (host.size() > 1 && host.front() == '[') host = host.substr(1, host.size() - 2);
+  if (host.size() > 1 && host.front() == '[')
+    host = host.substr(1, host.size() - 2);
   const std::string port = address.substr(colon + 1);
   addrinfo hints{};
   hints.ai_socktype = SOCK_STREAM;
   addrinfo* found = nullptr;
-  if (int rc = ::getaddrinfo(host.c_str(), port.c_str(), &hints, &found); rc != 0) {
+  if (int rc = ::getaddrinfo(host.c_str(), port.c_str(), &hints, &found);
+      rc != 0) {
     *error = absl::StrCat("cannot resolve ", address, ": ", gai_strerror(rc));
     return -1;
   }
@@ -200,10 +220,9 @@ FloodResult FloodWithUnreadStreams(const std::string& address,
                                    const FloodOptions& options) {
   v1::RecommendStreamRequest message;
   const int64_t row_size = static_cast<int64_t>(options.row.ByteSizeLong());
-  const int64_t per_row =
-      options.rows_per_message > 0
-          ? options.message_bytes / options.rows_per_message
-          : 0;
+  const int64_t per_row = options.rows_per_message > 0
+                              ? options.message_bytes / options.rows_per_message
+                              : 0;
   // Tag + length of the unknown field take a few bytes of the padding.
   const int64_t pad = std::max<int64_t>(0, per_row - row_size - 8);
   const std::string padding(static_cast<size_t>(pad), 'x');
@@ -311,8 +330,8 @@ absl::StatusOr<RapidResetResult> RapidReset(const std::string& address,
     unsigned char header[9];
     std::string payload;
     while (RecvAll(fd, header, sizeof(header))) {
-      const uint32_t length = (uint32_t{header[0]} << 16) |
-                              (uint32_t{header[1]} << 8) | header[2];
+      const uint32_t length =
+          (uint32_t{header[0]} << 16) | (uint32_t{header[1]} << 8) | header[2];
       const uint8_t type = header[3];
       const uint8_t flags = header[4];
       payload.resize(length);
@@ -349,12 +368,11 @@ absl::StatusOr<RapidResetResult> RapidReset(const std::string& address,
 
   // The header block is the same for every stream (no dynamic table use).
   std::string block;
-  absl::StrAppend(&block, HpackLiteral(":method", "POST"),
-                  HpackLiteral(":scheme", "http"),
-                  HpackLiteral(":path", options.path),
-                  HpackLiteral(":authority", address),
-                  HpackLiteral("content-type", "application/grpc"),
-                  HpackLiteral("te", "trailers"));
+  absl::StrAppend(
+      &block, HpackLiteral(":method", "POST"), HpackLiteral(":scheme", "http"),
+      HpackLiteral(":path", options.path), HpackLiteral(":authority", address),
+      HpackLiteral("content-type", "application/grpc"),
+      HpackLiteral("te", "trailers"));
   const std::string cancel = U32(kErrorCancel);
   constexpr int kPairsPerWrite = 100;
   uint32_t stream = 1;
@@ -509,8 +527,8 @@ RawUnaryResult RawUnaryCalls(const std::string& address,
         rpc->StartCall();
         rpc->Finish(&response, &status, nullptr);
         bool ok = false;
-        const bool got = NextEvent(
-            &cq, absl::Now() + deadline + absl::Seconds(10), &ok);
+        const bool got =
+            NextEvent(&cq, absl::Now() + deadline + absl::Seconds(10), &ok);
         if (!got) {
           context.TryCancel();
           void* tag;

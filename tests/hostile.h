@@ -17,13 +17,13 @@
 #ifndef RECSYS_TESTS_HOSTILE_H_
 #define RECSYS_TESTS_HOSTILE_H_
 
+#include <grpcpp/support/status.h>
+
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <string>
 #include <vector>
-
-#include <grpcpp/support/status.h>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -95,15 +95,15 @@ struct RapidResetOptions {
 };
 
 struct RapidResetResult {
-  int64_t pairs_sent = 0;      // stops early when the server closes
-  bool goaway = false;         // a GOAWAY frame arrived
-  uint32_t goaway_error = 0;   // its HTTP/2 error code (0 = NO_ERROR)
+  int64_t pairs_sent = 0;     // stops early when the server closes
+  bool goaway = false;        // a GOAWAY frame arrived
+  uint32_t goaway_error = 0;  // its HTTP/2 error code (0 = NO_ERROR)
   uint32_t goaway_last_stream = 0;
-  std::string goaway_debug;    // its debug data
+  std::string goaway_debug;       // its debug data
   bool closed_by_server = false;  // EOF or a reset connection
   int64_t frames_received = 0;
-  int64_t rst_received = 0;       // RST_STREAM frames from the server
-  int64_t headers_received = 0;   // HEADERS frames from the server
+  int64_t rst_received = 0;      // RST_STREAM frames from the server
+  int64_t headers_received = 0;  // HEADERS frames from the server
 };
 
 // Speaks HTTP/2 over a plain TCP socket (prior knowledge, no TLS): the client

@@ -6,6 +6,9 @@
 //
 // The attacks are the breaks of issue 10, scaled down to keep this suite
 // within ~30 s; recsys-hostile runs them at full size by hand.
+#include <grpcpp/client_context.h>
+#include <grpcpp/create_channel.h>
+#include <grpcpp/security/credentials.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -14,13 +17,9 @@
 #include <string>
 #include <vector>
 
-#include <grpcpp/client_context.h>
-#include <grpcpp/create_channel.h>
-#include <grpcpp/security/credentials.h>
-
 #include "absl/strings/str_join.h"
-#include "gtest/gtest.h"
 #include "grpc/health/v1/health.grpc.pb.h"
+#include "gtest/gtest.h"
 #include "proto/api.h"
 #include "server/server.h"
 #include "tests/hostile.h"
@@ -42,7 +41,8 @@ class HostileE2eTest : public ::testing::Test {
     absl::StatusOr<testing::TrainedFixture> fixture =
         testing::GetTrainedFixture();
     ASSERT_TRUE(fixture.ok()) << fixture.status();
-    absl::StatusOr<v1::ScoreRow> row = testing::FirstCleanRow(fixture->test_csv);
+    absl::StatusOr<v1::ScoreRow> row =
+        testing::FirstCleanRow(fixture->test_csv);
     ASSERT_TRUE(row.ok()) << row.status();
     row_ = *row;
     testing::ServerProcessOptions options;
@@ -64,15 +64,16 @@ class HostileE2eTest : public ::testing::Test {
     EXPECT_TRUE(code.ok() && *code == 0)
         << (code.ok() ? absl::StrCat("exit code ", *code)
                       : std::string(code.status().message()))
-        << "\n" << server_->Log().substr(0, 20000);
+        << "\n"
+        << server_->Log().substr(0, 20000);
   }
 
   std::string address() const { return server_->address(); }
 
   grpc::health::v1::HealthCheckResponse::ServingStatus HealthOf(
       const std::string& service) {
-    auto stub = grpc::health::v1::Health::NewStub(grpc::CreateChannel(
-        address(), grpc::InsecureChannelCredentials()));
+    auto stub = grpc::health::v1::Health::NewStub(
+        grpc::CreateChannel(address(), grpc::InsecureChannelCredentials()));
     grpc::ClientContext context;
     context.set_deadline(std::chrono::system_clock::now() +
                          std::chrono::seconds(10));
@@ -89,8 +90,8 @@ class HostileE2eTest : public ::testing::Test {
     ASSERT_TRUE(server_->Running()) << server_->Log().substr(0, 20000);
     EXPECT_EQ(HealthOf(""), Health::SERVING);
     EXPECT_EQ(HealthOf(kLivenessService), Health::SERVING);
-    auto stub = v1::Recommender::NewStub(grpc::CreateChannel(
-        address(), grpc::InsecureChannelCredentials()));
+    auto stub = v1::Recommender::NewStub(
+        grpc::CreateChannel(address(), grpc::InsecureChannelCredentials()));
     grpc::ClientContext context;
     context.set_deadline(std::chrono::system_clock::now() +
                          std::chrono::seconds(10));
@@ -195,17 +196,18 @@ TEST_F(HostileE2eTest, RapidReset) {
 
 // Issue 10 item 1: a RecommendStream whose 2nd message does not parse.
 TEST_F(HostileE2eTest, StreamWithAnUnparseableMessage) {
-  const testing::RawStreamResult result = testing::RawStream(
-      address(), {testing::StreamMessageBytes(row_, 1),
-                  testing::InvalidUtf8StreamMessage(row_, 2),
-                  testing::StreamMessageBytes(row_, 3),
-                  testing::StreamMessageBytes(row_, 4)});
+  const testing::RawStreamResult result =
+      testing::RawStream(address(), {testing::StreamMessageBytes(row_, 1),
+                                     testing::InvalidUtf8StreamMessage(row_, 2),
+                                     testing::StreamMessageBytes(row_, 3),
+                                     testing::StreamMessageBytes(row_, 4)});
   std::vector<uint64_t> answered = result.AnsweredRowIds();
-  std::printf("[garbage-stream] rows 1-4 sent (2 unparseable); answered [%s]; "
-              "status %d \"%s\"\n",
-              absl::StrJoin(answered, ",").c_str(),
-              static_cast<int>(result.status.error_code()),
-              result.status.error_message().c_str());
+  std::printf(
+      "[garbage-stream] rows 1-4 sent (2 unparseable); answered [%s]; "
+      "status %d \"%s\"\n",
+      absl::StrJoin(answered, ",").c_str(),
+      static_cast<int>(result.status.error_code()),
+      result.status.error_message().c_str());
   EXPECT_TRUE(result.got_status) << "the stream got no status (hung)";
   EXPECT_EQ(result.unparseable_responses, 0);
   ExpectStillServes();
@@ -239,9 +241,9 @@ TEST(HpackTest, IntegersFollowRfc7541Examples) {
 
 TEST(HpackTest, LiteralWithoutIndexingNewName) {
   // 0x00, name length, name, value length, value (no Huffman).
-  EXPECT_EQ(testing::HpackLiteral("custom-key", "custom-header"),
-            std::string("\x00\x0a", 2) + "custom-key" + "\x0d" +
-                "custom-header");
+  EXPECT_EQ(
+      testing::HpackLiteral("custom-key", "custom-header"),
+      std::string("\x00\x0a", 2) + "custom-key" + "\x0d" + "custom-header");
   const std::string long_value(200, 'v');
   EXPECT_EQ(testing::HpackLiteral("k", long_value),
             std::string("\x00\x01k\x7f\x49", 5) + long_value);

@@ -41,7 +41,8 @@ ABSL_FLAG(int32_t, streams, 50, "flood: streams on one connection.");
 ABSL_FLAG(int64_t, message_bytes, 4 << 20,
           "flood: bytes per message (rows are padded with an unknown field).");
 ABSL_FLAG(int32_t, rows_per_message, 4096, "flood: rows per message.");
-ABSL_FLAG(int32_t, seconds, 20, "flood: seconds before the streams are cancelled.");
+ABSL_FLAG(int32_t, seconds, 20,
+          "flood: seconds before the streams are cancelled.");
 ABSL_FLAG(int32_t, after_seconds, 10,
           "flood: seconds the server's memory is watched after the streams "
           "are cancelled; rapid-reset: seconds to wait for the server's "
@@ -65,9 +66,18 @@ constexpr char kUsage[] =
     "Exit code: 0 when the attack ran (whatever the server did), 2 on a "
     "usage error, 1 when the attack could not run.";
 
-const std::vector<std::string> kFlagNames = {
-    "address", "pid", "attack", "csv", "streams", "message_bytes",
-    "rows_per_message", "seconds", "after_seconds", "pairs", "calls", "path"};
+const std::vector<std::string> kFlagNames = {"address",
+                                             "pid",
+                                             "attack",
+                                             "csv",
+                                             "streams",
+                                             "message_bytes",
+                                             "rows_per_message",
+                                             "seconds",
+                                             "after_seconds",
+                                             "pairs",
+                                             "calls",
+                                             "path"};
 
 double MiB(int64_t bytes) { return static_cast<double>(bytes) / (1 << 20); }
 
@@ -125,10 +135,10 @@ int main(int argc, char** argv) {
   std::vector<std::string> storage;
   std::vector<char*> args = recsys::DashedFlagsToAbseil(argc, argv, &storage);
   if (recsys::WantsHelp(args)) {
-    std::fputs(recsys::ServerHelp(absl::StrCat("recsys-hostile: ", kUsage),
-                                  kFlagNames)
-                   .c_str(),
-               stdout);
+    std::fputs(
+        recsys::ServerHelp(absl::StrCat("recsys-hostile: ", kUsage), kFlagNames)
+            .c_str(),
+        stdout);
     return 0;
   }
   absl::ParseCommandLine(static_cast<int>(args.size()), args.data());
@@ -168,8 +178,8 @@ int main(int argc, char** argv) {
           "flood: %d streams, messages of %.2f MiB, %lld sent (%.1f MiB) in "
           "%.1f s; statuses: %s; no status: %lld\n",
           options.streams, MiB(result.message_size),
-          static_cast<long long>(result.messages_sent),
-          MiB(result.bytes_sent), absl::ToDoubleSeconds(absl::Now() - start),
+          static_cast<long long>(result.messages_sent), MiB(result.bytes_sent),
+          absl::ToDoubleSeconds(absl::Now() - start),
           recsys::testing::FormatStatusCounts(result.statuses).c_str(),
           static_cast<long long>(result.no_status));
       if (probe.enabled())
@@ -184,16 +194,16 @@ int main(int argc, char** argv) {
                     recsys::testing::StreamMessageBytes(*row, 3),
                     recsys::testing::StreamMessageBytes(*row, 4)});
       std::vector<std::string> ids;
-      for (uint64_t id : result.AnsweredRowIds()) ids.push_back(absl::StrCat(id));
+      for (uint64_t id : result.AnsweredRowIds())
+        ids.push_back(absl::StrCat(id));
       std::printf(
           "garbage-stream: sent row ids 1-4 (2 does not parse); answered: "
           "[%s]; status: %s \"%s\"\n",
           absl::StrJoin(ids, ",").c_str(),
-          result.got_status
-              ? recsys::testing::FormatStatusCounts(
-                    {{result.status.error_code(), 1}})
-                    .c_str()
-              : "none (hung)",
+          result.got_status ? recsys::testing::FormatStatusCounts(
+                                  {{result.status.error_code(), 1}})
+                                  .c_str()
+                            : "none (hung)",
           result.status.error_message().c_str());
     }
   } else if (attack == "rapid-reset") {
@@ -230,19 +240,20 @@ int main(int argc, char** argv) {
         if (now == last && i >= 5) break;
         last = now;
       }
-      std::printf("server CPU for the attack: %.2f s\n", probe.Cpu() - cpu_before);
+      std::printf("server CPU for the attack: %.2f s\n",
+                  probe.Cpu() - cpu_before);
       probe.Print("after");
     }
   } else if (attack == "garbage-unary") {
     recsys::testing::RawUnaryResult result = recsys::testing::RawUnaryCalls(
         address, "/santander.recsys.v1.Recommender/Recommend",
         recsys::testing::GarbageBytes(), absl::GetFlag(FLAGS_calls));
-    std::printf("garbage-unary: %d calls in %.2f s; statuses: %s; no status: "
-                "%lld\n",
-                absl::GetFlag(FLAGS_calls),
-                absl::ToDoubleSeconds(absl::Now() - start),
-                recsys::testing::FormatStatusCounts(result.statuses).c_str(),
-                static_cast<long long>(result.no_status));
+    std::printf(
+        "garbage-unary: %d calls in %.2f s; statuses: %s; no status: "
+        "%lld\n",
+        absl::GetFlag(FLAGS_calls), absl::ToDoubleSeconds(absl::Now() - start),
+        recsys::testing::FormatStatusCounts(result.statuses).c_str(),
+        static_cast<long long>(result.no_status));
     for (const std::string& m : result.messages)
       std::printf("  message: \"%s\"\n", m.c_str());
     probe.Print("after");

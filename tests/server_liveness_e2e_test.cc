@@ -22,8 +22,7 @@ using testing::HealthStatus;
 using testing::ServerHarness;
 using Health = grpc::health::v1::HealthCheckResponse;
 
-bool HealthIs(ServerHarness& h, HealthStatus want,
-              const std::string& service) {
+bool HealthIs(ServerHarness& h, HealthStatus want, const std::string& service) {
   absl::StatusOr<HealthStatus> got = h.Health(service);
   return got.ok() && *got == want;
 }
@@ -44,7 +43,8 @@ TEST(LivenessE2eTest, LiveWithoutAModelWhileNotReady) {
 TEST(LivenessE2eTest, LiveAndReadyWithAModel) {
   std::unique_ptr<ServerHarness> h = ServerHarness::Start({});
   ASSERT_NE(h, nullptr);
-  EXPECT_TRUE(testing::WaitFor([&] { return HealthIs(*h, Health::SERVING, ""); }));
+  EXPECT_TRUE(
+      testing::WaitFor([&] { return HealthIs(*h, Health::SERVING, ""); }));
   EXPECT_TRUE(HealthIs(*h, Health::SERVING, kLivenessService));
 }
 
@@ -75,7 +75,8 @@ TEST(LivenessE2eTest, NotLiveWhileEveryWorkerIsStuckAndLiveAgainAfter) {
   options.stuck_after = absl::Milliseconds(300);
   std::unique_ptr<ServerHarness> h = ServerHarness::Start(options);
   ASSERT_NE(h, nullptr);
-  ASSERT_TRUE(testing::WaitFor([&] { return HealthIs(*h, Health::SERVING, ""); }));
+  ASSERT_TRUE(
+      testing::WaitFor([&] { return HealthIs(*h, Health::SERVING, ""); }));
   const std::vector<RawRecord> customers =
       testing::ReadRecords(h->fixture().test_csv, 2);
   ASSERT_EQ(customers.size(), 2u);
@@ -86,8 +87,10 @@ TEST(LivenessE2eTest, NotLiveWhileEveryWorkerIsStuckAndLiveAgainAfter) {
   std::vector<std::thread> calls;
   for (int i = 0; i < 2; ++i) {
     calls.emplace_back([&, i] {
-      codes[i] =
-          h->client().Recommend(testing::RequestFor(customers[i])).status().code();
+      codes[i] = h->client()
+                     .Recommend(testing::RequestFor(customers[i]))
+                     .status()
+                     .code();
     });
     if (i == 0) {
       ASSERT_TRUE(testing::WaitFor([&] { return metrics.blocked() == 1; }));

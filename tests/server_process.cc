@@ -1,6 +1,9 @@
 #include "tests/server_process.h"
 
 #include <fcntl.h>
+#include <grpcpp/client_context.h>
+#include <grpcpp/create_channel.h>
+#include <grpcpp/security/credentials.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -11,10 +14,6 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
-
-#include <grpcpp/client_context.h>
-#include <grpcpp/create_channel.h>
-#include <grpcpp/security/credentials.h>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -86,7 +85,8 @@ absl::StatusOr<ProcessMemory> ReadProcessMemory(pid_t pid) {
 absl::StatusOr<double> ReadProcessCpuSeconds(pid_t pid) {
   const std::string path = absl::StrCat("/proc/", pid, "/stat");
   const std::string text = ReadWholeFile(path);
-  if (text.empty()) return absl::NotFoundError(absl::StrCat("no process ", pid));
+  if (text.empty())
+    return absl::NotFoundError(absl::StrCat("no process ", pid));
   // "PID (COMM) STATE ...": COMM may hold spaces and parentheses, so fields
   // are counted from the last ')'. utime and stime are fields 14 and 15.
   const size_t close = text.rfind(')');
@@ -163,10 +163,10 @@ absl::StatusOr<std::unique_ptr<ServerProcess>> ServerProcess::Start(
       return p;
     }
     if (absl::Now() > deadline) {
-      return absl::DeadlineExceededError(absl::StrCat(
-          args[0], " did not come up in ",
-          absl::FormatDuration(options.start_timeout), "; its log:\n",
-          p->Log()));
+      return absl::DeadlineExceededError(
+          absl::StrCat(args[0], " did not come up in ",
+                       absl::FormatDuration(options.start_timeout),
+                       "; its log:\n", p->Log()));
     }
     absl::SleepFor(absl::Milliseconds(20));
   }
@@ -209,8 +209,7 @@ bool ServerProcess::Running() {
   int status = 0;
   if (::waitpid(pid_, &status, WNOHANG) != pid_) return true;
   reaped_ = true;
-  exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status)
-                                 : 128 + WTERMSIG(status);
+  exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   return false;
 }
 
@@ -218,9 +217,9 @@ absl::StatusOr<int> ServerProcess::WaitExit(absl::Duration timeout) {
   const absl::Time deadline = absl::Now() + timeout;
   while (Running()) {
     if (absl::Now() > deadline) {
-      return absl::DeadlineExceededError(absl::StrCat(
-          "the server process still runs after ",
-          absl::FormatDuration(timeout)));
+      return absl::DeadlineExceededError(
+          absl::StrCat("the server process still runs after ",
+                       absl::FormatDuration(timeout)));
     }
     absl::SleepFor(absl::Milliseconds(10));
   }

@@ -46,4 +46,15 @@ void ConfigureMallocForServing() { mallopt(M_MMAP_THRESHOLD, 128 * 1024); }
 
 void ReturnFreedMemory() { malloc_trim(0); }
 
+PeriodicMemoryReturn::PeriodicMemoryReturn(absl::Duration period)
+    : thread_([this, period] {
+        while (!stop_.WaitForNotificationWithTimeout(period))
+          ReturnFreedMemory();
+      }) {}
+
+PeriodicMemoryReturn::~PeriodicMemoryReturn() {
+  stop_.Notify();
+  thread_.join();
+}
+
 }  // namespace recsys

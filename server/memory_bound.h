@@ -29,6 +29,10 @@
 
 #include <cstdint>
 #include <string>
+#include <thread>
+
+#include "absl/synchronization/notification.h"
+#include "absl/time/time.h"
 
 namespace recsys {
 
@@ -77,6 +81,22 @@ void ConfigureMallocForServing();
 // Returns freed heap memory to the system (malloc_trim); called when the last
 // stream ends. Takes about a millisecond per 100 MiB of heap. Thread-safe.
 void ReturnFreedMemory();
+
+// A thread that calls ReturnFreedMemory() every `period` until destroyed:
+// calls that a client resets before they reach our handlers (an HTTP/2
+// rapid-reset flood) free gRPC's memory without any call of ours ending.
+// Thread-safe.
+class PeriodicMemoryReturn {
+ public:
+  explicit PeriodicMemoryReturn(absl::Duration period);
+  ~PeriodicMemoryReturn();  // stops and joins the thread
+  PeriodicMemoryReturn(const PeriodicMemoryReturn&) = delete;
+  PeriodicMemoryReturn& operator=(const PeriodicMemoryReturn&) = delete;
+
+ private:
+  absl::Notification stop_;
+  std::thread thread_;
+};
 
 }  // namespace recsys
 

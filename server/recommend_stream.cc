@@ -79,7 +79,6 @@ RecommendStreamReactor::Actions RecommendStreamReactor::NextActionsLocked() {
     return actions;
   }
   finished_ = true;
-  rpc_.ReleaseSlot();
   if (broken || context_->IsCancelled()) {
     const absl::StatusCode call = CheckCall(*context_).code();
     final_code_ =
@@ -87,6 +86,7 @@ RecommendStreamReactor::Actions RecommendStreamReactor::NextActionsLocked() {
   } else {
     final_code_ = status.code();
   }
+  rpc_.Finished(final_code_);
   actions.finish = ToGrpcStatus(status);
   return actions;
 }

@@ -246,12 +246,10 @@ absl::StatusOr<int64_t> CountTopLevelField(absl::string_view bytes,
       static_cast<int>(bytes.size()));
   int64_t count = 0;
   while (true) {
+    // The message may end only between fields.
+    if (input.CurrentPosition() == static_cast<int>(bytes.size())) return count;
     const uint32_t tag = input.ReadTag();
-    if (tag == 0) {
-      if (input.CurrentPosition() == static_cast<int>(bytes.size()))
-        return count;
-      break;
-    }
+    if (tag == 0) break;
     if (WireFormatLite::GetTagFieldNumber(tag) == field_number &&
         WireFormatLite::GetTagWireType(tag) ==
             WireFormatLite::WIRETYPE_LENGTH_DELIMITED) {

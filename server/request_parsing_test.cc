@@ -75,6 +75,10 @@ TEST(CountTopLevelFieldTest, CountsRowsWithoutParsing) {
   EXPECT_EQ(*CountTopLevelField(StreamWithRows(5), 2), 0);
 }
 
+TEST(CountTopLevelFieldTest, RefusesATruncatedTag) {
+  EXPECT_FALSE(CountTopLevelField("\xff\xff\xff\xff", 1).ok());
+}
+
 TEST(CountTopLevelFieldTest, RefusesMalformedWire) {
   std::string bytes = StreamWithRows(2);
   bytes.resize(bytes.size() - 3);  // the last row is cut short

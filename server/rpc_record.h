@@ -5,14 +5,14 @@
 //                                          "Recommend", kUnary);
 //   if (!rpc->admitted()) return Finish(rpc->Refusal());
 //   ...
-//   rpc->ReleaseSlot();         // when Finish is called
-//   rpc->Done(status.code());   // exactly once, when gRPC is done
+//   rpc->Finished(status.code());   // when Finish is called
+//   rpc->Done(status.code());       // when gRPC is done (OnDone)
 //
 // Construction counts the call as started (metrics) and asks the CallTracker
 // for a slot (none is taken while the server drains, over the cap, or for a
-// call the client had cancelled before it reached us); Done() counts it as
-// handled with its code and duration. The slot is given back at Finish, not
-// at OnDone: gRPC may call OnDone seconds after a cancelled call finished
+// call the client had cancelled before it reached us); Finished() counts it
+// as handled with its code and duration. The slot is given back at Finish,
+// not at OnDone: gRPC may call OnDone seconds after a cancelled call finished
 // (an HTTP/2 "rapid reset" flood left the caps full of finished calls).
 // Not thread-safe apart from ReleaseSlot: one owner per call.
 #ifndef RECSYS_SERVER_RPC_RECORD_H_
@@ -86,8 +86,12 @@ class RpcRecord {
 
   CallTracker* tracker() const { return tracker_; }
 
-  // REQUIRES: called once, after the last ReleaseSlot() call started.
-  void Done(absl::StatusCode code) {
+  // Records the call as handled with `code` (metrics) and gives its slot
+  // back: call it when the status is handed to gRPC, so that a client that
+  // has its answer sees its call counted. Only the first call counts.
+  // Thread-safe.
+  void Finished(absl::StatusCode code) {
+    if (finished_.exchange(true, std::memory_order_acq_rel)) return;
     ReleaseSlot();
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start_)
@@ -95,6 +99,10 @@ class RpcRecord {
     metrics_->InflightRequests(-1);
     metrics_->RpcHandled(service_, method_, type_, code, seconds);
   }
+
+  // When gRPC is done with the call: counts it (as `code`) if Finished()
+  // was not called.
+  void Done(absl::StatusCode code) { Finished(code); }
 
  private:
   ServerMetrics* const metrics_;
@@ -107,6 +115,7 @@ class RpcRecord {
   const bool cancelled_;
   const Admission admission_;
   std::atomic<bool> holds_slot_{false};
+  std::atomic<bool> finished_{false};
 };
 
 }  // namespace recsys

@@ -13,11 +13,13 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "common/cpu_quota.h"
 #include "common/status_macros.h"
 #include "model_store/model_version.h"
 #include "server/admin_service.h"
 #include "server/call_tracker.h"
 #include "server/event_log.h"
+#include "server/liveness_watchdog.h"
 #include "server/model_events.h"
 #include "server/recommender_service.h"
 #include "server/request_memory.h"
@@ -62,6 +64,8 @@ struct RecsysServer::Parts {
   std::unique_ptr<ScoringEngine> engine;
   std::unique_ptr<RecommenderService> recommender;
   std::unique_ptr<ModelAdminService> model_admin;
+  std::unique_ptr<LivenessWatchdog> watchdog;  // set by Start()
+  std::unique_ptr<PeriodicMemoryReturn> memory_return;  // set by Start()
 };
 
 absl::StatusOr<std::unique_ptr<RecsysServer>> RecsysServer::Create(
@@ -76,6 +80,10 @@ absl::StatusOr<std::unique_ptr<RecsysServer>> RecsysServer::Create(
   }
   if (options.workers < 0)
     return bad(absl::StrCat("--workers must be >= 0, got ", options.workers));
+  if (options.stuck_after <= absl::ZeroDuration()) {
+    return bad(absl::StrCat("--liveness-stuck-after must be positive, got ",
+                            absl::FormatDuration(options.stuck_after)));
+  }
   if (options.poll_interval <= absl::ZeroDuration())
     return bad("--poll-seconds must be positive");
   if (options.grace_period < absl::ZeroDuration())
@@ -130,10 +138,7 @@ absl::StatusOr<std::unique_ptr<RecsysServer>> RecsysServer::Create(
   RecsysServer* self = server.get();
   parts->events = std::make_unique<ModelEvents>(
       parts->metrics, [self] { self->OnModelServing(); });
-  int workers = options.workers;
-  if (workers == 0)
-    workers =
-        std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  const int workers = options.workers > 0 ? options.workers : AvailableCpus();
   RECSYS_ASSIGN_OR_RETURN(parts->workers,
                           WorkerPool::Create({.threads = workers}));
   RECSYS_ASSIGN_OR_RETURN(parts->admin, WorkerPool::Create({.threads = 1}));
@@ -175,6 +180,10 @@ RecsysServer::~RecsysServer() { Shutdown(); }
 ModelStore* RecsysServer::store() const { return parts_->store.get(); }
 
 MemoryBoundInputs RecsysServer::memory_bound() const {
+  return MemoryBoundOf(options_);
+}
+
+MemoryBoundInputs MemoryBoundOf(const RecsysServerOptions& options_) {
   MemoryBoundInputs in;
   in.grpc_memory_bytes = options_.grpc_memory_bytes;
   in.max_streams = options_.max_concurrent_streams;
@@ -218,9 +227,22 @@ absl::Status RecsysServer::Start() {
     grpc_server_ = std::move(server);
     port_ = selected_port;
     SetHealthLocked(false);
+    if (auto* health = grpc_server_->GetHealthCheckService())
+      health->SetServingStatus(kLivenessService, true);
   }
   LogEvent(absl::StrCat("listening on ", options_.host, ":", selected_port));
   LogEvent(DescribeMemoryBound(memory_bound()));
+  LogEvent(absl::StrCat("scoring on ", parts_->workers->size(),
+                        " worker thread(s); liveness NOT_SERVING after ",
+                        absl::FormatDuration(options_.stuck_after),
+                        " with queued work and none finished"));
+  WorkerPool* workers = parts_->workers.get();
+  parts_->memory_return =
+      std::make_unique<PeriodicMemoryReturn>(absl::Seconds(5));
+  parts_->watchdog = std::make_unique<LivenessWatchdog>(
+      LivenessWatchdogOptions{.stuck_after = options_.stuck_after},
+      [workers] { return workers->StalledFor(absl::Now()); },
+      [this](bool alive) { OnLivenessChange(alive); });
 
   absl::StatusOr<ReloadReport> first = parts_->store->Reload();
   if (!first.ok()) {
@@ -263,6 +285,18 @@ void RecsysServer::OnModelServing() {
   if (draining_ || serving_ || grpc_server_ == nullptr) return;
   SetHealthLocked(true);
   LogEvent("health: SERVING");
+}
+
+void RecsysServer::OnLivenessChange(bool alive) {
+  absl::MutexLock lock(&mu_);
+  if (draining_ || grpc_server_ == nullptr) return;
+  if (auto* health = grpc_server_->GetHealthCheckService())
+    health->SetServingStatus(kLivenessService, alive);
+  LogEvent(alive ? "liveness: SERVING (scoring workers make progress again)"
+                 : absl::StrCat("liveness: NOT_SERVING (queued scoring work, "
+                                "none finished for ",
+                                absl::FormatDuration(options_.stuck_after),
+                                ": every worker is stuck)"));
 }
 
 void RecsysServer::ReloadAsync(absl::string_view why) {
@@ -319,6 +353,8 @@ void RecsysServer::Shutdown() {
                                  " call(s) still running"));
   }
   // No call is left: nothing waits for the pools any more.
+  if (parts_->watchdog != nullptr) parts_->watchdog->Stop();
+  parts_->memory_return.reset();
   parts_->store->StopWatching();
   parts_->admin->Stop();
   parts_->workers->Stop();

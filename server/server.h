@@ -16,12 +16,15 @@
 //   - a fixed pool of `workers` threads that run all featurizing and
 //     prediction, and one admin thread for model loads requested by RPC;
 //   - the ModelStore on STORE/<model>, watched for new versions.
-// Health ("", "santander.recsys.v1.Recommender",
+// Readiness: health ("", "santander.recsys.v1.Recommender",
 // "santander.recsys.v1.ModelAdmin") is NOT_SERVING until a model version is
 // loaded and warmed, SERVING after, and NOT_SERVING again once Shutdown()
-// begins. If no version can be loaded at start the server still starts
-// (NOT_SERVING, logging why) and keeps watching, so a version published later
-// is picked up.
+// begins. Liveness: health "liveness" (kLivenessService) is SERVING from
+// Start() on, model or not, NOT_SERVING only while the scoring workers are
+// wedged (queued work, nothing finished for options.stuck_after) and once
+// Shutdown() begins. If no version can be loaded at start the server still
+// starts (NOT_SERVING, logging why) and keeps watching, so a version published
+// later is picked up.
 //
 // Logs (stderr, one line per event): "listening on HOST:PORT" (before health
 // turns SERVING), model loads / failures / swaps with their version, reloads,
@@ -49,6 +52,9 @@
 
 namespace recsys {
 
+// The grpc.health.v1 service name that reports liveness (see above).
+inline constexpr char kLivenessService[] = "liveness";
+
 struct RecsysServerOptions {
   // Root of the model store; versions are read from <store_dir>/<model_name>/.
   // Required.
@@ -59,8 +65,13 @@ struct RecsysServerOptions {
   std::string host = "127.0.0.1";
   // Port; 0 picks a free one (see port()). Default 50051.
   int port = 50051;
-  // Scoring threads; 0 = one per core. Default 0.
+  // Scoring threads; 0 = the CPUs this process may use (the container's CPU
+  // quota or affinity mask, common/cpu_quota.h). Default 0.
   int workers = 0;
+  // Liveness: the health service "liveness" is SERVING from Start() on,
+  // whether or not a model serves, and NOT_SERVING while scoring tasks have
+  // waited this long with none finishing (every worker stuck). Default 60 s.
+  absl::Duration stuck_after = absl::Seconds(60);
   // How often the store is rescanned without a file-system event. Default 10 s.
   absl::Duration poll_interval = absl::Seconds(10);
   // Also watch the store with inotify. Default true.
@@ -102,6 +113,9 @@ struct RecsysServerOptions {
   // Loads one version directory. Default (empty): LoadModelVersion.
   VersionLoader loader;
 };
+
+// The inputs of the memory bound (server/memory_bound.h) for `options`.
+MemoryBoundInputs MemoryBoundOf(const RecsysServerOptions& options);
 
 class RecsysServer {
  public:
@@ -150,6 +164,7 @@ class RecsysServer {
   struct Parts;  // services, pools, store: built by Create(), constant after
   explicit RecsysServer(const RecsysServerOptions& options);
   void OnModelServing() ABSL_LOCKS_EXCLUDED(mu_);
+  void OnLivenessChange(bool alive) ABSL_LOCKS_EXCLUDED(mu_);
   void SetHealthLocked(bool serving) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const RecsysServerOptions options_;

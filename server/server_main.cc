@@ -37,10 +37,18 @@ ABSL_FLAG(int32_t, port, 50051,
 ABSL_FLAG(int32_t, metrics_port, 9464,
           "Port of the Prometheus endpoint http://HOST:PORT/metrics. 0 picks a "
           "free port (logged as \"metrics on HOST:PORT\").");
-ABSL_FLAG(int32_t, workers,
-          static_cast<int32_t>(std::thread::hardware_concurrency()),
-          "Scoring threads (default: one per core of this machine). Every "
-          "prediction runs on one of them; each predicts with one thread.");
+ABSL_FLAG(int32_t, workers, 0,
+          "Scoring threads. 0 = the CPUs this process may use: the "
+          "container's CPU quota (cgroup v2 cpu.max or v1 cpu.cfs_quota_us, "
+          "rounded up) or its CPU affinity, whichever is smaller, at least 1. "
+          "Every prediction runs on one of them; each predicts with one "
+          "thread.");
+ABSL_FLAG(absl::Duration, liveness_stuck_after, absl::Seconds(60),
+          "The grpc.health.v1 service \"liveness\" (for a Kubernetes "
+          "livenessProbe) is SERVING while the process works, with or without "
+          "a model; it turns NOT_SERVING when scoring work has been queued "
+          "this long with no task finishing (every worker stuck), e.g. 60s. "
+          "Readiness is the service \"\" (SERVING once a model serves).");
 ABSL_FLAG(int32_t, poll_seconds, 10,
           "Seconds between rescans of the model store (new versions are also "
           "noticed at once through inotify). SIGHUP or `recsys reload` rescans "
@@ -102,7 +110,8 @@ constexpr char kUsage[] =
     "versions are picked up without a restart; a broken one is refused and "
     "the\n"
     "serving one stays. Until a model is loaded the standard grpc.health.v1\n"
-    "service answers NOT_SERVING (the server keeps watching the store).\n"
+    "service answers NOT_SERVING (the server keeps watching the store);\n"
+    "the service \"liveness\" answers SERVING as long as the process works.\n"
     "\n"
     "Signals: SIGHUP rescans the store now; SIGTERM or SIGINT drains "
     "in-flight\n"
@@ -119,6 +128,7 @@ const std::vector<std::string> kFlagNames = {"store",
                                              "port",
                                              "metrics_port",
                                              "workers",
+                                             "liveness_stuck_after",
                                              "poll_seconds",
                                              "grace_period",
                                              "max_message_bytes",
@@ -188,6 +198,7 @@ int main(int argc, char** argv) {
   options.host = absl::GetFlag(FLAGS_host);
   options.port = absl::GetFlag(FLAGS_port);
   options.workers = absl::GetFlag(FLAGS_workers);
+  options.stuck_after = absl::GetFlag(FLAGS_liveness_stuck_after);
   options.poll_interval = absl::Seconds(absl::GetFlag(FLAGS_poll_seconds));
   options.grace_period = absl::GetFlag(FLAGS_grace_period);
   options.max_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);

@@ -41,7 +41,7 @@ class UnaryCall final : public grpc::ServerUnaryReactor {
   // Finishes the call with `status`; returns this (for handlers' return).
   UnaryCall* FinishWith(const absl::Status& status) {
     code_.store(static_cast<int>(status.code()), std::memory_order_release);
-    rpc_.ReleaseSlot();
+    rpc_.Finished(status.code());
     Finish(ToGrpcStatus(status));
     return this;
   }

@@ -1,5 +1,6 @@
 #include "server/worker_pool.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -26,6 +27,7 @@ WorkerPool::~WorkerPool() { Stop(); }
 bool WorkerPool::Submit(Task task) {
   absl::MutexLock lock(&mu_);
   if (stopping_) return false;
+  if (queue_.empty()) progress_time_ = absl::Now();
   queue_.push_back(std::move(task));
   return true;
 }
@@ -33,6 +35,17 @@ bool WorkerPool::Submit(Task task) {
 int64_t WorkerPool::queued() const {
   absl::MutexLock lock(&mu_);
   return static_cast<int64_t>(queue_.size());
+}
+
+int64_t WorkerPool::completed() const {
+  absl::MutexLock lock(&mu_);
+  return completed_;
+}
+
+absl::Duration WorkerPool::StalledFor(absl::Time now) const {
+  absl::MutexLock lock(&mu_);
+  if (queue_.empty()) return absl::ZeroDuration();
+  return std::max(absl::ZeroDuration(), now - progress_time_);
 }
 
 void WorkerPool::Stop() {
@@ -50,16 +63,23 @@ bool WorkerPool::HasWorkOrStopping() const {
 }
 
 void WorkerPool::Run(int worker) {
+  bool ran = false;
   while (true) {
     Task task;
     {
       absl::MutexLock lock(&mu_);
+      if (ran) {  // counted here: no second lock per task
+        ++completed_;
+        progress_time_ = absl::Now();
+      }
       mu_.Await(absl::Condition(this, &WorkerPool::HasWorkOrStopping));
       if (queue_.empty()) return;  // stopping and drained
       task = std::move(queue_.front());
       queue_.pop_front();
     }
     task(worker);
+    task = nullptr;  // its captures are destroyed before it counts as done
+    ran = true;
   }
 }
 

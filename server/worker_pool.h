@@ -11,6 +11,10 @@
 // Each task receives the index (0..size()-1) of the thread running it, so a
 // caller can keep per-thread scratch buffers without locks.
 //
+// Progress (for a liveness watchdog): completed() counts finished tasks, and
+// StalledFor() says how long tasks have waited in the queue with none
+// finishing, i.e. how long every thread has been stuck.
+//
 // Thread-safe: Submit and Stop may be called from any thread (Stop not from
 // a task).
 #ifndef RECSYS_SERVER_WORKER_POOL_H_
@@ -27,6 +31,8 @@
 #include "absl/functional/any_invocable.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 
 namespace recsys {
 
@@ -55,6 +61,15 @@ class WorkerPool {
   // Tasks queued and not yet started.
   int64_t queued() const ABSL_LOCKS_EXCLUDED(mu_);
 
+  // Tasks that have finished running.
+  int64_t completed() const ABSL_LOCKS_EXCLUDED(mu_);
+
+  // Zero when no task is queued; otherwise how long, up to `now`, since a
+  // task last finished or the queue last went from empty to non-empty,
+  // whichever is later. Since an idle thread takes a queued task at once, a
+  // long stall means every thread is stuck in a task.
+  absl::Duration StalledFor(absl::Time now) const ABSL_LOCKS_EXCLUDED(mu_);
+
   // Refuses new tasks, runs those already queued, and joins the threads.
   // Idempotent. REQUIRES: not called from a task.
   void Stop() ABSL_LOCKS_EXCLUDED(mu_);
@@ -70,6 +85,9 @@ class WorkerPool {
   std::deque<Task> queue_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   bool joined_ ABSL_GUARDED_BY(mu_) = false;
+  int64_t completed_ ABSL_GUARDED_BY(mu_) = 0;
+  // When a task last finished or the queue last became non-empty.
+  absl::Time progress_time_ ABSL_GUARDED_BY(mu_) = absl::Now();
 };
 
 }  // namespace recsys

@@ -51,6 +51,7 @@ std::unique_ptr<ServerHarness> ServerHarness::Start(
   server_options.model_name = h->fixture_.model_name;
   server_options.port = 0;
   server_options.workers = options.workers;
+  server_options.stuck_after = options.stuck_after;
   server_options.poll_interval = options.poll_interval;
   server_options.grace_period = options.grace_period;
   server_options.max_rows_per_request = options.max_rows_per_request;

@@ -38,6 +38,8 @@ struct HarnessOptions {
   // Export real Prometheus metrics on a free port. Default false.
   bool real_metrics = false;
   int workers = 2;
+  // RecsysServerOptions::stuck_after (liveness). Default 60 s.
+  absl::Duration stuck_after = absl::Seconds(60);
   absl::Duration poll_interval = absl::Milliseconds(200);
   absl::Duration grace_period = absl::Seconds(5);
   int max_rows_per_request = 4096;

@@ -96,10 +96,10 @@ class BatchScorer {
   // summary's input_status holds an input I/O error (naming the line; the rows
   // after it are in neither file). All pointers are borrowed for the call.
   //
-  // Memory: besides the rows in flight, the set of customer codes seen (for
-  // the duplicate check), about 36 bytes per distinct customer
-  // (absl::flat_hash_map<int64_t, int64_t>, grown by doubling): measured
-  // MEASURED_MIB for 950,000 customers (the size of test_ver2.csv).
+  // Memory: besides the rows in flight, the customer codes seen (for the
+  // duplicate check) in an absl::flat_hash_map<int64_t, int64_t> grown by
+  // doubling, 17 bytes per slot: 34.0 MiB of heap measured (mallinfo2) for
+  // 950,000 customers, about the 929,615 of test_ver2.csv.
   absl::StatusOr<BatchScoreSummary> Run(RawReader* reader,
                                         std::ostream* submission,
                                         std::ostream* errors);

@@ -306,7 +306,7 @@ TEST_F(BatchScorerTest, ServerAwayForAWhileIsWaitedForAndEveryRowScoredOnce) {
   ASSERT_TRUE(summary.ok()) << summary.status();
   EXPECT_TRUE(summary->all_scored()) << summary->ToString();
   EXPECT_THAT(SubmissionLines(), ElementsAreArray(ExpectedSubmission(1000)));
-  EXPECT_GE(summary->retries, 1);
+  EXPECT_GE(summary->retries, 1) << summary->ToString();
   EXPECT_THAT(summary->ToString(), HasSubstr("retr"));
   EXPECT_THAT((*second)->service().answered(), Each(Pair(::testing::_, 1)));
 }
@@ -517,7 +517,8 @@ class FailAfterBuf : public std::streambuf {
 };
 
 TEST_F(BatchScorerTest, InputReadErrorNamesTheLine) {
-  FailAfterBuf buf(TestFile(30));
+  // More than the reader's first 1 MiB read, so that the error comes later.
+  FailAfterBuf buf(TestFile(20000));
   std::istream in(&buf);
   auto server = FakeRecommenderServer::Start({});
   ASSERT_TRUE(server.ok());
@@ -533,7 +534,7 @@ TEST_F(BatchScorerTest, InputReadErrorNamesTheLine) {
   EXPECT_EQ(summary->input_status.code(), absl::StatusCode::kDataLoss);
   EXPECT_THAT(std::string(summary->input_status.message()),
               HasSubstr("line "));
-  EXPECT_FALSE(summary->all_scored());
+  EXPECT_FALSE(summary->all_scored()) << summary->ToString();
   EXPECT_EQ(summary->rows_scored + summary->rows_failed(), summary->rows_read);
 }
 

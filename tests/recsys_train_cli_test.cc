@@ -23,7 +23,7 @@ struct Outcome {
 };
 
 // Runs `command` (a shell command line) in the folder `cwd`.
-Outcome Run(const std::string& cwd, const std::string& command) {
+Outcome RunIn(const std::string& cwd, const std::string& command) {
   const std::string line =
       absl::StrCat("cd '", cwd, "' && ", command, " 2>&1");
   Outcome run;
@@ -48,7 +48,7 @@ class RecsysTrainTest : public ::testing::Test {
     fs::create_directories(*dir_ / "work");
     fs::create_directories(*dir_ / "conf" / "specs");
     const Outcome generated =
-        Run(dir_->string(),
+        RunIn(dir_->string(),
             absl::StrCat(RECSYS_BIN_DIR,
                          "/recsys-data generate --customers 400 --seed 3 "
                          "--out data"));
@@ -66,7 +66,7 @@ class RecsysTrainTest : public ::testing::Test {
 
   // Runs recsys-train with `args` in DIR/work.
   static Outcome Train(const std::string& args) {
-    return Run((*dir_ / "work").string(),
+    return RunIn((*dir_ / "work").string(),
                absl::StrCat(RECSYS_BIN_DIR, "/recsys-train ", args));
   }
 

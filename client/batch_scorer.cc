@@ -403,8 +403,8 @@ std::optional<RowOutcome> ScoreRun::LocalOutcome(
       RowOutcome::kDuplicate, record.line, ncodpers,
       absl::StrCat("duplicate customer: ncodpers ", *ncodpers,
                    " was first on line ", it->second,
-                   ", which is the row scored (a Kaggle submission has one "
-                   "line per customer)"));
+                   "; only a customer's first row is scored (a Kaggle "
+                   "submission has one line per customer)"));
 }
 
 void ScoreRun::Monitor() {

@@ -3,6 +3,9 @@
 #include <grpcpp/create_channel.h>
 #include <grpcpp/security/credentials.h>
 
+#include <algorithm>
+#include <fstream>
+#include <iterator>
 #include <map>
 #include <memory>
 #include <stdexcept>
@@ -500,6 +503,33 @@ TEST_P(ScoreInvariantTest, EveryRowIsInExactlyOneFile) {
 
 INSTANTIATE_TEST_SUITE_P(HealthyBrokenAndDeadServers, ScoreInvariantTest,
                          ::testing::Values(0, 1, 2));
+
+// Issue 10 item 3 on real rows: the spreadsheet-saved test_ver2 excerpt
+// (38,171 rows) with one province re-saved as Latin-1 ("MÁLAGA" as 0xC1):
+// that row is an error naming its line, every other row is scored once.
+TEST_F(BatchScorerTest, RealRowsWithOneLatin1ByteAreScoredButThatRow) {
+  std::ifstream in(RECSYS_SHARED_DIR "/data/real/test_ver2_first38171_excel.csv",
+                   std::ios::binary);
+  ASSERT_TRUE(in) << "real rows not found under " RECSYS_SHARED_DIR;
+  std::string csv((std::istreambuf_iterator<char>(in)),
+                  std::istreambuf_iterator<char>());
+  const size_t at = csv.find(",MALAGA,", csv.size() / 2);
+  ASSERT_NE(at, std::string::npos);
+  csv.replace(at, 8, ",M\xC1LAGA,");
+  const int64_t bad_line =
+      1 + std::count(csv.begin(), csv.begin() + static_cast<long>(at), '\n');
+  BatchScoreSummary summary = Score(csv);
+  EXPECT_EQ(summary.rows_read, 38171);
+  EXPECT_EQ(summary.client_errors, 1);
+  EXPECT_EQ(summary.rows_scored + summary.rows_failed(), 38171);
+  EXPECT_EQ(summary.retries, 0);
+  std::vector<std::string> errors = ErrorRows();
+  ASSERT_GE(errors.size(), 1u);
+  EXPECT_THAT(errors, ::testing::Contains(::testing::StartsWith(
+                          absl::StrCat(bad_line, ","))));
+  EXPECT_EQ(static_cast<int64_t>(SubmissionLines().size() - 1),
+            summary.rows_scored);
+}
 
 // Issue 10 item 4: an I/O error while reading is the run's input_status,
 // naming the line; the rows read before it are all in one of the files.

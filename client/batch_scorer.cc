@@ -12,6 +12,7 @@
 #include <utility>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -82,13 +83,18 @@ class ScoreRun {
   BatchScoreSummary Run();
 
  private:
-  absl::Status Attempt(bool* progressed);
+  absl::Status Attempt();
   bool ResendPending(Stream* stream);
   void ReadBatch(v1::RecommendStreamRequest* request);
   bool WaitForRoom();
   void WaitForAnswersOrEnd();
   void ReadResponses(Stream* stream);
   void GiveUp(const absl::Status& why, int attempts);
+  // The outcome of a row that is not to be sent: unreadable (`errors`) or a
+  // duplicate customer. nullopt for a row to send, whose customer is then
+  // remembered.
+  std::optional<RowOutcome> LocalOutcome(const RawRecord& record,
+                                         const std::vector<RowError>& errors);
   void Monitor();
   BatchProgress ProgressLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
@@ -102,6 +108,8 @@ class ScoreRun {
   uint64_t next_row_id_ = 0;
   bool input_done_ = false;
   int streams_opened_ = 0;
+  // Customer code -> line of its first row (rows that were read cleanly).
+  absl::flat_hash_map<int64_t, int64_t> seen_customers_;
 
   OrderedRowSink sink_;  // thread-safe
 
@@ -112,7 +120,8 @@ class ScoreRun {
   bool stream_ended_ ABSL_GUARDED_BY(mu_) = false;
   bool writes_done_ ABSL_GUARDED_BY(mu_) = false;
   absl::Time last_activity_ ABSL_GUARDED_BY(mu_);
-  int64_t answered_in_attempt_ ABSL_GUARDED_BY(mu_) = 0;
+  absl::Time last_answer_ ABSL_GUARDED_BY(mu_);  // or the start of the run
+  int64_t answered_total_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t rows_read_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t bytes_read_ ABSL_GUARDED_BY(mu_) = 0;
   int retries_ ABSL_GUARDED_BY(mu_) = 0;
@@ -122,29 +131,48 @@ class ScoreRun {
 
 BatchScoreSummary ScoreRun::Run() {
   const absl::Time start = absl::Now();
+  {
+    absl::MutexLock lock(&mu_);
+    last_answer_ = start;
+  }
   std::thread monitor([this] { Monitor(); });
   absl::Status gave_up;
-  int failures = 0;
+  int attempts = 0;
   absl::Duration backoff = options_.initial_backoff;
   while (true) {
-    bool progressed = false;
-    absl::Status status = Attempt(&progressed);
-    if (status.ok()) break;
-    if (progressed) {
-      failures = 0;
-      backoff = options_.initial_backoff;
+    int64_t answered_before = 0;
+    {
+      absl::MutexLock lock(&mu_);
+      answered_before = answered_total_;
     }
-    if (!IsTransient(status.code()) || failures >= options_.max_retries) {
-      GiveUp(status, failures + 1);
+    absl::Status status = Attempt();
+    ++attempts;
+    if (status.ok()) break;
+    absl::Time last_answer;
+    {
+      absl::MutexLock lock(&mu_);
+      last_answer = last_answer_;
+      if (answered_total_ > answered_before) {
+        backoff = options_.initial_backoff;  // the stream made progress
+      }
+    }
+    const absl::Duration idle = absl::Now() - last_answer;
+    if (!IsTransient(status) || idle >= options_.retry_for) {
+      if (IsTransient(status)) {
+        status = absl::Status(
+            status.code(),
+            absl::StrCat(status.message(), " (no row answered for ",
+                         absl::FormatDuration(idle), ")"));
+      }
+      GiveUp(status, attempts);
       gave_up = status;
       break;
     }
-    ++failures;
     {
       absl::MutexLock lock(&mu_);
       ++retries_;
     }
-    absl::SleepFor(backoff);
+    absl::SleepFor(std::min(backoff, options_.retry_for - idle));
     backoff = std::min(backoff * 2, options_.max_backoff);
   }
   BatchScoreSummary summary;
@@ -161,6 +189,7 @@ BatchScoreSummary ScoreRun::Run() {
   summary.client_errors = counts.client_errors;
   summary.server_errors = counts.server_errors;
   summary.given_up = counts.given_up;
+  summary.duplicates = counts.duplicates;
   summary.streams_opened = streams_opened_;
   summary.give_up_reason = gave_up;
   summary.input_status = reader_->status();
@@ -168,7 +197,7 @@ BatchScoreSummary ScoreRun::Run() {
   return summary;
 }
 
-absl::Status ScoreRun::Attempt(bool* progressed) {
+absl::Status ScoreRun::Attempt() {
   grpc::ClientContext context;
   std::unique_ptr<Stream> stream = stub_->RecommendStream(&context);
   ++streams_opened_;
@@ -177,7 +206,6 @@ absl::Status ScoreRun::Attempt(bool* progressed) {
     context_ = &context;
     stream_ended_ = false;
     writes_done_ = false;
-    answered_in_attempt_ = 0;
     last_activity_ = absl::Now();
   }
   std::thread responses([this, s = stream.get()] { ReadResponses(s); });
@@ -203,13 +231,15 @@ absl::Status ScoreRun::Attempt(bool* progressed) {
   {
     absl::MutexLock lock(&mu_);
     context_ = nullptr;
-    *progressed = answered_in_attempt_ > 0;
     unanswered = pending_.size();
   }
   if (unanswered == 0 && input_done_) return absl::OkStatus();
   if (!status.ok()) return FromGrpcStatus(status);
-  return absl::UnavailableError(absl::StrCat(
-      "the server ended the stream with ", unanswered, " rows unanswered"));
+  // A deterministic server fault (e.g. a message it could not parse): the
+  // same rows would meet the same end, so this is not retried.
+  return absl::InternalError(absl::StrCat(
+      "the server ended the stream OK with ", unanswered,
+      " rows unanswered (the protocol promises an answer for every row)"));
 }
 
 bool ScoreRun::ResendPending(Stream* stream) {
@@ -245,22 +275,22 @@ void ScoreRun::ReadBatch(v1::RecommendStreamRequest* request) {
     }
     ++read;
     const uint64_t id = next_row_id_++;
-    std::optional<int64_t> ncodpers;
-    if (record.ncodpers.present()) ncodpers = record.ncodpers.value;
+    if (std::optional<RowOutcome> local = LocalOutcome(record, errors)) {
+      sink_.Complete(id, *std::move(local));
+      continue;
+    }
     v1::ScoreRow* row = request->add_rows();
-    absl::Status encoded =
-        errors.empty() ? EncodeCustomerTo(record, row->mutable_customer())
-                       : absl::OkStatus();
-    if (!errors.empty() || !encoded.ok()) {
+    if (absl::Status encoded =
+            EncodeCustomerTo(record, row->mutable_customer());
+        !encoded.ok()) {
       request->mutable_rows()->RemoveLast();
-      sink_.Complete(id, RowOutcome::Failed(
-                             RowOutcome::kClientError, record.line, ncodpers,
-                             errors.empty() ? std::string(encoded.message())
-                                            : ClientErrorReason(errors)));
+      sink_.Complete(id, RowOutcome::Failed(RowOutcome::kClientError,
+                                            record.line, record.ncodpers.value,
+                                            std::string(encoded.message())));
       continue;
     }
     row->set_row_id(id);
-    PendingRow pending{record.line, ncodpers.value_or(0), std::string(),
+    PendingRow pending{record.line, record.ncodpers.value, std::string(),
                        nullptr};
     if (options_.use_arenas) {
       row->SerializeToString(&pending.serialized);
@@ -309,8 +339,9 @@ void ScoreRun::ReadResponses(Stream* stream) {
         done.emplace_back(it->first, OutcomeOf(it->second, result));
         pending_.erase(it);
       }
-      answered_in_attempt_ += static_cast<int64_t>(done.size());
+      answered_total_ += static_cast<int64_t>(done.size());
       last_activity_ = absl::Now();
+      if (!done.empty()) last_answer_ = last_activity_;
       if (!response.model_version().empty()) {
         versions_.insert(response.model_version());
       }
@@ -341,20 +372,39 @@ void ScoreRun::GiveUp(const absl::Status& why, int attempts) {
   int64_t read = 0;
   while (!input_done_ && reader_->Next(&record, &errors)) {
     ++read;
-    std::optional<int64_t> ncodpers;
-    if (record.ncodpers.present()) ncodpers = record.ncodpers.value;
-    sink_.Complete(
-        next_row_id_++,
-        errors.empty()
-            ? RowOutcome::Failed(RowOutcome::kGivenUp, record.line, ncodpers,
-                                 reason)
-            : RowOutcome::Failed(RowOutcome::kClientError, record.line,
-                                 ncodpers, ClientErrorReason(errors)));
+    std::optional<RowOutcome> local = LocalOutcome(record, errors);
+    sink_.Complete(next_row_id_++,
+                   local.has_value()
+                       ? *std::move(local)
+                       : RowOutcome::Failed(RowOutcome::kGivenUp, record.line,
+                                            record.ncodpers.value, reason));
   }
   input_done_ = true;
   absl::MutexLock lock(&mu_);
   rows_read_ += read;
   bytes_read_ = reader_->bytes_read();
+}
+
+std::optional<RowOutcome> ScoreRun::LocalOutcome(
+    const RawRecord& record, const std::vector<RowError>& errors) {
+  std::optional<int64_t> ncodpers;
+  if (record.ncodpers.present()) ncodpers = record.ncodpers.value;
+  if (!errors.empty()) {
+    return RowOutcome::Failed(RowOutcome::kClientError, record.line, ncodpers,
+                              ClientErrorReason(errors));
+  }
+  if (!ncodpers.has_value()) {  // the reader reports it; kept as a guard
+    return RowOutcome::Failed(RowOutcome::kClientError, record.line, ncodpers,
+                              "column ncodpers: required value is missing");
+  }
+  auto [it, first] = seen_customers_.emplace(*ncodpers, record.line);
+  if (first) return std::nullopt;
+  return RowOutcome::Failed(
+      RowOutcome::kDuplicate, record.line, ncodpers,
+      absl::StrCat("duplicate customer: ncodpers ", *ncodpers,
+                   " was first on line ", it->second,
+                   "; only a customer's first row is scored (a Kaggle "
+                   "submission has one line per customer)"));
 }
 
 void ScoreRun::Monitor() {
@@ -405,11 +455,14 @@ absl::StatusOr<std::unique_ptr<BatchScorer>> BatchScorer::Create(
     return absl::InvalidArgumentError(
         absl::StrCat("k: must be between 1 and 24, got ", options.k));
   }
-  if (options.max_retries < 0 ||
+  if (options.retry_for < absl::ZeroDuration() ||
+      options.initial_backoff <= absl::ZeroDuration() ||
+      options.max_backoff < options.initial_backoff ||
       options.stall_timeout <= absl::ZeroDuration() ||
       options.progress_interval <= absl::ZeroDuration()) {
     return absl::InvalidArgumentError(
-        "max_retries must be >= 0, stall_timeout and progress_interval > 0");
+        "retry_for must be >= 0, initial_backoff, stall_timeout and "
+        "progress_interval > 0, max_backoff >= initial_backoff");
   }
   return std::unique_ptr<BatchScorer>(new BatchScorer(stub, options));
 }

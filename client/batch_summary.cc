@@ -16,7 +16,8 @@ std::string BatchScoreSummary::ToString() const {
                                   " scored, ", rows_failed(), " failed");
   if (rows_failed() > 0) {
     absl::StrAppend(&text, " (", client_errors, " unreadable, ", server_errors,
-                    " refused by the server, ", given_up, " given up)");
+                    " refused by the server, ", given_up, " given up, ", duplicates,
+                    duplicates == 1 ? " duplicate)" : " duplicates)");
   }
   absl::StrAppend(
       &text, " in ", absl::StrFormat("%.1f", absl::ToDoubleSeconds(elapsed)),

@@ -31,6 +31,7 @@ struct BatchScoreSummary {
   int64_t client_errors = 0;  // rows the reader could not parse
   int64_t server_errors = 0;  // rows the server answered with an error
   int64_t given_up = 0;       // rows not scored because the stream failed
+  int64_t duplicates = 0;     // later rows of a customer already in the file
   int streams_opened = 0;
   int retries = 0;
   // Why rows were given up on (OK when none were).
@@ -42,12 +43,13 @@ struct BatchScoreSummary {
   absl::Duration elapsed;
 
   int64_t rows_failed() const {
-    return client_errors + server_errors + given_up;
+    return client_errors + server_errors + given_up + duplicates;
   }
   bool all_scored() const { return rows_failed() == 0 && input_status.ok(); }
   double rows_per_second() const;
   // "929615 rows: 929600 scored, 15 failed (0 unreadable, 15 refused by the
-  // server, 0 given up) in 41.2 s, 22563 rows/s; model version v3; 1 retry".
+  // server, 0 given up, 0 duplicates) in 41.2 s, 22563 rows/s; model version
+  // v3; 1 retry".
   std::string ToString() const;
 };
 

@@ -3,10 +3,13 @@
 #include <grpcpp/security/server_credentials.h>
 #include <grpcpp/server_builder.h>
 
+#include <algorithm>
+#include <chrono>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
 #include "common/products.h"
 
 namespace recsys {
@@ -73,7 +76,7 @@ grpc::Status FakeRecommenderService::Recommend(
 }
 
 grpc::Status FakeRecommenderService::RecommendStream(
-    grpc::ServerContext*,
+    grpc::ServerContext* context,
     grpc::ServerReaderWriter<v1::RecommendStreamResponse,
                              v1::RecommendStreamRequest>* stream) {
   size_t index = 0;
@@ -132,8 +135,22 @@ grpc::Status FakeRecommenderService::RecommendStream(
     return go_on;
   };
 
+  // The server going away: stop answering, read until cancelled.
+  auto hang = [&] {
+    {
+      absl::MutexLock lock(&mu_);
+      if (options_.hang_after_answers < 0 ||
+          static_cast<int64_t>(answered_.size()) <
+              options_.hang_after_answers) {
+        return false;
+      }
+    }
+    while (!context->IsCancelled()) absl::SleepFor(absl::Milliseconds(5));
+    return true;
+  };
   std::vector<v1::ScoreRow> held;
   while (stream->Read(&request)) {
+    if (hang()) return grpc::Status(grpc::StatusCode::CANCELLED, "fake: gone");
     std::vector<v1::ScoreRow> rows(request.rows().begin(),
                                    request.rows().end());
     {
@@ -236,27 +253,31 @@ v1::RecommendRequest FakeRecommenderService::last_request() const {
 absl::StatusOr<std::unique_ptr<FakeRecommenderServer>>
 FakeRecommenderServer::Start(FakeRecommenderOptions options) {
   std::unique_ptr<FakeRecommenderServer> server(new FakeRecommenderServer());
+  const int wanted_port = options.port;
   server->service_ =
       std::make_unique<FakeRecommenderService>(std::move(options));
   int port = 0;
   grpc::ServerBuilder builder;
-  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(),
-                           &port);
+  builder.AddListeningPort(absl::StrCat("127.0.0.1:", wanted_port),
+                           grpc::InsecureServerCredentials(), &port);
   builder.RegisterService(
       static_cast<v1::Recommender::Service*>(server->service_.get()));
   builder.RegisterService(
       static_cast<v1::ModelAdmin::Service*>(server->service_.get()));
   server->server_ = builder.BuildAndStart();
   if (server->server_ == nullptr || port == 0) {
-    return absl::UnavailableError(
-        "fake server: could not listen on 127.0.0.1:0");
+    return absl::UnavailableError(absl::StrCat(
+        "fake server: could not listen on 127.0.0.1:", wanted_port));
   }
   server->address_ = absl::StrCat("127.0.0.1:", port);
   return server;
 }
 
 FakeRecommenderServer::~FakeRecommenderServer() {
-  if (server_ != nullptr) server_->Shutdown();
+  if (server_ != nullptr) {
+    server_->Shutdown(std::chrono::system_clock::now() +
+                      std::chrono::milliseconds(200));
+  }
 }
 
 }  // namespace recsys

@@ -43,6 +43,13 @@ struct FakeRecommenderOptions {
   // answer, until the client cancels. Default 0.
   int stalling_streams = 0;
   std::string model_version = "fake-v1";
+  // After this many rows answered in all, every stream stops answering (it
+  // still reads) until the call is cancelled, e.g. by the server shutting
+  // down: a server that goes away mid-run. Default -1: never.
+  int64_t hang_after_answers = -1;
+  // Port to listen on, on 127.0.0.1 (to restart a server where a client
+  // expects it). Default 0: an ephemeral port.
+  int port = 0;
 };
 
 // The products the fake recommends for `ncodpers`: three Kaggle column names
@@ -91,6 +98,8 @@ class FakeRecommenderService final : public v1::Recommender::Service,
 // The fake service on 127.0.0.1 with an ephemeral port.
 class FakeRecommenderServer {
  public:
+  // The destructor shuts the server down, cancelling calls still running
+  // after 200 ms.
   static absl::StatusOr<std::unique_ptr<FakeRecommenderServer>> Start(
       FakeRecommenderOptions options);
   ~FakeRecommenderServer();

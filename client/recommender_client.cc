@@ -37,11 +37,17 @@ absl::Status FromGrpcStatus(const grpc::Status& status) {
                       status.error_message());
 }
 
-bool IsTransient(absl::StatusCode code) {
-  return code == absl::StatusCode::kUnavailable ||
-         code == absl::StatusCode::kCancelled ||
-         code == absl::StatusCode::kDeadlineExceeded ||
-         code == absl::StatusCode::kAborted;
+bool IsTransient(const absl::Status& status) {
+  switch (status.code()) {
+    case absl::StatusCode::kUnavailable:
+    case absl::StatusCode::kCancelled:
+    case absl::StatusCode::kDeadlineExceeded:
+    case absl::StatusCode::kAborted:
+    case absl::StatusCode::kResourceExhausted:
+      return true;
+    default:
+      return false;
+  }
 }
 
 absl::StatusOr<std::unique_ptr<RecommenderClient>> RecommenderClient::Create(
@@ -58,6 +64,10 @@ absl::StatusOr<std::unique_ptr<RecommenderClient>> RecommenderClient::Create(
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(options.max_message_bytes);
   args.SetMaxSendMessageSize(options.max_message_bytes);
+  // gRPC waits up to 120 s between reconnect attempts to a server that went
+  // away; `recsys score` retries for 60 s by default, so a server back after
+  // a few seconds must be found within a few seconds.
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 2000);
   std::shared_ptr<grpc::Channel> channel = grpc::CreateCustomChannel(
       options.server, grpc::InsecureChannelCredentials(), args);
   return std::unique_ptr<RecommenderClient>(

@@ -92,9 +92,13 @@ class RecommenderClient {
 // The absl::Status for a grpc::Status: same canonical code and message.
 absl::Status FromGrpcStatus(const grpc::Status& status);
 
-// True for failures worth retrying on a new call: UNAVAILABLE (server down,
-// connection lost, draining), CANCELLED, DEADLINE_EXCEEDED and ABORTED.
-bool IsTransient(absl::StatusCode code);
+// True for failures worth retrying on a new call, the one place that decides
+// it: UNAVAILABLE (server down, connection lost, draining), CANCELLED (a
+// stalled stream the client cancelled), DEADLINE_EXCEEDED, ABORTED and
+// RESOURCE_EXHAUSTED (the server at its limit of concurrent calls). Every
+// other code is deterministic (INVALID_ARGUMENT, FAILED_PRECONDITION,
+// INTERNAL, ...): the same request would fail the same way.
+bool IsTransient(const absl::Status& status);
 
 }  // namespace recsys
 

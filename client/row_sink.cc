@@ -49,6 +49,9 @@ void OrderedRowSink::Complete(uint64_t row_id, RowOutcome outcome) {
     case RowOutcome::kGivenUp:
       ++counts_.given_up;
       break;
+    case RowOutcome::kDuplicate:
+      ++counts_.duplicates;
+      break;
   }
   if (row_id != next_id_) {
     waiting_.emplace(row_id, std::move(outcome));

@@ -33,6 +33,7 @@ struct RowOutcome {
     kClientError,  // the input row could not be read; never sent
     kServerError,  // the server answered with an error for this row
     kGivenUp,      // the server could not be reached for it in time
+    kDuplicate,    // an earlier row had the same customer; never sent
   };
   Kind kind = kScored;
   int64_t line = 0;                 // 1-based line in the input file
@@ -51,10 +52,13 @@ struct RowCounts {
   int64_t client_errors = 0;
   int64_t server_errors = 0;
   int64_t given_up = 0;
+  int64_t duplicates = 0;
   int64_t written = 0;   // rows written to either file so far
   int64_t buffered = 0;  // complete rows waiting for an earlier one
 
-  int64_t failed() const { return client_errors + server_errors + given_up; }
+  int64_t failed() const {
+    return client_errors + server_errors + given_up + duplicates;
+  }
 };
 
 // Thread-safe.

@@ -74,7 +74,7 @@ bool CsvTokenizer::Refill() {
   absl::StatusOr<size_t> got =
       source_->Read(buffer_.data() + end_, buffer_.size() - end_);
   if (!got.ok()) {
-    status_ = got.status();
+    SetReadError(got.status());
     return false;
   }
   if (*got == 0) {
@@ -111,12 +111,7 @@ bool CsvTokenizer::Next(CsvRecord* record) {
       }
       // Too long for one record: a quote was most likely never closed.
       scan = ScanRecord(/*line_mode=*/true, record, &length, &newlines);
-      if (scan != Scan::kComplete) {
-        status_ = absl::InvalidArgumentError(
-            absl::StrCat("line ", line_, " is longer than ",
-                         options_.max_record_bytes, " bytes"));
-        return false;
-      }
+      if (scan != Scan::kComplete) return SkipLongLine(record);
     } else if (scan == Scan::kUnterminated) {
       // The first line is complete in the buffer (or the data ends there).
       scan = ScanRecord(/*line_mode=*/true, record, &length, &newlines);
@@ -243,6 +238,40 @@ CsvTokenizer::Scan CsvTokenizer::ScanRecord(bool line_mode, CsvRecord* record,
     *newlines = lines;
     return Scan::kComplete;
   }
+}
+
+bool CsvTokenizer::SkipLongLine(CsvRecord* record) {
+  // The record's text is the line's first bytes, kept in scratch_ because the
+  // buffer is about to be overwritten.
+  constexpr size_t kShownBytes = 64;
+  scratch_.assign(buffer_.data() + pos_,
+                  std::min(kShownBytes, end_ - pos_));
+  record->fields.clear();
+  escaped_fields_.clear();
+  record->text = scratch_;
+  record->line = line_;
+  record->problem = CsvProblem::kLineTooLong;
+  record->problem_field = -1;
+  record->max_line_bytes = options_.max_record_bytes;
+  while (true) {
+    const char* const begin = buffer_.data() + pos_;
+    const void* lf = std::memchr(begin, '\n', end_ - pos_);
+    if (lf != nullptr) {
+      const size_t length = static_cast<const char*>(lf) + 1 - begin;
+      pos_ += length;
+      bytes_consumed_ += static_cast<int64_t>(length);
+      ++line_;
+      return true;
+    }
+    bytes_consumed_ += static_cast<int64_t>(end_ - pos_);
+    pos_ = end_;
+    if (!Refill()) return status_.ok();  // the file ends inside the line
+  }
+}
+
+void CsvTokenizer::SetReadError(const absl::Status& error) {
+  status_ = absl::Status(error.code(), absl::StrCat("line ", line_, ": ",
+                                                    error.message()));
 }
 
 void CsvTokenizer::UnescapeFields(CsvRecord* record) {

@@ -94,6 +94,7 @@ enum class CsvProblem : uint8_t {
   kNone,
   kTextAfterQuote,     // "ab"c
   kUnterminatedQuote,  // "ab... never closed
+  kLineTooLong,        // a physical line longer than max_record_bytes
 };
 
 struct CsvRecord {
@@ -106,14 +107,15 @@ struct CsvRecord {
   int64_t line = 0;  // 1-based physical line where the record starts
   CsvProblem problem = CsvProblem::kNone;
   int problem_field = -1;  // index in `fields` of the malformed field
+  // kLineTooLong: the limit the line exceeded, in bytes.
+  size_t max_line_bytes = 0;
 };
 
 struct CsvTokenizerOptions {
   // Bytes read from the source at a time. Default 1 MiB.
   size_t chunk_bytes = size_t{1} << 20;
-  // A record longer than this is malformed (see the file comment); a single
-  // physical line longer than this stops reading with INVALID_ARGUMENT.
-  // Default 4 MiB.
+  // A record longer than this is malformed, and a physical line longer than
+  // this is a kLineTooLong record (see the file comment). Default 4 MiB.
   size_t max_record_bytes = size_t{4} << 20;
 };
 
@@ -150,6 +152,11 @@ class CsvTokenizer {
   bool Refill();
   // Replaces the escaped quoted fields by their unescaped text in scratch_.
   void UnescapeFields(CsvRecord* record);
+  // Makes `*record` the kLineTooLong record of the line at pos_ and skips
+  // that line. Returns false on an I/O error.
+  bool SkipLongLine(CsvRecord* record);
+  // Sets status_ to `error` with the current line named.
+  void SetReadError(const absl::Status& error);
 
   std::unique_ptr<ByteSource> source_;
   CsvTokenizerOptions options_;

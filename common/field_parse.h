@@ -11,7 +11,9 @@
 #ifndef RECSYS_COMMON_FIELD_PARSE_H_
 #define RECSYS_COMMON_FIELD_PARSE_H_
 
+#include <cstddef>
 #include <cstdint>
+#include <string>
 
 #include "absl/strings/string_view.h"
 
@@ -50,6 +52,25 @@ ParseOutcome ParseCustomerTypeText(absl::string_view text,
 
 // A product flag: "0" or "1" (padded or "1.0" allowed); *value is 0 or 1.
 ParseOutcome ParseProductFlagText(absl::string_view text, int* value);
+
+// True when `text` is well-formed UTF-8 (RFC 3629: no overlong forms, no
+// surrogates, nothing above U+10FFFF). ASCII, and so every value the
+// Santander files write, is valid; a Latin-1 byte such as 0xE1 ("á" saved by
+// a spreadsheet in Windows-1252) is not.
+bool IsValidUtf8(absl::string_view text);
+
+// A text column's value: kMissing for "", "NA" or spaces only; kInvalid when
+// the text is not valid UTF-8 (a protobuf string must be, and the server would
+// reject the whole message); otherwise kValue with `*value` the trimmed text
+// (pointing into `text`).
+ParseOutcome ParseTextField(absl::string_view text, absl::string_view* value);
+
+// `text` made printable for an error message or an errors file that must stay
+// valid UTF-8: each byte that is not part of a valid UTF-8 sequence, and each
+// ASCII control byte, is written as \xHH (e.g. "M\xE1LAGA"); other text is
+// kept as it is. Texts longer than `max_bytes` are cut there and end in
+// "... (N bytes)". Default 200 bytes.
+std::string EscapeForMessage(absl::string_view text, size_t max_bytes = 200);
 
 }  // namespace recsys
 

@@ -113,5 +113,48 @@ TEST(ParseProductFlagText, ReadsZeroOneAndPaddedFlags) {
   EXPECT_EQ(ParseProductFlagText("y", &v), ParseOutcome::kInvalid);
 }
 
+TEST(IsValidUtf8, AcceptsAsciiAndWellFormedSequences) {
+  EXPECT_TRUE(IsValidUtf8(""));
+  EXPECT_TRUE(IsValidUtf8("02 - PARTICULARES"));
+  EXPECT_TRUE(IsValidUtf8("M\xC3\xA1LAGA"));        // á
+  EXPECT_TRUE(IsValidUtf8("\xE2\x82\xAC"));         // €
+  EXPECT_TRUE(IsValidUtf8("\xF0\x9F\x98\x80"));     // U+1F600
+  EXPECT_TRUE(IsValidUtf8(absl::string_view("a\0b", 3)));
+}
+
+TEST(IsValidUtf8, RejectsLatin1OverlongSurrogatesAndTruncatedSequences) {
+  EXPECT_FALSE(IsValidUtf8("M\xE1LAGA"));           // Latin-1 á
+  EXPECT_FALSE(IsValidUtf8("\xC0\xAF"));            // overlong '/'
+  EXPECT_FALSE(IsValidUtf8("\xE0\x80\xAF"));        // overlong
+  EXPECT_FALSE(IsValidUtf8("\xED\xA0\x80"));        // surrogate U+D800
+  EXPECT_FALSE(IsValidUtf8("\xF4\x90\x80\x80"));    // above U+10FFFF
+  EXPECT_FALSE(IsValidUtf8("\xC3"));                // cut short
+  EXPECT_FALSE(IsValidUtf8("\xE2\x82"));
+  EXPECT_FALSE(IsValidUtf8("\x80"));                // lone continuation
+  EXPECT_FALSE(IsValidUtf8("\xFF"));
+}
+
+TEST(ParseTextField, TrimsAndRejectsTextThatIsNotUtf8) {
+  absl::string_view v;
+  ASSERT_EQ(ParseTextField("  MADRID ", &v), ParseOutcome::kValue);
+  EXPECT_EQ(v, "MADRID");
+  EXPECT_EQ(ParseTextField(" NA", &v), ParseOutcome::kMissing);
+  EXPECT_EQ(ParseTextField("", &v), ParseOutcome::kMissing);
+  EXPECT_EQ(ParseTextField("M\xE1LAGA", &v), ParseOutcome::kInvalid);
+}
+
+TEST(EscapeForMessage, ShowsBytesThatAreNotUtf8AndControlsAsHex) {
+  EXPECT_EQ(EscapeForMessage("M\xE1LAGA"), "M\\xE1LAGA");
+  EXPECT_EQ(EscapeForMessage("M\xC3\xA1LAGA"), "M\xC3\xA1LAGA");
+  EXPECT_EQ(EscapeForMessage(absl::string_view("a\0b\x7F", 4)),
+            "a\\x00b\\x7F");
+  EXPECT_TRUE(IsValidUtf8(EscapeForMessage("\xFF\xFE\xC3")));
+}
+
+TEST(EscapeForMessage, CutsLongTextsAndSaysHowLongTheyWere) {
+  EXPECT_EQ(EscapeForMessage(std::string(10, 'x'), 4), "xxxx... (10 bytes)");
+  EXPECT_EQ(EscapeForMessage("abcd", 4), "abcd");
+}
+
 }  // namespace
 }  // namespace recsys

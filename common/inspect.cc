@@ -38,6 +38,9 @@ absl::Status InspectFile(const std::string& path, InspectReport* report) {
   absl::flat_hash_set<int64_t> customers;
   absl::flat_hash_map<int, int64_t> rows_per_day;  // PackDate(date) -> rows
   int64_t rows_without_month = 0;
+  // The current run of one month: ncodpers -> first line.
+  int run_day = -1;
+  absl::flat_hash_map<int64_t, int64_t> run_customers;
   RawRecord record;
   std::vector<RowError> errors;
   while (reader->Next(&record, &errors)) {
@@ -48,6 +51,22 @@ absl::Status InspectFile(const std::string& path, InspectReport* report) {
       ++rows_without_month;
     }
     if (record.ncodpers.present()) customers.insert(record.ncodpers.value);
+    if (record.ncodpers.present() && record.fecha_dato.present()) {
+      const int day = PackDate(record.fecha_dato.value);
+      if (day != run_day) {
+        run_day = day;
+        run_customers.clear();
+      }
+      auto [it, first] =
+          run_customers.emplace(record.ncodpers.value, record.line);
+      if (!first) {
+        ++report->duplicate_rows;
+        if (report->duplicates.size() < InspectReport::kMaxDuplicatesListed) {
+          report->duplicates.push_back(
+              {record.line, it->second, record.ncodpers.value});
+        }
+      }
+    }
     for (size_t i = 0; i < num_columns; ++i) {
       if (ids[i] < 0) continue;
       const FieldState state = RawColumnState(record, ids[i]);
@@ -93,6 +112,17 @@ void PrintInspectReport(const InspectReport& report, std::ostream& out) {
   }
   out << "row errors: " << report.errors.size() << "\n";
   for (const RowError& e : report.errors) out << "  " << e.ToString() << "\n";
+  out << "duplicate customers (a customer's second row in one month): "
+      << report.duplicate_rows << "\n";
+  for (const InspectReport::Duplicate& d : report.duplicates) {
+    out << "  line " << d.line << ": ncodpers " << d.ncodpers
+        << " again (first on line " << d.first_line << ")\n";
+  }
+  if (report.duplicate_rows > static_cast<int64_t>(report.duplicates.size())) {
+    out << "  ... and "
+        << report.duplicate_rows - static_cast<int64_t>(report.duplicates.size())
+        << " more\n";
+  }
 }
 
 }  // namespace recsys

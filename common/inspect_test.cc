@@ -1,9 +1,11 @@
 #include "common/inspect.h"
 
+#include <cstdio>
 #include <fstream>
 #include <sstream>
 #include <string>
 
+#include "common/raw_reader_test_util.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -86,6 +88,37 @@ TEST(PrintInspectReport, ShowsSummaryAndEveryRowError) {
       HasSubstr("line 6, column fecha_alta: impossible date: \"2015-02-30\""));
   EXPECT_THAT(out.str(),
               HasSubstr("row errors: " + std::to_string(report.errors.size())));
+}
+
+// Issue 10 item 14: a customer twice in a test file gave two submission
+// lines, and nothing said so. Inspect lists the later rows with the first.
+TEST(InspectFile, ReportsCustomersListedTwiceInOneMonth) {
+  const std::string path =
+      ::testing::TempDir() + "/inspect_duplicates_test.csv";
+  {
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out << recsys::testing::TestHeader() << "\n";
+    const std::string row = recsys::testing::kFirstTestRow;
+    const std::string other =
+        recsys::testing::RowText(row).Set("ncodpers", "15890").str();
+    out << row << "\n" << other << "\n" << row << "\n" << row << "\n";
+  }
+  InspectReport report;
+  ASSERT_TRUE(InspectFile(path, &report).ok());
+  EXPECT_EQ(report.rows, 4);
+  EXPECT_EQ(report.customers, 2);
+  EXPECT_EQ(report.duplicate_rows, 2);
+  ASSERT_EQ(report.duplicates.size(), 2u);
+  EXPECT_EQ(report.duplicates[0].line, 4);
+  EXPECT_EQ(report.duplicates[0].first_line, 2);
+  EXPECT_EQ(report.duplicates[0].ncodpers, 15889);
+  std::ostringstream text;
+  PrintInspectReport(report, text);
+  EXPECT_THAT(text.str(),
+              HasSubstr("duplicate customers (a customer's second row in one "
+                        "month): 2\n  line 4: ncodpers 15889 again (first on "
+                        "line 2)\n"));
+  std::remove(path.c_str());
 }
 
 }  // namespace

@@ -6,6 +6,10 @@
 // (quoted or not, any order, unknown extra columns ignored), and parses each
 // row into a RawRecord. Memory stays bounded: the file is read in chunks.
 //
+// A physical line longer than the tokenizer's limit (4 MiB) is one row that
+// yields only a RowError ("line longer than N bytes"); reading goes on at the
+// next line, so no row is lost.
+//
 // A row that cannot be parsed completely still yields a record: each field
 // that failed is kInvalid and is described by one RowError (line, column,
 // offending text). A row with the wrong number of fields yields a RowError
@@ -39,7 +43,10 @@ namespace recsys {
 struct RowError {
   int64_t line = 0;     // 1-based physical line where the row starts
   std::string column;   // header name, or "" for a problem with the row as a whole
-  std::string value;    // the offending text, verbatim
+  // The offending text as EscapeForMessage (common/field_parse.h) shows it:
+  // verbatim when it is printable UTF-8, bytes that are not as \xHH, cut
+  // after 200 bytes.
+  std::string value;
   std::string message;  // what is wrong, e.g. "not an integer"
 
   // "line 17, column age: not an integer: \"3x\"".

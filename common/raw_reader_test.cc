@@ -131,6 +131,41 @@ TEST(RawReader, QuotedProvinceKeepsEmbeddedCommaAndUtf8) {
   EXPECT_EQ(r.ind_actividad_cliente.value, 1);  // the column after it
 }
 
+// Issue 10 item 3: a Latin-1 byte (a spreadsheet's save of "MÁLAGA") was
+// read as text, and the server then refused the whole message. It is that
+// row's error, naming line, column and the byte; the other rows are read.
+TEST(RawReader, TextThatIsNotUtf8IsAnErrorOfItsRowNamingTheByte) {
+  ReadResult r = ReadCsvText(
+      TrainHeader() + "\n" + kFirstTrainRow + "\n" +
+      RowText().Set("nomprov", "M\xC1LAGA").str() + "\n" + kFirstTrainRow +
+      "\n");
+  ASSERT_EQ(r.records.size(), 3u);
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_EQ(r.errors[0].ToString(),
+            "line 3, column nomprov: not valid UTF-8 text (save the file as "
+            "UTF-8; a byte shown as \\xHH is not UTF-8): \"M\\xC1LAGA\"");
+  EXPECT_EQ(r.records[1].nomprov.state, FieldState::kInvalid);
+  EXPECT_EQ(r.records[2].nomprov.value, "MALAGA");
+}
+
+// Issue 10 item 4: a line over the reader's 4 MiB limit stopped reading.
+TEST(RawReader, LineOverTheLimitIsOneErrorAndTheNextRowsAreRead) {
+  const std::string huge =
+      RowText().Set("nomprov", std::string(5 << 20, 'A')).str();
+  ReadResult r = ReadCsvText(TrainHeader() + "\n" + kFirstTrainRow + "\n" +
+                             huge + "\n" + kFirstTrainRow + "\n");
+  EXPECT_TRUE(r.status.ok()) << r.status;
+  ASSERT_EQ(r.records.size(), 3u);
+  EXPECT_EQ(r.records[1].line, 3);
+  EXPECT_EQ(r.records[1].ncodpers.state, FieldState::kMissing);
+  EXPECT_EQ(r.records[2].line, 4);
+  EXPECT_EQ(r.records[2].ncodpers.value, 1375586);
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_EQ(r.errors[0].line, 3);
+  EXPECT_THAT(r.errors[0].message,
+              HasSubstr("line longer than 4194304 bytes"));
+}
+
 TEST(RawReader, TrimsTextFieldsButKeepsInnerSpaces) {
   RawRecord r =
       ReadOneTrainRow(RowText().Set("segmento", " 02 - PARTICULARES ").str());

@@ -19,6 +19,9 @@ constexpr absl::string_view kNotCustomerType =
     "not a customer type (1, 2, 3, 4 or P)";
 constexpr absl::string_view kNotProductFlag = "not a product flag (0, 1 or NA)";
 constexpr absl::string_view kRequiredMissing = "required value is missing";
+constexpr absl::string_view kNotUtf8 =
+    "not valid UTF-8 text (save the file as UTF-8; a byte shown as \\xHH is "
+    "not UTF-8)";
 
 void ResetText(TextField* field) {
   field->state = FieldState::kMissing;
@@ -112,11 +115,20 @@ absl::string_view ParseDateField(absl::string_view text, DateField* field) {
              : kNotDate;
 }
 
-void ParseText(absl::string_view text, TextField* field) {
-  absl::string_view s = TrimSpaces(text);
-  if (IsMissingText(s)) return;
-  field->value.assign(s.data(), s.size());
-  field->state = FieldState::kPresent;
+absl::string_view ParseText(absl::string_view text, TextField* field) {
+  absl::string_view s;
+  switch (ParseTextField(text, &s)) {
+    case ParseOutcome::kValue:
+      field->value.assign(s.data(), s.size());
+      field->state = FieldState::kPresent;
+      return {};
+    case ParseOutcome::kMissing:
+      return {};
+    case ParseOutcome::kInvalid:
+      break;
+  }
+  field->state = FieldState::kInvalid;
+  return kNotUtf8;
 }
 
 absl::string_view ParseCustomerType(absl::string_view text, TextField* field) {
@@ -168,14 +180,11 @@ absl::string_view ParseColumn(int id, absl::string_view text, RawRecord* r) {
     case kNcodpers:
       return ParseInt(text, &r->ncodpers);
     case kIndEmpleado:
-      ParseText(text, &r->ind_empleado);
-      return {};
+      return ParseText(text, &r->ind_empleado);
     case kPaisResidencia:
-      ParseText(text, &r->pais_residencia);
-      return {};
+      return ParseText(text, &r->pais_residencia);
     case kSexo:
-      ParseText(text, &r->sexo);
-      return {};
+      return ParseText(text, &r->sexo);
     case kAge:
       return ParseInt(text, &r->age);
     case kFechaAlta:
@@ -191,37 +200,29 @@ absl::string_view ParseColumn(int id, absl::string_view text, RawRecord* r) {
     case kIndrel1mes:
       return ParseCustomerType(text, &r->indrel_1mes);
     case kTiprel1mes:
-      ParseText(text, &r->tiprel_1mes);
-      return {};
+      return ParseText(text, &r->tiprel_1mes);
     case kIndresi:
-      ParseText(text, &r->indresi);
-      return {};
+      return ParseText(text, &r->indresi);
     case kIndext:
-      ParseText(text, &r->indext);
-      return {};
+      return ParseText(text, &r->indext);
     case kConyuemp:
-      ParseText(text, &r->conyuemp);
-      return {};
+      return ParseText(text, &r->conyuemp);
     case kCanalEntrada:
-      ParseText(text, &r->canal_entrada);
-      return {};
+      return ParseText(text, &r->canal_entrada);
     case kIndfall:
-      ParseText(text, &r->indfall);
-      return {};
+      return ParseText(text, &r->indfall);
     case kTipodom:
       return ParseInt(text, &r->tipodom);
     case kCodProv:
       return ParseInt(text, &r->cod_prov);
     case kNomprov:
-      ParseText(text, &r->nomprov);
-      return {};
+      return ParseText(text, &r->nomprov);
     case kIndActividadCliente:
       return ParseInt(text, &r->ind_actividad_cliente);
     case kRenta:
       return ParseDouble(text, &r->renta);
     case kSegmento:
-      ParseText(text, &r->segmento);
-      return {};
+      return ParseText(text, &r->segmento);
     default:
       return ParseProduct(text, id - kFirstProductColumn, r);
   }
@@ -302,7 +303,7 @@ void RawRowParser::AddError(int64_t line, int column, absl::string_view text,
   RowError& e = errors->emplace_back();
   e.line = line;
   if (column >= 0) e.column = header_[column];
-  e.value = std::string(text);
+  e.value = EscapeForMessage(text);
   e.message = std::string(message);
 }
 
@@ -313,6 +314,14 @@ void RawRowParser::Parse(const CsvRecord& csv, RawRecord* record,
   record->line = csv.line;
   record->has_products = layout_ == FileLayout::kTrain;
 
+  if (csv.problem == CsvProblem::kLineTooLong) {
+    // Nothing of the line was kept: the row is one error.
+    AddError(csv.line, -1, csv.text,
+             absl::StrCat("line longer than ", csv.max_line_bytes,
+                          " bytes; the row is skipped"),
+             errors);
+    return;
+  }
   const size_t fields = csv.fields.size();
   if (fields != header_.size()) {
     AddError(

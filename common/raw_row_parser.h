@@ -36,8 +36,9 @@ class RawRowParser {
 
   // Overwrites all of `*record` with the row `csv` and replaces `*errors`
   // with the row's problems: a wrong field count, malformed quoting, a field
-  // text that is not a value of its column (that field becomes kInvalid), a
-  // missing fecha_dato or ncodpers. Reuses the capacity of the record's
+  // text that is not a value of its column (that field becomes kInvalid; a
+  // text column's value must be valid UTF-8), a missing fecha_dato or
+  // ncodpers, a line too long to be read (the record is empty then). Reuses the capacity of the record's
   // strings and of `*errors`.
   void Parse(const CsvRecord& csv, RawRecord* record,
              std::vector<RowError>* errors) const;

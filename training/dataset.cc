@@ -1,6 +1,7 @@
 #include "training/dataset.h"
 
 #include <algorithm>
+#include <cstdio>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -74,6 +75,53 @@ class Reservoir {
   std::vector<ProductMask> owned_;
 };
 
+// OK when `path` ends with a line end (or its end cannot be read: not a
+// regular file); DATA_LOSS naming the last line otherwise.
+absl::Status CheckEndsWithLineEnd(const std::string& path, int64_t last_line) {
+  std::FILE* file = std::fopen(path.c_str(), "rb");
+  if (file == nullptr) return absl::OkStatus();  // the reader said why
+  int last = '\n';
+  if (std::fseek(file, -1, SEEK_END) == 0) last = std::fgetc(file);
+  std::fclose(file);
+  if (last == '\n') return absl::OkStatus();
+  return absl::DataLossError(absl::StrCat(
+      path, ": the file ends inside a row (line ", last_line,
+      " has no line end): it was most likely cut short, and its last month "
+      "would be trained on partially; restore the whole file, or pass "
+      "--allow-partial-months to train on it anyway"));
+}
+
+// OK when every month has at least kPartialMonthFraction of the rows of its
+// neighbours; DATA_LOSS naming the first month that does not.
+absl::Status CheckMonthsComplete(const std::string& path,
+                                 const std::vector<MonthData>& months) {
+  for (size_t i = 0; i < months.size(); ++i) {
+    int64_t neighbour = -1;
+    std::string neighbours;
+    for (size_t j : {i - 1, i + 1}) {
+      if (j >= months.size()) continue;  // i - 1 wraps around for i == 0
+      if (neighbour < 0 || months[j].customers < neighbour) {
+        neighbour = months[j].customers;
+      }
+      absl::StrAppend(&neighbours, neighbours.empty() ? "" : ", ",
+                      MonthName(months[j].month), " has ",
+                      months[j].customers);
+    }
+    if (neighbour < 0 ||
+        months[i].customers >= kPartialMonthFraction * neighbour) {
+      continue;
+    }
+    return absl::DataLossError(absl::StrFormat(
+        "%s: month %s has %d rows, fewer than %.0f%% of its neighbours' "
+        "(%s): the month is most likely partial (a file cut short or "
+        "concatenated wrongly); pass --allow-partial-months to train on it "
+        "anyway",
+        path, MonthName(months[i].month), months[i].customers,
+        100 * kPartialMonthFraction, neighbours));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 const MonthData* Dataset::Find(int month) const {
@@ -126,8 +174,10 @@ absl::StatusOr<Dataset> BuildDataset(const std::string& path,
         month->customers ? 100.0 * month->adders() / month->customers : 0.0));
   };
 
+  int64_t last_line = 0;
   while (reader->Next(&record, &errors)) {
     ++data.rows;
+    last_line = record.line;
     if (!errors.empty()) {
       ++data.rows_with_errors;
       for (const RowError& e : errors) {
@@ -190,6 +240,10 @@ absl::StatusOr<Dataset> BuildDataset(const std::string& path,
   finish_month();
   if (data.months.empty()) {
     return absl::InvalidArgumentError(absl::StrCat(path, ": no usable rows"));
+  }
+  if (!options.allow_partial_months) {
+    RECSYS_RETURN_IF_ERROR(CheckEndsWithLineEnd(path, last_line));
+    RECSYS_RETURN_IF_ERROR(CheckMonthsComplete(path, data.months));
   }
   data.reference_rows = std::move(reservoir.rows());
   data.reference_owned_last = std::move(reservoir.owned());

@@ -57,6 +57,10 @@ struct DatasetOptions {
   // Months of product history kept; at least the spec's requirement.
   // Default kDefaultHistoryDepth.
   int history_depth = kDefaultHistoryDepth;
+  // Accept a file whose last row has no line end, or with a month of fewer
+  // than kPartialMonthFraction of its neighbours' rows (see BuildDataset).
+  // Default false.
+  bool allow_partial_months = false;
   // Row errors printed (all are counted). Default 20.
   int max_errors_reported = 20;
   // Called with progress lines ("2015-03: 631,212 rows ..."). Default none.
@@ -87,9 +91,20 @@ struct Dataset {
 absl::StatusOr<Vocabularies> LearnVocabularies(const std::string& path,
                                                const FeatureSpec& spec);
 
+// A month with fewer rows than this fraction of a neighbouring month's (the
+// smaller neighbour's when it has two) is partial. Months of the real file
+// hold 0.63 to 0.93 million rows each (13.6 million over 17 months) and
+// customers stay from month to month, so half a neighbour is far outside
+// normal variation.
+inline constexpr double kPartialMonthFraction = 0.5;
+
 // Streams `path` month by month and builds the dataset. Returns
 // INVALID_ARGUMENT when the file is not in train layout or its months are not
 // in increasing order (naming the line), the reader's error on I/O failure.
+// Unless options.allow_partial_months, returns DATA_LOSS when the file ends
+// inside a row (its last line has no line end: the file was most likely cut
+// short) or a month is partial (naming the month, its rows and its
+// neighbours' rows).
 absl::StatusOr<Dataset> BuildDataset(const std::string& path,
                                      const Featurizer& featurizer,
                                      const DatasetOptions& options);

@@ -60,10 +60,12 @@ Usage:
       (ncodpers,added_products,owned_products) to score predictions locally.
   recsys-data inspect FILE...
       Reads raw train or test files (original, or re-saved by a spreadsheet) and
-      prints rows, months, customers, missing values per column and every row
-      that cannot be parsed (line, column, value).
+      prints rows, months, customers, missing values per column, every row
+      that cannot be parsed (line, column, value) and every customer listed
+      twice in one month (line and first line).
 
-Exit status: 0 success; 1 inspect found rows that cannot be parsed;
+Exit status: 0 success; 1 inspect found rows that cannot be parsed or
+duplicate customers;
 2 bad command line, or a file that cannot be read or written.
 
 Examples:
@@ -207,7 +209,8 @@ int Inspect(const std::vector<char*>& args,
       continue;
     }
     recsys::PrintInspectReport(report, std::cout);
-    if (!report.errors.empty() && exit_code == kExitOk)
+    if ((!report.errors.empty() || report.duplicate_rows > 0) &&
+        exit_code == kExitOk)
       exit_code = kExitRowErrors;
   }
   std::cout.flush();

@@ -30,11 +30,18 @@ ABSL_FLAG(std::string, store, "",
           "STORE/<model-name>/<version>/. "
           "Required unless --dry-run.");
 ABSL_FLAG(std::string, config, "",
-          "Training config JSON (see config/train.json). Default: "
-          "config/train.json when it "
-          "exists, else built-in defaults.");
+          "Training config JSON (see config/train.json); relative paths inside "
+          "it are relative to the config file's folder. Default: "
+          "config/train.json under the working directory when it exists, else "
+          "built-in defaults.");
 ABSL_FLAG(std::string, feature_spec, "",
-          "Feature spec JSON; overrides the config's \"feature_spec\".");
+          "Feature spec JSON; overrides the config's \"feature_spec\". "
+          "Default: the config's, else the built-in spec (the "
+          "config/feature_spec.json this program was built with).");
+ABSL_FLAG(bool, allow_partial_months, false,
+          "Train even when the file ends inside a row (cut short) or a month "
+          "has fewer than half the rows of its neighbours; without it such a "
+          "file is refused (exit status 1). Overrides the config.");
 ABSL_FLAG(std::string, model_name, "",
           "Model name in the store; overrides the config.");
 ABSL_FLAG(std::string, validation_month, "",
@@ -78,8 +85,14 @@ Examples:
   recsys-train --data data --store models --cv-folds 3
   recsys-train --data data --dry-run --grid "max_depth=4,6;eta=0.1,0.2"
 
-Exit status: 0 published (or evaluated with --dry-run); 1 training failed;
-2 bad command line or config.)";
+It works from any directory: the default feature spec is built in, and paths
+inside --config are relative to the config file.
+
+A file that ends inside a row, or a month with fewer than half the rows of its
+neighbours, is refused as cut short unless --allow-partial-months.
+
+Exit status: 0 published (or evaluated with --dry-run); 1 training failed (or
+the file is cut short); 2 bad command line or config.)";
 
 int Fail(int code, const std::string& message) {
   std::cerr << "recsys-train: " << message << "\n";
@@ -150,6 +163,8 @@ int main(int argc, char** argv) {
     config.max_rounds = absl::GetFlag(FLAGS_max_rounds);
   if (absl::GetFlag(FLAGS_cv_folds) >= 0)
     config.cv_folds = absl::GetFlag(FLAGS_cv_folds);
+  if (absl::GetFlag(FLAGS_allow_partial_months))
+    config.allow_partial_months = true;
   if (absl::GetFlag(FLAGS_nthread) >= 0)
     config.nthread = absl::GetFlag(FLAGS_nthread);
   if (!absl::GetFlag(FLAGS_grid).empty()) {

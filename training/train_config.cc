@@ -1,5 +1,7 @@
 #include "training/train_config.h"
 
+#include <filesystem>
+
 #include "absl/strings/str_cat.h"
 #include "common/file_util.h"
 #include "common/status_macros.h"
@@ -56,9 +58,10 @@ absl::StatusOr<TrainConfig> TrainConfigFromJson(const json& j) {
       if (!value.is_number_unsigned())
         return WrongType(key, value, "a non-negative integer");
       c.seed = value.get<uint64_t>();
-    } else if (key == "retrain_on_all") {
+    } else if (key == "retrain_on_all" || key == "allow_partial_months") {
       if (!value.is_boolean()) return WrongType(key, value, "true or false");
-      c.retrain_on_all = value.get<bool>();
+      (key == "retrain_on_all" ? c.retrain_on_all : c.allow_partial_months) =
+          value.get<bool>();
     } else if (key == "xgboost") {
       if (!value.is_object()) return WrongType(key, value, "an object");
       for (const auto& [param, v] : value.items()) {
@@ -101,6 +104,11 @@ absl::StatusOr<TrainConfig> LoadTrainConfig(const std::string& path) {
     return absl::Status(config.status().code(),
                         absl::StrCat(path, ": ", config.status().message()));
   }
+  const std::filesystem::path spec(config->feature_spec);
+  if (!spec.empty() && spec.is_relative()) {
+    config->feature_spec =
+        (std::filesystem::path(path).parent_path() / spec).string();
+  }
   return config;
 }
 
@@ -118,7 +126,8 @@ json TrainConfigToJson(const TrainConfig& c) {
               {"reference_sample", c.reference_sample},
               {"golden_rows", c.golden_rows},
               {"nthread", c.nthread},
-              {"seed", c.seed}};
+              {"seed", c.seed},
+              {"allow_partial_months", c.allow_partial_months}};
 }
 
 }  // namespace recsys

@@ -3,7 +3,7 @@
 //
 //   {
 //     "model_name": "santander",
-//     "feature_spec": "config/feature_spec.json",
+//     "feature_spec": "feature_spec.json",  // relative to this file
 //     "xgboost": {"eta": 0.15, "max_depth": 6, ...},
 //     "max_rounds": 60, "early_stopping_rounds": 10,
 //     "validation_month": "last", "retrain_on_all": true,
@@ -28,8 +28,11 @@ struct TrainConfig {
   // Name of the model in the store (STORE/<model_name>/<version>/).
   // Default "santander".
   std::string model_name = "santander";
-  // Path of the feature spec JSON. Default "config/feature_spec.json".
-  std::string feature_spec = "config/feature_spec.json";
+  // Path of the feature spec JSON; "" = the built-in default spec (the
+  // config/feature_spec.json the program was built with). In a config file a
+  // relative path is relative to the config file's folder (LoadTrainConfig
+  // resolves it). Default "".
+  std::string feature_spec;
   // XGBoost parameters (strings, as XGBoost takes them). The objective,
   // num_class and eval_metric are always multi:softprob / 24 / mlogloss.
   // Defaults: eta 0.15, max_depth 6, min_child_weight 10, subsample 0.9,
@@ -77,13 +80,20 @@ struct TrainConfig {
   int nthread = 0;
   // Seed for sampling. Default 1.
   uint64_t seed = 1;
+  // Train on a file whose last row has no line end (the file was most likely
+  // cut short) or with a month that has fewer than half the rows of its
+  // neighbours (a partial month); without it such a file is refused with
+  // DATA_LOSS. Default false.
+  bool allow_partial_months = false;
 };
 
 // Parses a config; keys not given keep their defaults. INVALID_ARGUMENT
 // naming an unknown key or a value of the wrong type.
 absl::StatusOr<TrainConfig> TrainConfigFromJson(const nlohmann::json& json);
 
-// Reads and parses `path`. NOT_FOUND if it cannot be read.
+// Reads and parses `path`. NOT_FOUND if it cannot be read. A relative
+// "feature_spec" in the file is made relative to the file's folder, so that
+// the config works from any working directory.
 absl::StatusOr<TrainConfig> LoadTrainConfig(const std::string& path);
 
 nlohmann::json TrainConfigToJson(const TrainConfig& config);

@@ -15,6 +15,7 @@
 #include "common/ranking.h"
 #include "common/status_macros.h"
 #include "featurizer/feature_spec.h"
+#include "training/default_feature_spec.h"
 #include "featurizer/featurizer.h"
 #include "featurizer/reference.h"
 #include "featurizer/vocabulary.h"
@@ -201,10 +202,15 @@ absl::StatusOr<TrainRunResult> RunTraining(const TrainRunOptions& options) {
   auto log = [&](const std::string& line) {
     if (options.log) options.log(line);
   };
-  RECSYS_ASSIGN_OR_RETURN(FeatureSpec spec,
-                          LoadFeatureSpec(config.feature_spec));
-  log(absl::StrCat("feature spec ", config.feature_spec, ": ",
-                   spec.num_features(), " features, hash ", spec.SpecHash()));
+  RECSYS_ASSIGN_OR_RETURN(
+      FeatureSpec spec, config.feature_spec.empty()
+                            ? ParseFeatureSpec(DefaultFeatureSpecJson())
+                            : LoadFeatureSpec(config.feature_spec));
+  log(absl::StrCat("feature spec ",
+                   config.feature_spec.empty() ? "(built in)"
+                                               : config.feature_spec,
+                   ": ", spec.num_features(), " features, hash ",
+                   spec.SpecHash()));
 
   log(absl::StrCat("pass 1/2: learning vocabularies from ", options.train_csv));
   RECSYS_ASSIGN_OR_RETURN(Vocabularies vocabularies,
@@ -216,6 +222,7 @@ absl::StatusOr<TrainRunResult> RunTraining(const TrainRunOptions& options) {
   DatasetOptions dataset_options;
   dataset_options.reference_sample = config.reference_sample;
   dataset_options.seed = config.seed;
+  dataset_options.allow_partial_months = config.allow_partial_months;
   dataset_options.log = options.log;
   RECSYS_ASSIGN_OR_RETURN(
       Dataset data,

@@ -2,8 +2,11 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <string>
+#include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "model_store/bundle.h"
 #include "model_store/model_version.h"
@@ -121,6 +124,74 @@ TEST_F(TrainerTest, TestLayoutFileIsRejectedWithAClearMessage) {
   absl::StatusOr<TrainRunResult> result = RunTraining(options);
   ASSERT_FALSE(result.ok());
   EXPECT_NE(result.status().message().find("no product columns"), std::string::npos);
+}
+
+// The lines of the generated train file.
+std::vector<std::string> TrainLines(const std::string& path) {
+  std::ifstream in(path);
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
+// Issue 10 item 14: a train file cut short (inside a row) trained on the
+// months it still had and exited 0. It is refused unless allowed.
+TEST_F(TrainerTest, FileCutInsideARowIsRefusedUnlessPartialMonthsAreAllowed) {
+  const std::string full = *dir_ + "/data/train_ver2.csv";
+  const std::vector<std::string> lines = TrainLines(full);
+  const std::string cut = *dir_ + "/cut_inside_a_row.csv";
+  {
+    std::ofstream out(cut, std::ios::binary | std::ios::trunc);
+    // Every month up to the last row, which loses its end.
+    for (size_t i = 0; i + 1 < lines.size(); ++i) out << lines[i] << "\n";
+    out << lines.back().substr(0, lines.back().size() - 3);
+  }
+  TrainRunOptions options = SmallRun();
+  options.publish = false;
+  options.train_csv = cut;
+  absl::StatusOr<TrainRunResult> result = RunTraining(options);
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_NE(result.status().message().find(absl::StrCat(
+                "ends inside a row (line ", lines.size(), " has no line end)")),
+            std::string::npos)
+      << result.status();
+  options.config.allow_partial_months = true;
+  result = RunTraining(options);
+  EXPECT_TRUE(result.ok()) << result.status();
+}
+
+TEST_F(TrainerTest, MonthWithFewRowsIsRefusedNamingItAndItsNeighbours) {
+  const std::string full = *dir_ + "/data/train_ver2.csv";
+  const std::vector<std::string> lines = TrainLines(full);
+  const std::string cut = *dir_ + "/cut_at_a_line.csv";
+  int64_t september = 0;
+  int64_t october = 0;
+  {
+    // The file up to the 20th row of 2015-10, cut at a line end.
+    std::ofstream out(cut, std::ios::binary | std::ios::trunc);
+    for (const std::string& line : lines) {
+      if (line.rfind("2015-10-28", 0) == 0 && ++october > 20) break;
+      if (line.rfind("2015-09-28", 0) == 0) ++september;
+      out << line << "\n";
+    }
+  }
+  ASSERT_EQ(october, 21);
+  ASSERT_GT(september, 40);
+  TrainRunOptions options = SmallRun();
+  options.publish = false;
+  options.train_csv = cut;
+  absl::StatusOr<TrainRunResult> result = RunTraining(options);
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_NE(result.status().message().find(absl::StrCat(
+                "month 2015-10 has 20 rows, fewer than 50% of its neighbours' "
+                "(2015-09 has ",
+                september, ")")),
+            std::string::npos)
+      << result.status();
+  options.config.allow_partial_months = true;
+  EXPECT_TRUE(RunTraining(options).ok());
 }
 
 }  // namespace

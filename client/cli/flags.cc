@@ -30,10 +30,13 @@ ABSL_FLAG(int32_t, batch_rows, 256, "Rows per request message.");
 ABSL_FLAG(int32_t, window, 8,
           "Request messages' worth of rows that may be unanswered at once "
           "(rows in flight <= batch_rows * window).");
-ABSL_FLAG(int32_t, retries, 5,
-          "How many times in a row a broken stream (server restarting, "
-          "connection lost) is reopened, with exponential backoff, without any "
-          "row answered in between, before the remaining rows are given up.");
+ABSL_FLAG(double, retry_for_seconds, 60,
+          "How long to keep reconnecting, with exponential backoff (0.2 s "
+          "doubling up to 5 s), when the server is unreachable or the stream "
+          "breaks (server restarting, connection lost), counted from the last "
+          "row answered. The rows not yet answered are resent, none twice. "
+          "Errors that would repeat (a bad request) are not retried. After "
+          "this long without an answer the remaining rows are given up.");
 ABSL_FLAG(double, connect_timeout_seconds, 10,
           "How long to wait for the server before giving up (exit status 2).");
 ABSL_FLAG(bool, progress, true,

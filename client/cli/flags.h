@@ -15,7 +15,7 @@ ABSL_DECLARE_FLAG(std::string, output);
 ABSL_DECLARE_FLAG(std::string, errors);
 ABSL_DECLARE_FLAG(int32_t, batch_rows);
 ABSL_DECLARE_FLAG(int32_t, window);
-ABSL_DECLARE_FLAG(int32_t, retries);
+ABSL_DECLARE_FLAG(double, retry_for_seconds);
 ABSL_DECLARE_FLAG(double, connect_timeout_seconds);
 ABSL_DECLARE_FLAG(bool, progress);
 ABSL_DECLARE_FLAG(int32_t, k);

@@ -53,7 +53,8 @@ int Score(const std::vector<std::string>&) {
   options.batch.batch_rows = absl::GetFlag(FLAGS_batch_rows);
   options.batch.window = absl::GetFlag(FLAGS_window);
   options.batch.k = absl::GetFlag(FLAGS_k);
-  options.batch.max_retries = absl::GetFlag(FLAGS_retries);
+  options.batch.retry_for =
+      absl::Seconds(absl::GetFlag(FLAGS_retry_for_seconds));
   const double deadline = absl::GetFlag(FLAGS_deadline_seconds);
   options.batch.stall_timeout = absl::Seconds(deadline > 0 ? deadline : 60);
   options.connect_timeout =
@@ -89,7 +90,8 @@ int Bench(const std::vector<std::string>&) {
   options.batch.batch_rows = absl::GetFlag(FLAGS_batch_rows);
   options.batch.window = absl::GetFlag(FLAGS_window);
   options.batch.k = absl::GetFlag(FLAGS_k);
-  options.batch.max_retries = absl::GetFlag(FLAGS_retries);
+  options.batch.retry_for =
+      absl::Seconds(absl::GetFlag(FLAGS_retry_for_seconds));
   options.batch.use_arenas = absl::GetFlag(FLAGS_arenas);
   options.connect_timeout =
       absl::Seconds(absl::GetFlag(FLAGS_connect_timeout_seconds));
@@ -112,7 +114,7 @@ const std::vector<Subcommand>& Subcommands() {
        "submission.csv\n"
        "             [--errors errors.csv] [--batch-rows 256] [--window 8] "
        "[--k 7]\n"
-       "             [--retries 5] [--deadline-seconds 60]",
+       "             [--retry-for-seconds 60] [--deadline-seconds 60]",
        "Reads every customer row of --input (the Kaggle test_ver2.csv layout, "
        "ISO or\n"
        "spreadsheet dates), streams the rows to the server in batches, and "
@@ -120,23 +122,32 @@ const std::vector<Subcommand>& Subcommands() {
        "recommended products of each customer to --output in the Kaggle "
        "submission\n"
        "format (`ncodpers,added_products`, rows in input order).\n\n"
-       "Nothing is dropped silently: a row that cannot be scored (unreadable "
-       "in the\n"
-       "file, refused by the server, or given up after the retries) is written "
-       "to the\n"
-       "errors file with its line number, customer code and reason. If the "
-       "server\n"
-       "restarts or the connection breaks, the client reconnects with "
-       "exponential\n"
-       "backoff and resends only the rows not yet answered. A progress bar is "
+       "Every input row ends in exactly one of the two files: a row that "
+       "cannot be\n"
+       "scored (unreadable in the file, e.g. text that is not UTF-8 or a line "
+       "over\n"
+       "4 MiB; refused by the server; a customer already on an earlier line; "
+       "or given\n"
+       "up) is written to the errors file with its line number, customer code "
+       "and\n"
+       "reason. The submission has one line per customer, the first row of "
+       "each.\n"
+       "If the server is unreachable, restarts or the connection breaks, the "
+       "client\n"
+       "reconnects with exponential backoff for up to --retry-for-seconds "
+       "without an\n"
+       "answer and resends only the rows not yet answered. A progress bar is "
        "shown\n"
-       "when stderr is a terminal; a summary line (rows, failures, rows/s) "
+       "when stderr is a terminal; a summary line (rows, failures, retries, "
+       "rows/s)\n"
        "always.\n\n"
        "Exit status: 0 every row scored; 1 some rows are in the errors file; 2 "
        "bad\n"
-       "flags, unreadable input, or the server could not be reached.",
+       "flags, unreadable input (an I/O error names the line), or the server "
+       "could not\n"
+       "be reached.",
        with_client({"input", "output", "errors", "batch_rows", "window", "k",
-                    "retries", "connect_timeout_seconds", "progress"}),
+                    "retry_for_seconds", "connect_timeout_seconds", "progress"}),
        Score},
       {"recommend",
        "Recommend products for one customer and print them as a table.",
@@ -285,7 +296,7 @@ const std::vector<Subcommand>& Subcommands() {
        "input, or the server could not be reached.",
        with_client({"mode", "input", "concurrency", "duration_seconds",
                     "requests", "rate", "json", "k", "batch_rows", "window",
-                    "retries", "arenas", "connect_timeout_seconds"}),
+                    "retry_for_seconds", "arenas", "connect_timeout_seconds"}),
        Bench},
   };
   return *kSubcommands;

@@ -129,6 +129,13 @@ int RunScore(const ScoreCommandOptions& options, std::ostream& out,
     return kExitFailed;
   }
   err << "recsys score: " << summary->ToString() << "\n";
+  if (!summary->input_status.ok()) {
+    // The rows after the error were never read: they are in neither file.
+    err << "recsys score: reading " << options.input
+        << " failed: " << summary->input_status.message()
+        << "; the rows after it were not read\n";
+    return kExitUsage;
+  }
   out << "submission: " << options.output << " (" << summary->rows_scored
       << " rows)\n"
       << "errors:     " << errors_path << " (" << summary->rows_failed()

@@ -60,7 +60,7 @@ class RecordingObserver : public ModelStoreObserver {
   void OnLoaded(const ModelVersion& v, absl::Duration) override {
     Add(absl::StrCat("loaded ", v.version()));
   }
-  void OnLoadFailed(int64_t v, const absl::Status&) override {
+  void OnLoadFailed(int64_t v, const absl::Status&, absl::Duration) override {
     Add(absl::StrCat("failed ", v));
   }
   void OnServing(const ModelVersion& v, int64_t previous) override {

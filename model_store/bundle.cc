@@ -268,7 +268,8 @@ absl::StatusOr<std::string> ReadBundleFile(const std::string& path,
                             : limits.root;
     RECSYS_ASSIGN_OR_RETURN(target, RealPath(path));
     RECSYS_ASSIGN_OR_RETURN(const std::string real_root, RealPath(root));
-    if (target.compare(0, real_root.size() + 1, real_root + "/") != 0) {
+    if (real_root != "/" &&
+        target.compare(0, real_root.size() + 1, real_root + "/") != 0) {
       return absl::FailedPreconditionError(absl::StrCat(
           path, " is a symbolic link to ", target, ", outside ", real_root,
           "; bundle files must be inside the model store"));

@@ -36,8 +36,16 @@ std::string ReportText(const ReloadReport& report) {
   }
   if (!report.loaded.empty())
     absl::StrAppend(&text, "; loaded ", absl::StrJoin(report.loaded, ","));
+  if (!report.retried.empty()) {
+    absl::StrAppend(&text, "; retried (files changed) ",
+                    absl::StrJoin(report.retried, ","));
+  }
   for (const auto& [version, reason] : report.failed) {
     absl::StrAppend(&text, "; version ", version, " FAILED: ", reason);
+  }
+  if (report.serving_deleted) {
+    absl::StrAppend(&text, "; the serving version's directory is deleted "
+                           "(its loaded copy keeps serving)");
   }
   return text;
 }
@@ -73,6 +81,14 @@ absl::StatusOr<std::unique_ptr<RecsysServer>> RecsysServer::Create(
     return bad("--poll-seconds must be positive");
   if (options.grace_period < absl::ZeroDuration())
     return bad("--grace-period must be >= 0");
+  if (options.load_timeout <= absl::ZeroDuration()) {
+    return bad(absl::StrCat("--load-timeout must be positive, got ",
+                            absl::FormatDuration(options.load_timeout)));
+  }
+  if (options.max_bundle_file_bytes < 1) {
+    return bad(absl::StrCat("--max-bundle-file-bytes must be positive, got ",
+                            options.max_bundle_file_bytes));
+  }
   if (options.max_message_bytes < 1024) {
     return bad(absl::StrCat("--max-message-bytes must be at least 1024, got ",
                             options.max_message_bytes));
@@ -110,8 +126,17 @@ absl::StatusOr<std::unique_ptr<RecsysServer>> RecsysServer::Create(
   store_options.model_name = options.model_name;
   store_options.poll_interval = options.poll_interval;
   store_options.use_inotify = options.use_inotify;
+  store_options.load_timeout = options.load_timeout;
+  store_options.retry_backoff = options.retry_backoff;
+  store_options.staging_max_age = options.staging_max_age;
+  BundleReadLimits limits{.max_file_bytes = options.max_bundle_file_bytes,
+                          .root = options.store_dir};
   VersionLoader loader =
-      options.loader ? options.loader : VersionLoader(LoadModelVersion);
+      options.loader ? options.loader
+                     : VersionLoader([limits](const std::string& dir,
+                                              int64_t version) {
+                         return LoadModelVersion(dir, version, limits);
+                       });
   RECSYS_ASSIGN_OR_RETURN(
       parts->store,
       ModelStore::Create(store_options, parts->events->WrapLoader(loader),
@@ -119,12 +144,13 @@ absl::StatusOr<std::unique_ptr<RecsysServer>> RecsysServer::Create(
   parts->engine = std::make_unique<ScoringEngine>(
       parts->store.get(), parts->workers.get(), parts->metrics,
       ScoringEngineOptions{.max_unary_batch = options.max_unary_batch});
-  StreamLimits limits;
-  limits.max_rows_per_message = options.max_rows_per_request;
-  limits.max_inflight_batches = options.max_inflight_batches_per_stream;
-  limits.max_pending_responses = options.max_pending_responses_per_stream;
+  StreamLimits stream_limits;
+  stream_limits.max_rows_per_message = options.max_rows_per_request;
+  stream_limits.max_inflight_batches = options.max_inflight_batches_per_stream;
+  stream_limits.max_pending_responses =
+      options.max_pending_responses_per_stream;
   parts->recommender = std::make_unique<RecommenderService>(
-      limits, parts->store.get(), parts->engine.get(), parts->admin.get(),
+      stream_limits, parts->store.get(), parts->engine.get(), parts->admin.get(),
       parts->metrics, &parts->calls);
   parts->model_admin = std::make_unique<ModelAdminService>(
       parts->store.get(), parts->admin.get(), parts->metrics, &parts->calls);
@@ -232,6 +258,9 @@ void RecsysServer::Shutdown() {
       return;
     }
     draining_ = true;
+    // A load hung in the file system must not hold shutdown (or an admin
+    // call in flight) hostage: waits for loads end now.
+    parts_->store->CancelLoads();
     server = grpc_server_.get();
     if (server != nullptr) {
       // Refuse new calls before health says NOT_SERVING, so that a client

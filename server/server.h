@@ -67,7 +67,7 @@ struct RecsysServerOptions {
   absl::Duration poll_interval = absl::Seconds(10);
   // Also watch the store with inotify. Default true.
   bool use_inotify = true;
-  // Model loading limits (docs/operations.md, "Model store"): a load not done
+  // Model loading limits (docs/architecture.md, "Model store"): a load not done
   // after load_timeout marks its version FAILED and is abandoned (reload, pin
   // and shutdown do not wait for it; recsys_model_store_stuck counts it);
   // bundle files over max_bundle_file_bytes (or not regular files, or

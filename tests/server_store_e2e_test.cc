@@ -110,7 +110,7 @@ class StoreE2eTest : public ::testing::Test {
 // before opening it (item 8), so the hang of a network file system, where
 // even stat() blocks, is simulated by a loader that opens a FIFO for reading.
 TEST_F(StoreE2eTest, LoadThatHangsTimesOutAndReloadPinAndShutdownStillWork) {
-  absl::StatusOr<TrainedFixture> fixture = testing::GetTrainedFixture();
+  absl::StatusOr<testing::TrainedFixture> fixture = testing::GetTrainedFixture();
   ASSERT_TRUE(fixture.ok()) << fixture.status();
   char pattern[] = "/tmp/recsys-fifo-XXXXXX";
   ASSERT_NE(::mkdtemp(pattern), nullptr);
@@ -171,7 +171,7 @@ TEST_F(StoreE2eTest, LoadThatHangsTimesOutAndReloadPinAndShutdownStillWork) {
 // symlink): before the fix the server died of std::bad_alloc at start, and
 // again at every restart. Another version's model is a FIFO.
 TEST_F(StoreE2eTest, EndlessOrBlockingModelFilesAreRefusedAndAnOlderOneServes) {
-  absl::StatusOr<TrainedFixture> fixture = testing::GetTrainedFixture();
+  absl::StatusOr<testing::TrainedFixture> fixture = testing::GetTrainedFixture();
   ASSERT_TRUE(fixture.ok()) << fixture.status();
   testing::HarnessOptions options;
   options.before_start = [&](const std::string& store) {
@@ -243,7 +243,7 @@ TEST_F(StoreE2eTest, DeletedServingDirectoryIsReportedAndKeepsServing) {
 TEST_F(StoreE2eTest, PinAndRollbackSurviveARestart) {
   testing::HarnessOptions options;
   options.before_start = [](const std::string& store) {
-    absl::StatusOr<TrainedFixture> fixture = testing::GetTrainedFixture();
+    absl::StatusOr<testing::TrainedFixture> fixture = testing::GetTrainedFixture();
     ASSERT_TRUE(fixture.ok());
     Install(fixture->bundle_dir, store, 2);
   };

@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "common/file_util.h"
 #include "model_store/bundle.h"
 
 namespace recsys {
@@ -147,6 +148,28 @@ TEST_F(ReadBundleFileTest, AnUnreadableFileIsPermissionDenied) {
   EXPECT_EQ(WEXITSTATUS(status),
             static_cast<int>(absl::StatusCode::kPermissionDenied))
       << "5 = NOT_FOUND, 7 = PERMISSION_DENIED, 100 = could not drop root";
+}
+
+// The same through common/file_util's ReadFileToString, which every other
+// reader uses: before, any open() failure read as NOT_FOUND.
+TEST_F(ReadBundleFileTest, ReadFileToStringSaysPermissionDeniedToo) {
+  const std::string path = Write("history.bin", "secret");
+  ASSERT_EQ(::chmod(path.c_str(), 0), 0);
+  ASSERT_EQ(::chmod(root_.c_str(), 0755), 0);
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    if (::geteuid() == 0 && ::setuid(65534) != 0) ::_exit(100);
+    ::_exit(static_cast<int>(ReadFileToString(path).status().code()));
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status),
+            static_cast<int>(absl::StatusCode::kPermissionDenied))
+      << "5 = NOT_FOUND, 7 = PERMISSION_DENIED, 100 = could not drop root";
+  EXPECT_EQ(ReadFileToString(root_ + "/missing").status().code(),
+            absl::StatusCode::kNotFound);
 }
 
 TEST(ManifestSizesTest, SizesRoundTripAndOldManifestsHaveNone) {

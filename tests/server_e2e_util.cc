@@ -59,6 +59,7 @@ std::unique_ptr<ServerHarness> ServerHarness::Start(
   server_options.metrics = metrics;
   server_options.load_timeout = options.load_timeout;
   server_options.loader = options.loader;
+  if (options.adjust) options.adjust(&server_options);
   absl::StatusOr<std::unique_ptr<RecsysServer>> server =
       RecsysServer::Create(server_options);
   if (!server.ok()) {

@@ -49,6 +49,8 @@ struct HarnessOptions {
   std::function<void(const std::string& store_dir)> before_start;
   absl::Duration load_timeout = absl::Seconds(60);
   VersionLoader loader;
+  // Changes any other server option before the server is created.
+  std::function<void(RecsysServerOptions*)> adjust;
 };
 
 class ServerHarness {

@@ -8,12 +8,17 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 
 namespace recsys {
 namespace {
 
+// The one place a failed system call becomes a Status: the errno's canonical
+// code (ENOENT NOT_FOUND, EACCES/EPERM PERMISSION_DENIED, ENOSPC
+// RESOURCE_EXHAUSTED, ...; absl::ErrnoToStatusCode) and its text.
 absl::Status Errno(absl::string_view what, const std::string& path) {
-  return absl::InternalError(absl::StrCat(what, " ", path, ": ", std::strerror(errno)));
+  return absl::ErrnoToStatus(errno, absl::StrCat(what, " ", path));
 }
 
 }  // namespace
@@ -21,7 +26,7 @@ absl::Status Errno(absl::string_view what, const std::string& path) {
 absl::StatusOr<std::string> ReadFileToString(const std::string& path) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
-    return absl::NotFoundError(absl::StrCat("cannot open ", path, ": ", std::strerror(errno)));
+    return Errno("cannot open", path);
   }
   std::string out;
   char buf[1 << 16];
@@ -66,7 +71,9 @@ absl::Status WriteFileDurably(const std::string& path, absl::string_view content
 }
 
 absl::Status WriteFileAtomically(const std::string& path, absl::string_view contents) {
-  const std::string tmp = absl::StrCat(path, ".tmp.", ::getpid());
+  // pid and time: two processes (possibly on two hosts sharing the directory,
+  // each pid 1 in its container) never write the same temporary.
+  const std::string tmp = absl::StrCat(path, ".tmp.", ::getpid(), ".", absl::ToUnixNanos(absl::Now()));
   absl::Status status = WriteFileDurably(tmp, contents);
   if (status.ok() && std::rename(tmp.c_str(), path.c_str()) != 0) {
     status = Errno("cannot rename into", path);

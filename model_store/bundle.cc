@@ -1,5 +1,6 @@
 #include "model_store/bundle.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -7,6 +8,7 @@
 #include <cerrno>
 #include <charconv>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <ctime>
 #include <filesystem>
@@ -14,6 +16,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
 #include "common/file_util.h"
 #include "common/status_macros.h"
 
@@ -73,6 +77,50 @@ absl::Status GetFloats(const json& j, const char* key,
   return absl::OkStatus();
 }
 
+absl::Status ErrnoStatus(int errno_value, absl::string_view what,
+                         const std::string& path) {
+  return absl::ErrnoToStatus(errno_value, absl::StrCat(what, " ", path));
+}
+
+absl::StatusOr<std::string> RealPath(const std::string& path) {
+  char* resolved = ::realpath(path.c_str(), nullptr);
+  if (resolved == nullptr) return ErrnoStatus(errno, "cannot resolve", path);
+  std::string out = resolved;
+  std::free(resolved);
+  return out;
+}
+
+const char* FileTypeName(mode_t mode) {
+  if (S_ISFIFO(mode)) return "a FIFO";
+  if (S_ISCHR(mode)) return "a character device";
+  if (S_ISBLK(mode)) return "a block device";
+  if (S_ISDIR(mode)) return "a directory";
+  if (S_ISSOCK(mode)) return "a socket";
+  return "not a regular file";
+}
+
+absl::Status CheckSize(const std::string& path, const struct stat& st,
+                       int64_t expected_size, const BundleReadLimits& limits) {
+  if (!S_ISREG(st.st_mode)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(path, " is ", FileTypeName(st.st_mode),
+                     ", not a regular file; bundle files must be regular "
+                     "files"));
+  }
+  const int64_t size = st.st_size;
+  if (size > limits.max_file_bytes) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        path, " is ", size, " bytes, over the limit of ",
+        limits.max_file_bytes, " bytes (--max-bundle-file-bytes)"));
+  }
+  if (expected_size >= 0 && size != expected_size) {
+    return absl::DataLossError(absl::StrCat(path, " is ", size,
+                                            " bytes; the manifest says ",
+                                            expected_size, " bytes"));
+  }
+  return absl::OkStatus();
+}
+
 std::string NowRfc3339() {
   std::time_t now = std::time(nullptr);
   std::tm tm{};
@@ -91,7 +139,7 @@ json ManifestToJson(const BundleManifest& m) {
                       {"features", FloatsToJson(row.features)},
                       {"scores", FloatsToJson(row.scores)}});
   }
-  return json{
+  json out{
       {"format_version", m.format_version},
       {"model_name", m.model_name},
       {"version", m.version},
@@ -120,6 +168,9 @@ json ManifestToJson(const BundleManifest& m) {
         {"history", kHistoryFile},
         {"history_fnv1a64", absl::StrFormat("%016x", m.history_checksum)}}},
   };
+  if (m.model_size >= 0) out["files"]["model_bytes"] = m.model_size;
+  if (m.history_size >= 0) out["files"]["history_bytes"] = m.history_size;
+  return out;
 }
 
 absl::StatusOr<BundleManifest> ManifestFromJson(const json& j) {
@@ -184,6 +235,18 @@ absl::StatusOr<BundleManifest> ManifestFromJson(const json& j) {
           "manifest.json: checksum is not hexadecimal: \"", *text, "\""));
     }
   }
+  // Sizes are optional: bundles written before they were recorded lack them.
+  for (auto [key, out] : {std::pair{"model_bytes", &m.model_size},
+                          std::pair{"history_bytes", &m.history_size}}) {
+    auto it = files.find(key);
+    if (it == files.end()) continue;
+    if (!it->is_number_integer() || it->get<int64_t>() < 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("manifest.json: files.", key,
+                       " must be a non-negative integer, got ", it->dump()));
+    }
+    *out = it->get<int64_t>();
+  }
   if (m.products.size() != 24) {
     return absl::InvalidArgumentError(
         absl::StrCat("manifest.json: 'products' lists ", m.products.size(),
@@ -192,9 +255,69 @@ absl::StatusOr<BundleManifest> ManifestFromJson(const json& j) {
   return m;
 }
 
-absl::StatusOr<BundleManifest> ReadManifest(const std::string& bundle_dir) {
+absl::StatusOr<std::string> ReadBundleFile(const std::string& path,
+                                           int64_t expected_size,
+                                           const BundleReadLimits& limits) {
+  struct stat link_stat {};
+  if (::lstat(path.c_str(), &link_stat) != 0)
+    return ErrnoStatus(errno, "cannot read", path);
+  std::string target = path;
+  if (S_ISLNK(link_stat.st_mode)) {
+    const std::string root =
+        limits.root.empty() ? fs::path(path).parent_path().string()
+                            : limits.root;
+    RECSYS_ASSIGN_OR_RETURN(target, RealPath(path));
+    RECSYS_ASSIGN_OR_RETURN(const std::string real_root, RealPath(root));
+    if (real_root != "/" &&
+        target.compare(0, real_root.size() + 1, real_root + "/") != 0) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          path, " is a symbolic link to ", target, ", outside ", real_root,
+          "; bundle files must be inside the model store"));
+    }
+  }
+  // O_NONBLOCK: should the file have been swapped for a FIFO since the
+  // check, open() does not wait for a writer (the fstat below refuses it).
+  const int fd = ::open(target.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) return ErrnoStatus(errno, "cannot open", path);
+  struct FdCloser {
+    int fd;
+    ~FdCloser() { ::close(fd); }
+  } closer{fd};
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) return ErrnoStatus(errno, "cannot stat", path);
+  RECSYS_RETURN_IF_ERROR(CheckSize(path, st, expected_size, limits));
+  std::string out;
+  out.resize(static_cast<size_t>(st.st_size));
+  size_t have = 0;
+  while (true) {
+    // Read one byte beyond the size seen, to notice a file that grows.
+    if (have == out.size()) out.resize(have + 1);
+    const ssize_t n = ::read(fd, out.data() + have, out.size() - have);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return ErrnoStatus(errno, "cannot read", path);
+    }
+    if (n == 0) break;
+    have += static_cast<size_t>(n);
+    if (have > static_cast<size_t>(st.st_size)) {
+      return absl::DataLossError(absl::StrCat(
+          path, " grew while it was read (", st.st_size,
+          " bytes when opened): a bundle file must not change once published"));
+    }
+  }
+  out.resize(have);
+  if (static_cast<int64_t>(have) != st.st_size) {
+    return absl::DataLossError(absl::StrCat(path, " shrank while it was read (",
+                                            have, " of ", st.st_size,
+                                            " bytes)"));
+  }
+  return out;
+}
+
+absl::StatusOr<BundleManifest> ReadManifest(const std::string& bundle_dir,
+                                            const BundleReadLimits& limits) {
   const std::string path = absl::StrCat(bundle_dir, "/", kManifestFile);
-  RECSYS_ASSIGN_OR_RETURN(std::string text, ReadFileToString(path));
+  RECSYS_ASSIGN_OR_RETURN(std::string text, ReadBundleFile(path, -1, limits));
   json j = json::parse(text, /*cb=*/nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded()) {
     return absl::InvalidArgumentError(absl::StrCat(path, ": not valid JSON"));
@@ -230,6 +353,42 @@ absl::StatusOr<std::vector<int64_t>> ListVersions(
   return versions;
 }
 
+std::vector<std::string> RemoveStaleStaging(const std::string& store_dir,
+                                            const std::string& model_name,
+                                            absl::Duration max_age) {
+  std::vector<std::string> removed;
+  const fs::path dir = fs::path(store_dir) / model_name;
+  const absl::Time cutoff = absl::Now() - max_age;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.rfind(".staging-", 0) != 0) continue;
+    struct stat st {};
+    if (::lstat(entry.path().c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+      continue;
+    if (absl::TimeFromTimespec(st.st_mtim) > cutoff) continue;
+    std::error_code remove_ec;
+    fs::remove_all(entry.path(), remove_ec);
+    if (!remove_ec) removed.push_back(entry.path().string());
+  }
+  return removed;
+}
+
+std::string DirectoryFingerprint(const std::string& dir) {
+  std::vector<std::string> parts;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    struct stat st {};
+    if (::lstat(entry.path().c_str(), &st) != 0) continue;
+    parts.push_back(absl::StrCat(entry.path().filename().string(), ":",
+                                 st.st_size, ":", st.st_mtim.tv_sec, ".",
+                                 st.st_mtim.tv_nsec, ":", st.st_mode));
+  }
+  if (ec) return "";
+  std::sort(parts.begin(), parts.end());
+  return absl::StrJoin(parts, "|");
+}
+
 absl::StatusOr<std::string> PublishBundle(const std::string& store_dir,
                                           BundleManifest manifest,
                                           absl::string_view model_bytes,
@@ -244,6 +403,8 @@ absl::StatusOr<std::string> PublishBundle(const std::string& store_dir,
   if (manifest.created_at.empty()) manifest.created_at = NowRfc3339();
   manifest.model_checksum = Fnv1a64(model_bytes);
   manifest.history_checksum = Fnv1a64(history_bytes);
+  manifest.model_size = static_cast<int64_t>(model_bytes.size());
+  manifest.history_size = static_cast<int64_t>(history_bytes.size());
 
   const fs::path staging = model_dir / absl::StrCat(".staging-", ::getpid(),
                                                     "-", std::time(nullptr));

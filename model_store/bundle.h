@@ -26,6 +26,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "common/fnv.h"  // Fnv1a64: the checksums of the bundle files
 #include "nlohmann/json.hpp"
 
@@ -75,7 +76,38 @@ struct BundleManifest {
   std::vector<GoldenRow> golden;
   uint64_t model_checksum = 0;    // FNV-1a 64 of model.ubj
   uint64_t history_checksum = 0;  // FNV-1a 64 of history.bin
+  // Sizes in bytes of model.ubj and history.bin, set by PublishBundle; -1 in
+  // bundles written before sizes were recorded (then only the cap applies).
+  int64_t model_size = -1;
+  int64_t history_size = -1;
 };
+
+// Largest bundle file read by default (BundleReadLimits::max_file_bytes).
+inline constexpr int64_t kDefaultMaxBundleFileBytes = int64_t{2} << 30;
+
+// What a bundle reader accepts. A bundle file must be a regular file (a FIFO,
+// a device or a directory is refused before it is opened, so it cannot block
+// or stream forever), at most max_file_bytes long and no longer than its
+// manifest says, and a symbolic link must resolve inside `root`.
+struct BundleReadLimits {
+  // Largest file accepted, in bytes. Default 2 GiB.
+  int64_t max_file_bytes = kDefaultMaxBundleFileBytes;
+  // Directory that symlinked bundle files must resolve into, e.g. the store
+  // root (so versions may share a file). Empty: the bundle directory itself.
+  // Default empty.
+  std::string root;
+};
+
+// Reads one bundle file with the checks of BundleReadLimits. `expected_size`
+// is the size the manifest records (-1: unknown). Returns the bytes, or
+// FAILED_PRECONDITION naming the file for a non-regular file or a symlink
+// leaving `root`, RESOURCE_EXHAUSTED naming the file and both sizes for one
+// over the cap, DATA_LOSS naming the file and both sizes for a size other
+// than the manifest's, and the errno's canonical code (NOT_FOUND,
+// PERMISSION_DENIED, ...) when it cannot be read.
+absl::StatusOr<std::string> ReadBundleFile(const std::string& path,
+                                           int64_t expected_size,
+                                           const BundleReadLimits& limits);
 
 nlohmann::json ManifestToJson(const BundleManifest& manifest);
 
@@ -84,12 +116,14 @@ nlohmann::json ManifestToJson(const BundleManifest& manifest);
 // FAILED_PRECONDITION for an unsupported format_version.
 absl::StatusOr<BundleManifest> ManifestFromJson(const nlohmann::json& json);
 
-// Reads `<bundle_dir>/manifest.json`. NOT_FOUND if absent; errors as above.
-absl::StatusOr<BundleManifest> ReadManifest(const std::string& bundle_dir);
+// Reads `<bundle_dir>/manifest.json` through ReadBundleFile (capped at
+// limits.max_file_bytes). NOT_FOUND if absent; errors as above.
+absl::StatusOr<BundleManifest> ReadManifest(
+    const std::string& bundle_dir, const BundleReadLimits& limits = {});
 
 // Publishes a new version of `manifest.model_name` under `store_dir`: the
 // version is one more than the largest existing one, created_at is set when
-// empty, checksums are computed. Returns the new bundle directory. Returns
+// empty, checksums and file sizes are computed. Returns the new bundle directory. Returns
 // INTERNAL on I/O errors (leaving no partial version behind).
 absl::StatusOr<std::string> PublishBundle(const std::string& store_dir,
                                           BundleManifest manifest,
@@ -101,6 +135,18 @@ absl::StatusOr<std::string> PublishBundle(const std::string& store_dir,
 // when the model directory does not exist.
 absl::StatusOr<std::vector<int64_t>> ListVersions(
     const std::string& store_dir, const std::string& model_name);
+
+// Removes the `.staging-*` directories under `<store_dir>/<model_name>/` last
+// modified more than `max_age` ago (left by a publisher killed half-way;
+// PublishBundle renames or removes its own). Returns the paths removed.
+std::vector<std::string> RemoveStaleStaging(const std::string& store_dir,
+                                            const std::string& model_name,
+                                            absl::Duration max_age);
+
+// A fingerprint of the files in `dir`: names, sizes and modification times
+// (sorted), to notice that a version directory changed. "" if it cannot be
+// listed.
+std::string DirectoryFingerprint(const std::string& dir);
 
 }  // namespace recsys
 

@@ -7,13 +7,43 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <ctime>
+#include <exception>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/file_util.h"
 #include "common/status_macros.h"
 #include "model_store/bundle.h"
+#include "nlohmann/json.hpp"
 
 namespace recsys {
+
+// Load threads and their bookkeeping. Shared (shared_ptr) by the store and
+// every load thread, because an abandoned thread may return after the store
+// is gone: it then touches only this.
+struct ModelStore::LoadThreads {
+  // One load: its outcome, set by the load thread.
+  struct Pending {
+    bool done = false;
+    bool abandoned = false;  // the waiter gave up (timeout or cancel)
+    bool timed_out = false;  // ... because of the timeout (counted stuck)
+    absl::StatusOr<std::shared_ptr<const ModelVersion>> result =
+        absl::UnknownError("not loaded");
+  };
+
+  absl::Mutex mu;
+  int in_progress ABSL_GUARDED_BY(mu) = 0;
+  int stuck ABSL_GUARDED_BY(mu) = 0;
+  bool cancelled ABSL_GUARDED_BY(mu) = false;
+  // Reports counts to the observer; cleared by ~ModelStore.
+  std::function<void(int, int)> notify ABSL_GUARDED_BY(mu);
+
+  void NotifyLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    if (notify) notify(in_progress, stuck);
+  }
+};
 
 const char* VersionStateName(VersionState state) {
   switch (state) {
@@ -41,15 +71,111 @@ absl::StatusOr<std::unique_ptr<ModelStore>> ModelStore::Create(
     return absl::InvalidArgumentError("model store: model_name is empty");
   }
   if (!loader) return absl::InvalidArgumentError("model store: no loader");
+  if (options.load_timeout <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("model store: load_timeout must be positive, got ",
+                     absl::FormatDuration(options.load_timeout)));
+  }
+  if (options.retry_backoff < absl::ZeroDuration() ||
+      options.staging_max_age < absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(
+        "model store: retry_backoff and staging_max_age must be >= 0");
+  }
   return std::unique_ptr<ModelStore>(
       new ModelStore(options, std::move(loader), observer));
 }
 
 ModelStore::ModelStore(const ModelStoreOptions& options, VersionLoader loader,
                        ModelStoreObserver* observer)
-    : options_(options), loader_(std::move(loader)), observer_(observer) {}
+    : options_(options),
+      loader_(std::move(loader)),
+      observer_(observer),
+      threads_(std::make_shared<LoadThreads>()) {
+  if (observer_ != nullptr) {
+    absl::MutexLock lock(&threads_->mu);
+    threads_->notify = [observer = observer_](int in_progress, int stuck) {
+      observer->OnLoadThreads(in_progress, stuck);
+    };
+  }
+}
 
-ModelStore::~ModelStore() { StopWatching(); }
+ModelStore::~ModelStore() {
+  CancelLoads();
+  StopWatching();
+  absl::MutexLock lock(&threads_->mu);
+  threads_->notify = nullptr;  // abandoned threads must not call the observer
+}
+
+void ModelStore::CancelLoads() {
+  absl::MutexLock lock(&threads_->mu);
+  threads_->cancelled = true;
+}
+
+void ModelStore::Notice(const std::string& text) {
+  if (observer_ != nullptr) observer_->OnNotice(text);
+}
+
+std::string ModelStore::PolicyPath() const {
+  return absl::StrCat(options_.store_dir, "/", options_.model_name, "/",
+                      kServingPolicyFile);
+}
+
+absl::StatusOr<std::shared_ptr<const ModelVersion>> ModelStore::RunLoader(
+    int64_t version) {
+  using Pending = LoadThreads::Pending;
+  auto pending = std::make_shared<Pending>();
+  {
+    absl::MutexLock lock(&threads_->mu);
+    if (threads_->cancelled) {
+      return absl::CancelledError(absl::StrCat(
+          "version ", version, " not loaded: the server is shutting down"));
+    }
+    ++threads_->in_progress;
+    threads_->NotifyLocked();
+  }
+  std::thread([threads = threads_, pending, loader = loader_,
+               dir = VersionDir(version), version] {
+    absl::StatusOr<std::shared_ptr<const ModelVersion>> result;
+    try {
+      result = loader(dir, version);
+    } catch (const std::exception& e) {  // e.g. std::bad_alloc
+      result = absl::InternalError(
+          absl::StrCat(dir, ": loading threw an exception: ", e.what()));
+    }
+    absl::MutexLock lock(&threads->mu);
+    --threads->in_progress;
+    if (pending->timed_out) --threads->stuck;
+    pending->result = std::move(result);
+    pending->done = true;
+    threads->NotifyLocked();
+  }).detach();
+
+  struct Wake {
+    LoadThreads* threads;
+    Pending* pending;
+  } wake{threads_.get(), pending.get()};
+  absl::MutexLock lock(&threads_->mu);
+  threads_->mu.AwaitWithTimeout(
+      absl::Condition(
+          +[](Wake* w) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+            return w->pending->done || w->threads->cancelled;
+          },
+          &wake),
+      options_.load_timeout);
+  if (pending->done) return std::move(pending->result);
+  pending->abandoned = true;
+  if (threads_->cancelled) {
+    return absl::CancelledError(absl::StrCat(
+        "load of version ", version, " abandoned: the server is shutting down"));
+  }
+  pending->timed_out = true;
+  ++threads_->stuck;
+  threads_->NotifyLocked();
+  return absl::DeadlineExceededError(absl::StrCat(
+      "load timed out after ", absl::FormatDuration(options_.load_timeout),
+      "; the file system may be hung (its thread is abandoned and counted in "
+      "recsys_model_store_stuck until it returns)"));
+}
 
 std::shared_ptr<const ModelVersion> ModelStore::Current() const {
   absl::MutexLock lock(&mu_);
@@ -87,8 +213,11 @@ absl::StatusOr<std::shared_ptr<const ModelVersion>> ModelStore::LoadLocked(
   }
   const absl::Time start = absl::Now();
   absl::StatusOr<std::shared_ptr<const ModelVersion>> model =
-      loader_(VersionDir(version), version);
+      RunLoader(version);
   const absl::Duration took = absl::Now() - start;
+  // The files as they were when it failed: a change makes it worth a retry.
+  const std::string fingerprint =
+      model.ok() ? "" : DirectoryFingerprint(VersionDir(version));
   {
     absl::MutexLock lock(&mu_);
     Entry& entry = entries_[version];
@@ -96,9 +225,14 @@ absl::StatusOr<std::shared_ptr<const ModelVersion>> ModelStore::LoadLocked(
       entry.state = VersionState::kReady;
       entry.loaded_at = absl::Now();
       entry.model = *model;
+      entry.failures = 0;
     } else {
       entry.state = VersionState::kFailed;
       entry.reason = model.status().ToString();
+      entry.fingerprint = fingerprint;
+      entry.retry_after =
+          absl::Now() + options_.retry_backoff * (1 << std::min(entry.failures, 6));
+      ++entry.failures;
     }
   }
   if (model.ok()) {
@@ -107,7 +241,8 @@ absl::StatusOr<std::shared_ptr<const ModelVersion>> ModelStore::LoadLocked(
   } else {
     if (report != nullptr)
       report->failed.emplace_back(version, model.status().ToString());
-    if (observer_ != nullptr) observer_->OnLoadFailed(version, model.status());
+    if (observer_ != nullptr)
+      observer_->OnLoadFailed(version, model.status(), took);
   }
   return model;
 }
@@ -145,8 +280,121 @@ absl::StatusOr<ReloadReport> ModelStore::Reload() {
   return ReloadLocked();
 }
 
+std::vector<int64_t> ModelStore::RetryDueLocked(
+    const std::vector<int64_t>& versions) {
+  std::vector<std::pair<int64_t, std::string>> failed;
+  const absl::Time now = absl::Now();
+  {
+    absl::MutexLock lock(&mu_);
+    for (int64_t v : versions) {
+      auto it = entries_.find(v);
+      if (it != entries_.end() && it->second.state == VersionState::kFailed &&
+          now >= it->second.retry_after)
+        failed.emplace_back(v, it->second.fingerprint);
+    }
+  }
+  std::vector<int64_t> due;
+  for (const auto& [v, fingerprint] : failed) {
+    const std::string files = DirectoryFingerprint(VersionDir(v));
+    if (!files.empty() && files != fingerprint) due.push_back(v);
+  }
+  return due;
+}
+
+bool ModelStore::MayLoad(int64_t version, const std::vector<int64_t>& retry) {
+  if (std::find(retry.begin(), retry.end(), version) != retry.end())
+    return true;
+  absl::MutexLock lock(&mu_);
+  auto it = entries_.find(version);
+  return it == entries_.end() || it->second.state != VersionState::kFailed;
+}
+
+void ModelStore::ReadPolicyLocked() {
+  if (!options_.persist_policy) return;
+  const std::string path = PolicyPath();
+  absl::StatusOr<std::string> text = ReadFileToString(path);
+  if (!text.ok()) {
+    if (text.status().code() != absl::StatusCode::kNotFound &&
+        policy_text_ != text.status().ToString()) {
+      Notice(absl::StrCat("cannot read the serving policy: ",
+                          text.status().message(), "; keeping the policy"));
+      policy_text_ = text.status().ToString();
+    }
+    return;
+  }
+  if (*text == policy_text_) return;
+  policy_text_ = *text;
+  const nlohmann::json j =
+      nlohmann::json::parse(*text, /*cb=*/nullptr, /*allow_exceptions=*/false);
+  std::optional<int64_t> pinned;
+  std::string why;
+  if (j.is_discarded() || !j.is_object()) {
+    why = "not a JSON object";
+  } else if (j.value("policy", "") == "latest") {
+    pinned.reset();
+  } else if (j.value("policy", "") == "pinned") {
+    auto v = j.find("version");
+    if (v == j.end() || !v->is_number_integer() || v->get<int64_t>() <= 0) {
+      why = "\"version\" is not a positive integer";
+    } else {
+      pinned = v->get<int64_t>();
+    }
+  } else {
+    why = "\"policy\" is neither \"latest\" nor \"pinned\"";
+  }
+  if (!why.empty()) {
+    Notice(absl::StrCat("ignoring ", path, " (", why,
+                        "); the policy stays as it is (at start: serve the "
+                        "newest version)"));
+    return;
+  }
+  std::optional<int64_t> before;
+  {
+    absl::MutexLock lock(&mu_);
+    before = pinned_;
+    pinned_ = pinned;
+  }
+  if (before != pinned) {
+    Notice(pinned.has_value()
+               ? absl::StrCat("serving policy from ", path, ": pinned to version ",
+                              *pinned, " (set by ", j.value("set_by", "?"),
+                              " at ", j.value("updated_at", "?"), ")")
+               : absl::StrCat("serving policy from ", path, ": latest"));
+  }
+}
+
+void ModelStore::SavePolicyLocked(std::optional<int64_t> pinned,
+                                  const char* set_by) {
+  if (!options_.persist_policy) return;
+  std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  char stamp[32];
+  std::strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
+  nlohmann::json j = {{"policy", pinned.has_value() ? "pinned" : "latest"},
+                      {"set_by", set_by},
+                      {"updated_at", stamp}};
+  if (pinned.has_value()) j["version"] = *pinned;
+  const std::string text = j.dump(1) + "\n";
+  absl::Status saved = WriteFileAtomically(PolicyPath(), text);
+  if (saved.ok()) {
+    policy_text_ = text;
+  } else {
+    Notice(absl::StrCat("cannot save the serving policy (", set_by,
+                        "): ", saved.message(),
+                        "; it holds until this server restarts"));
+  }
+}
+
 absl::StatusOr<ReloadReport> ModelStore::ReloadLocked() {
   ReloadReport report;
+  for (const std::string& dir : RemoveStaleStaging(
+           options_.store_dir, options_.model_name, options_.staging_max_age)) {
+    Notice(absl::StrCat("removed ", dir, ": a staging directory older than ",
+                        absl::FormatDuration(options_.staging_max_age),
+                        " (left by a publish that did not finish)"));
+  }
+  ReadPolicyLocked();
   absl::StatusOr<std::vector<int64_t>> on_disk =
       ListVersions(options_.store_dir, options_.model_name);
   std::optional<int64_t> pinned;
@@ -160,24 +408,39 @@ absl::StatusOr<ReloadReport> ModelStore::ReloadLocked() {
     serving = current_ == nullptr ? 0 : current_->version();
   }
   report.previous_version = serving;
-  if (pinned.has_value()) {
-    if (*pinned != serving) {
+  std::vector<int64_t> known;
+  if (on_disk.ok()) known = *on_disk;
+  if (pinned.has_value() &&
+      std::find(known.begin(), known.end(), *pinned) == known.end())
+    known.push_back(*pinned);
+  const std::vector<int64_t> retry = RetryDueLocked(known);
+  auto note_retry = [&](int64_t v) {
+    if (std::find(retry.begin(), retry.end(), v) == retry.end()) return;
+    report.retried.push_back(v);
+    Notice(absl::StrCat("version ", v,
+                        " failed before and its files changed: loading it "
+                        "again"));
+  };
+  bool latest = !pinned.has_value();
+  if (pinned.has_value() && *pinned != serving) {
+    if (MayLoad(*pinned, retry)) {
+      note_retry(*pinned);
       absl::StatusOr<std::shared_ptr<const ModelVersion>> model =
           LoadLocked(*pinned, &report);
       if (model.ok()) ServeLocked(*model, /*record_served=*/true);
     }
-  } else if (on_disk.ok()) {
-    // Newest first; a failed version is not retried by the watcher.
+    // Never leave the server without a model for a pin it cannot honour.
+    if (Current() == nullptr) latest = true;
+  }
+  if (latest && on_disk.ok()) {
+    // Newest first; a failed version is retried only when its files change.
     std::vector<int64_t> candidates;
-    {
-      absl::MutexLock lock(&mu_);
-      for (auto it = on_disk->rbegin(); it != on_disk->rend() && *it > serving;
-           ++it) {
-        if (entries_[*it].state != VersionState::kFailed)
-          candidates.push_back(*it);
-      }
+    for (auto it = on_disk->rbegin(); it != on_disk->rend() && *it > serving;
+         ++it) {
+      if (MayLoad(*it, retry)) candidates.push_back(*it);
     }
     for (int64_t v : candidates) {
+      note_retry(v);
       absl::StatusOr<std::shared_ptr<const ModelVersion>> model =
           LoadLocked(v, &report);
       if (model.ok()) {
@@ -188,6 +451,18 @@ absl::StatusOr<ReloadReport> ModelStore::ReloadLocked() {
   }
   std::shared_ptr<const ModelVersion> now = Current();
   report.serving_version = now == nullptr ? 0 : now->version();
+  // A serving version whose directory is gone (deleted by hand, or the whole
+  // model directory): reported once, and again when it is back.
+  report.serving_deleted =
+      now != nullptr &&
+      (!on_disk.ok() || !std::binary_search(on_disk->begin(), on_disk->end(),
+                                            now->version()));
+  if (report.serving_deleted != serving_deleted_) {
+    serving_deleted_ = report.serving_deleted;
+    if (observer_ != nullptr)
+      observer_->OnServingDeleted(now == nullptr ? 0 : now->version(),
+                                  serving_deleted_);
+  }
   if (now == nullptr) {
     std::vector<std::string> reasons;
     for (const auto& [v, why] : report.failed)
@@ -229,8 +504,11 @@ absl::Status ModelStore::Pin(int64_t version) {
   RECSYS_ASSIGN_OR_RETURN(std::shared_ptr<const ModelVersion> model,
                           LoadLocked(version, nullptr));
   ServeLocked(model, /*record_served=*/true);
-  absl::MutexLock lock(&mu_);
-  pinned_ = version;
+  {
+    absl::MutexLock lock(&mu_);
+    pinned_ = version;
+  }
+  SavePolicyLocked(version, "pin");
   return absl::OkStatus();
 }
 
@@ -240,6 +518,7 @@ absl::StatusOr<ReloadReport> ModelStore::Unpin() {
     absl::MutexLock lock(&mu_);
     pinned_.reset();
   }
+  SavePolicyLocked(std::nullopt, "unpin");
   return ReloadLocked();
 }
 
@@ -272,6 +551,7 @@ absl::StatusOr<int64_t> ModelStore::Rollback() {
     pinned_ = target;
   }
   ServeLocked(model, /*record_served=*/false);
+  SavePolicyLocked(target, "rollback");
   return target;
 }
 

@@ -7,7 +7,25 @@
 // Version policy: "latest" (default) serves the largest version that loads;
 // Pin(v) serves v until Unpin(); Rollback() returns to the version served
 // before the current one and pins it (so the watcher does not move forward
-// again until Unpin()).
+// again until Unpin()). The policy is saved atomically in
+// STORE/<model>/serving_policy.json and read again at each scan, so it
+// survives a restart (even kill -9) and reaches every server sharing the
+// store; a file that does not parse is reported and ignored. If the pinned
+// version cannot be loaded and nothing serves, the newest loadable version
+// serves meanwhile (the pin stays).
+//
+// Loading is bounded: each load runs on its own thread, and a load that has
+// not finished after load_timeout (a FIFO, a hung network file system) marks
+// the version FAILED and is abandoned: its thread is left to return whenever
+// the file system lets it (counted as stuck meanwhile), and Reload, Pin and
+// shutdown go on. CancelLoads() stops every wait at once (shutdown).
+//
+// A FAILED version is tried again when its files change (names, sizes and
+// modification times; e.g. a version directory created before its files were
+// copied in), at most once per retry_backoff, doubling after each failure.
+// Each scan also reports a serving version whose directory was deleted (the
+// loaded copy keeps serving) and removes `.staging-*` directories older than
+// staging_max_age (left by a publisher that was killed).
 //
 //   ModelStoreOptions options;
 //   options.store_dir = "models";
@@ -51,7 +69,24 @@ struct ModelStoreOptions {
   absl::Duration poll_interval = absl::Seconds(10);
   // Also react to inotify events on the model directory. Default true.
   bool use_inotify = true;
+  // A load not finished after this long is abandoned and its version
+  // FAILED. Default 60 s.
+  absl::Duration load_timeout = absl::Seconds(60);
+  // Least delay before a FAILED version whose files changed is tried again;
+  // doubled after each further failure, up to 64 times. Default 2 s.
+  absl::Duration retry_backoff = absl::Seconds(2);
+  // `.staging-*` directories older than this are removed at each scan.
+  // Default 1 h.
+  absl::Duration staging_max_age = absl::Hours(1);
+  // Save Pin/Unpin/Rollback in serving_policy.json and follow that file.
+  // Default true.
+  bool persist_policy = true;
 };
+
+// The file, in <store_dir>/<model_name>/, that keeps the serving policy:
+// {"policy": "latest"} or {"policy": "pinned", "version": 3, "set_by":
+// "pin" | "rollback", "updated_at": "2026-01-01T00:00:00Z"}.
+inline constexpr char kServingPolicyFile[] = "serving_policy.json";
 
 enum class VersionState {
   kLoading,   // being loaded and validated
@@ -78,6 +113,10 @@ struct ReloadReport {
   int64_t previous_version = 0;  // serving before the reload (0 if none)
   std::vector<int64_t> loaded;   // versions newly loaded
   std::vector<std::pair<int64_t, std::string>> failed;  // newly failed
+  // FAILED versions tried again because their files changed.
+  std::vector<int64_t> retried;
+  // The serving version's directory is gone (the loaded copy serves on).
+  bool serving_deleted = false;
 };
 
 // Receives store events, e.g. for logs and metrics. Called from the thread
@@ -86,9 +125,20 @@ class ModelStoreObserver {
  public:
   virtual ~ModelStoreObserver() = default;
   virtual void OnLoaded(const ModelVersion& version, absl::Duration took) {}
-  virtual void OnLoadFailed(int64_t version, const absl::Status& status) {}
+  virtual void OnLoadFailed(int64_t version, const absl::Status& status,
+                            absl::Duration took) {}
   // `previous` is 0 when nothing served before.
   virtual void OnServing(const ModelVersion& version, int64_t previous) {}
+  // Loads running now, and how many of them are past load_timeout and
+  // abandoned (their threads not returned). Called on every change, from
+  // any thread (also an abandoned load's), never after the store is gone.
+  virtual void OnLoadThreads(int in_progress, int stuck) {}
+  // The directory of the serving `version` was deleted (true), or serves
+  // again / another version serves (false).
+  virtual void OnServingDeleted(int64_t version, bool deleted) {}
+  // Something an operator should read: a stale staging directory removed, a
+  // policy file ignored or not saved, a failed version retried.
+  virtual void OnNotice(const std::string& text) {}
 };
 
 // Loads the bundle in `dir` as version `version`; see LoadModelVersion().
@@ -98,8 +148,8 @@ using VersionLoader =
 
 class ModelStore {
  public:
-  // Returns INVALID_ARGUMENT when store_dir or model_name is empty. Loads
-  // nothing yet. `observer` may be null; if set it must outlive the store.
+  // Returns INVALID_ARGUMENT when store_dir or model_name is empty or a
+  // duration is not positive. Loads nothing yet. `observer` may be null; if set it must outlive the store.
   static absl::StatusOr<std::unique_ptr<ModelStore>> Create(
       const ModelStoreOptions& options, VersionLoader loader,
       ModelStoreObserver* observer);
@@ -117,9 +167,10 @@ class ModelStore {
   // not an error of Reload() while another version serves.
   absl::StatusOr<ReloadReport> Reload() ABSL_LOCKS_EXCLUDED(reload_mu_, mu_);
 
-  // Serves `version` (loading it if needed) and keeps it until Unpin().
-  // NOT_FOUND if it is not on disk; the load error if it fails to load (the
-  // serving version stays).
+  // Serves `version` (loading it if needed) and keeps it until Unpin(), also
+  // across restarts (serving_policy.json; should saving fail, the pin holds
+  // in memory and OnNotice says so). NOT_FOUND if it is not on disk; the load
+  // error if it fails to load (the serving version stays).
   absl::Status Pin(int64_t version) ABSL_LOCKS_EXCLUDED(reload_mu_, mu_);
 
   // Returns to the "latest" policy and reloads.
@@ -141,6 +192,10 @@ class ModelStore {
   // The directory of `version`: <store_dir>/<model_name>/<version>.
   std::string VersionDir(int64_t version) const;
 
+  // Makes every wait for a load return at once (CANCELLED) and refuses new
+  // loads; for shutdown, so that a hung load holds nothing up. Irreversible.
+  void CancelLoads();
+
   // Starts a background thread that calls Reload() on inotify events and
   // every poll_interval. Idempotent.
   void StartWatching() ABSL_LOCKS_EXCLUDED(watch_mu_);
@@ -153,7 +208,13 @@ class ModelStore {
     std::string reason;
     absl::Time loaded_at = absl::InfinitePast();
     std::shared_ptr<const ModelVersion> model;  // set when kReady/kServing
+    // When kFailed: the files as they were (DirectoryFingerprint), failures
+    // in a row, and the earliest time of the next try.
+    std::string fingerprint;
+    int failures = 0;
+    absl::Time retry_after = absl::InfinitePast();
   };
+  struct LoadThreads;  // shared with load threads, which may outlive the store
 
   ModelStore(const ModelStoreOptions& options, VersionLoader loader,
              ModelStoreObserver* observer);
@@ -169,14 +230,36 @@ class ModelStore {
       ABSL_LOCKS_EXCLUDED(mu_);
   absl::StatusOr<ReloadReport> ReloadLocked()
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(reload_mu_);
+  // Runs the loader on its own thread and waits up to load_timeout.
+  absl::StatusOr<std::shared_ptr<const ModelVersion>> RunLoader(
+      int64_t version);
+  // Of the FAILED versions in `versions`, those whose files changed since
+  // they failed and whose backoff is over.
+  std::vector<int64_t> RetryDueLocked(const std::vector<int64_t>& versions)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(reload_mu_) ABSL_LOCKS_EXCLUDED(mu_);
+  // Whether `version` may be loaded now: not FAILED, or in `retry`.
+  bool MayLoad(int64_t version, const std::vector<int64_t>& retry)
+      ABSL_LOCKS_EXCLUDED(mu_);
+  // Follows serving_policy.json when it changed since last read or written.
+  void ReadPolicyLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(reload_mu_);
+  // Saves the policy (nullopt = latest); reports a failure through OnNotice.
+  void SavePolicyLocked(std::optional<int64_t> pinned, const char* set_by)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(reload_mu_);
+  std::string PolicyPath() const;
+  void Notice(const std::string& text);
   void WatchLoop(int stop_fd);
 
   const ModelStoreOptions options_;
   const VersionLoader loader_;
   ModelStoreObserver* const observer_;
+  const std::shared_ptr<LoadThreads> threads_;
 
-  // Serializes Reload/Pin/Unpin/Rollback; held while loading.
+  // Serializes Reload/Pin/Unpin/Rollback; held while waiting for a load
+  // (at most load_timeout).
   absl::Mutex reload_mu_ ABSL_ACQUIRED_BEFORE(mu_);
+  // serving_policy.json as last read or written ("" = none yet).
+  std::string policy_text_ ABSL_GUARDED_BY(reload_mu_);
+  bool serving_deleted_ ABSL_GUARDED_BY(reload_mu_) = false;
 
   mutable absl::Mutex mu_;
   std::shared_ptr<const ModelVersion> current_ ABSL_GUARDED_BY(mu_);

@@ -6,8 +6,14 @@
 #include <atomic>
 #include <filesystem>
 #include <map>
+#include <set>
+#include <future>
+#include <fstream>
 #include <string>
 #include <thread>
+
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -32,6 +38,10 @@ class FakeLoader {
                -> absl::StatusOr<std::shared_ptr<const ModelVersion>> {
       absl::MutexLock lock(&mu_);
       ++loads_[version];
+      if (hang_.count(version) > 0) {
+        // A load blocked in the file system until Release().
+        mu_.Await(absl::Condition(&released_));
+      }
       if (auto it = failures_.find(version); it != failures_.end())
         return it->second;
       ModelVersion::Parts parts;
@@ -44,6 +54,18 @@ class FakeLoader {
     absl::MutexLock lock(&mu_);
     failures_[version] = std::move(status);
   }
+  void Succeed(int64_t version) {
+    absl::MutexLock lock(&mu_);
+    failures_.erase(version);
+  }
+  void Hang(int64_t version) {
+    absl::MutexLock lock(&mu_);
+    hang_.insert(version);
+  }
+  void Release() {
+    absl::MutexLock lock(&mu_);
+    released_ = true;
+  }
   int loads(int64_t version) {
     absl::MutexLock lock(&mu_);
     return loads_[version];
@@ -53,6 +75,8 @@ class FakeLoader {
   absl::Mutex mu_;
   std::map<int64_t, absl::Status> failures_ ABSL_GUARDED_BY(mu_);
   std::map<int64_t, int> loads_ ABSL_GUARDED_BY(mu_);
+  std::set<int64_t> hang_ ABSL_GUARDED_BY(mu_);
+  bool released_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 class RecordingObserver : public ModelStoreObserver {
@@ -60,11 +84,35 @@ class RecordingObserver : public ModelStoreObserver {
   void OnLoaded(const ModelVersion& v, absl::Duration) override {
     Add(absl::StrCat("loaded ", v.version()));
   }
-  void OnLoadFailed(int64_t v, const absl::Status&) override {
+  void OnLoadFailed(int64_t v, const absl::Status&, absl::Duration) override {
     Add(absl::StrCat("failed ", v));
   }
   void OnServing(const ModelVersion& v, int64_t previous) override {
     Add(absl::StrCat("serving ", v.version(), " after ", previous));
+  }
+  void OnLoadThreads(int in_progress, int stuck) override {
+    absl::MutexLock lock(&mu_);
+    in_progress_ = in_progress;
+    stuck_ = stuck;
+  }
+  void OnServingDeleted(int64_t v, bool deleted) override {
+    Add(absl::StrCat(deleted ? "deleted " : "back ", v));
+  }
+  void OnNotice(const std::string& text) override {
+    Add(absl::StrCat("notice: ", text));
+  }
+  int stuck() {
+    absl::MutexLock lock(&mu_);
+    return stuck_;
+  }
+  int in_progress() {
+    absl::MutexLock lock(&mu_);
+    return in_progress_;
+  }
+  bool Saw(const std::string& part) {
+    for (const std::string& e : events())
+      if (e.find(part) != std::string::npos) return true;
+    return false;
   }
   std::vector<std::string> events() {
     absl::MutexLock lock(&mu_);
@@ -78,6 +126,8 @@ class RecordingObserver : public ModelStoreObserver {
   }
   absl::Mutex mu_;
   std::vector<std::string> events_ ABSL_GUARDED_BY(mu_);
+  int in_progress_ ABSL_GUARDED_BY(mu_) = 0;
+  int stuck_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 class ModelStoreTest : public ::testing::Test {
@@ -101,9 +151,13 @@ class ModelStoreTest : public ::testing::Test {
   ModelStore& Store(absl::Duration poll = absl::Seconds(10),
                     bool inotify = false) {
     ModelStoreOptions options;
-    options.store_dir = root_;
     options.poll_interval = poll;
     options.use_inotify = inotify;
+    return Store(options);
+  }
+  ModelStore& Store(ModelStoreOptions options) {
+    options.store_dir = root_;
+    store_.reset();
     auto store = ModelStore::Create(options, loader_.loader(), &observer_);
     EXPECT_TRUE(store.ok()) << store.status();
     store_ = std::move(*store);
@@ -334,6 +388,206 @@ TEST_F(ModelStoreTest, WatcherPicksUpANewVersionThroughInotify) {
     }
   }
   EXPECT_EQ(Serving(), 2);
+}
+
+// --- Loads that hang (a FIFO, a hung network file system) -------------------
+
+TEST_F(ModelStoreTest, LoadThatHangsTimesOutFailsAndAnOlderVersionServes) {
+  AddVersionDir(1);
+  AddVersionDir(2);
+  loader_.Hang(2);
+  ModelStoreOptions options;
+  options.load_timeout = absl::Milliseconds(200);
+  ModelStore& store = Store(options);
+  absl::StatusOr<ReloadReport> report = store.Reload();
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_EQ(Serving(), 1);
+  EXPECT_EQ(StatusOf(2).state, VersionState::kFailed);
+  EXPECT_THAT(StatusOf(2).reason, HasSubstr("load timed out after 200ms"));
+  EXPECT_THAT(StatusOf(2).reason, HasSubstr("file system may be hung"));
+  EXPECT_EQ(observer_.stuck(), 1);
+  EXPECT_EQ(observer_.in_progress(), 1);
+  // The admin path is free again: pin, reload and rollback answer.
+  EXPECT_TRUE(store.Pin(1).ok());
+  EXPECT_TRUE(store.Reload().ok());
+  EXPECT_EQ(loader_.loads(2), 1) << "a stuck version is not loaded again";
+  // The file system comes back: the abandoned thread returns, and counts.
+  loader_.Release();
+  const absl::Time deadline = absl::Now() + absl::Seconds(30);
+  while (observer_.in_progress() != 0 && absl::Now() < deadline)
+    absl::SleepFor(absl::Milliseconds(5));
+  EXPECT_EQ(observer_.stuck(), 0);
+  EXPECT_EQ(observer_.in_progress(), 0);
+}
+
+TEST_F(ModelStoreTest, CancelLoadsReleasesAReloadWaitingForAHungLoad) {
+  AddVersionDir(1);
+  loader_.Hang(1);
+  ModelStoreOptions options;
+  options.load_timeout = absl::Hours(1);
+  ModelStore& store = Store(options);
+  auto reload = std::async(std::launch::async, [&] { return store.Reload(); });
+  while (loader_.loads(1) == 0) absl::SleepFor(absl::Milliseconds(1));
+  store.CancelLoads();
+  // Without CancelLoads the reload would wait an hour; the bound keeps a
+  // regression from hanging the suite.
+  ASSERT_EQ(reload.wait_for(std::chrono::seconds(30)),
+            std::future_status::ready);
+  absl::StatusOr<ReloadReport> report = reload.get();
+  EXPECT_EQ(report.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(report.status().message(), HasSubstr("shutting down"));
+  EXPECT_EQ(store.Pin(1).code(), absl::StatusCode::kCancelled);
+  loader_.Release();
+}
+
+TEST_F(ModelStoreTest, StoreDestroyedWhileALoadHangsDoesNotWaitForIt) {
+  AddVersionDir(1);
+  loader_.Hang(1);
+  ModelStoreOptions options;
+  options.load_timeout = absl::Milliseconds(50);
+  ModelStore& store = Store(options);
+  EXPECT_FALSE(store.Reload().ok());
+  store_.reset();  // the load thread is still blocked: it must not be joined
+  loader_.Release();  // returns into the shared bookkeeping, not the store
+  absl::SleepFor(absl::Milliseconds(50));
+}
+
+// --- Failed versions that change, deleted and stale directories ------------
+
+TEST_F(ModelStoreTest, FailedVersionIsRetriedWhenItsFilesChange) {
+  AddVersionDir(1);
+  AddVersionDir(2);  // created, its files not there yet
+  loader_.Fail(2, absl::NotFoundError("manifest.json: no such file"));
+  ModelStoreOptions options;
+  options.retry_backoff = absl::ZeroDuration();
+  ModelStore& store = Store(options);
+  ASSERT_TRUE(store.Reload().ok());
+  ASSERT_EQ(Serving(), 1);
+  // A scan with nothing changed does not retry it.
+  absl::StatusOr<ReloadReport> same = store.Reload();
+  ASSERT_TRUE(same.ok());
+  EXPECT_TRUE(same->retried.empty());
+  EXPECT_EQ(loader_.loads(2), 1);
+  // The files arrive a second later.
+  loader_.Succeed(2);
+  std::ofstream(absl::StrCat(root_, "/santander/2/manifest.json")) << "{}";
+  absl::StatusOr<ReloadReport> report = store.Reload();
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_THAT(report->retried, ElementsAre(2));
+  EXPECT_THAT(report->loaded, ElementsAre(2));
+  EXPECT_EQ(Serving(), 2);
+  EXPECT_TRUE(observer_.Saw("version 2 failed before and its files changed"));
+}
+
+TEST_F(ModelStoreTest, RetryOfAChangedFailedVersionWaitsForItsBackoff) {
+  AddVersionDir(1);
+  AddVersionDir(2);
+  loader_.Fail(2, absl::DataLossError("truncated"));
+  ModelStoreOptions options;
+  options.retry_backoff = absl::Hours(1);
+  ModelStore& store = Store(options);
+  ASSERT_TRUE(store.Reload().ok());
+  std::ofstream(absl::StrCat(root_, "/santander/2/model.ubj")) << "x";
+  ASSERT_TRUE(store.Reload().ok());
+  EXPECT_EQ(loader_.loads(2), 1);
+}
+
+TEST_F(ModelStoreTest, DeletedServingDirectoryIsReportedAndKeepsServing) {
+  AddVersionDir(1);
+  AddVersionDir(2);
+  ModelStore& store = Store();
+  ASSERT_TRUE(store.Reload().ok());
+  fs::remove_all(absl::StrCat(root_, "/santander/2"));
+  absl::StatusOr<ReloadReport> report = store.Reload();
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_TRUE(report->serving_deleted);
+  EXPECT_EQ(Serving(), 2) << "the loaded copy keeps serving";
+  EXPECT_TRUE(observer_.Saw("deleted 2"));
+  AddVersionDir(2);
+  ASSERT_TRUE(store.Reload().ok());
+  EXPECT_TRUE(observer_.Saw("back 2"));
+}
+
+TEST_F(ModelStoreTest, StaleStagingDirectoriesAreRemovedAtScan) {
+  AddVersionDir(1);
+  const std::string stale = absl::StrCat(root_, "/santander/.staging-77-1");
+  const std::string fresh = absl::StrCat(root_, "/santander/.staging-78-2");
+  fs::create_directories(stale + "/sub");
+  fs::create_directories(fresh);
+  const timespec two_hours_ago[2] = {{::time(nullptr) - 7200, 0},
+                                     {::time(nullptr) - 7200, 0}};
+  ASSERT_EQ(::utimensat(AT_FDCWD, stale.c_str(), two_hours_ago, 0), 0);
+  ModelStore& store = Store();
+  ASSERT_TRUE(store.Reload().ok());
+  EXPECT_FALSE(fs::exists(stale));
+  EXPECT_TRUE(fs::exists(fresh)) << "a publish may be writing it now";
+  EXPECT_TRUE(observer_.Saw(".staging-77-1"));
+}
+
+// --- The serving policy survives restarts -----------------------------------
+
+TEST_F(ModelStoreTest, PinIsHonouredByTheNextStoreOnTheSameDirectory) {
+  AddVersionDir(1);
+  AddVersionDir(2);
+  ASSERT_TRUE(Store().Reload().ok());
+  ASSERT_TRUE(store_->Pin(1).ok());
+  Store();  // a restart
+  ASSERT_TRUE(store_->Reload().ok());
+  EXPECT_EQ(Serving(), 1);
+  EXPECT_EQ(store_->pinned(), 1);
+  ASSERT_TRUE(store_->Unpin().ok());
+  Store();
+  ASSERT_TRUE(store_->Reload().ok());
+  EXPECT_EQ(Serving(), 2);
+  EXPECT_EQ(store_->pinned(), std::nullopt);
+}
+
+TEST_F(ModelStoreTest, RollbackIsHonouredByTheNextStore) {
+  AddVersionDir(1);
+  ASSERT_TRUE(Store().Reload().ok());
+  AddVersionDir(2);
+  ASSERT_TRUE(store_->Reload().ok());
+  ASSERT_TRUE(store_->Rollback().ok());
+  Store();  // kill -9 and restart
+  ASSERT_TRUE(store_->Reload().ok());
+  EXPECT_EQ(Serving(), 1);
+  EXPECT_EQ(store_->pinned(), 1);
+}
+
+TEST_F(ModelStoreTest, CorruptPolicyFileIsReportedAndTheNewestServes) {
+  AddVersionDir(1);
+  AddVersionDir(2);
+  std::ofstream(absl::StrCat(root_, "/santander/", kServingPolicyFile))
+      << "{\"policy\": \"pinned\", \"vers";
+  ASSERT_TRUE(Store().Reload().ok());
+  EXPECT_EQ(Serving(), 2);
+  EXPECT_EQ(store_->pinned(), std::nullopt);
+  EXPECT_TRUE(observer_.Saw("ignoring"));
+}
+
+TEST_F(ModelStoreTest, PolicyWrittenByAnotherServerIsFollowedAtTheNextScan) {
+  AddVersionDir(1);
+  AddVersionDir(2);
+  ASSERT_TRUE(Store().Reload().ok());
+  ASSERT_EQ(Serving(), 2);
+  std::ofstream(absl::StrCat(root_, "/santander/", kServingPolicyFile))
+      << R"({"policy": "pinned", "version": 1, "set_by": "pin"})";
+  ASSERT_TRUE(store_->Reload().ok());
+  EXPECT_EQ(Serving(), 1);
+  EXPECT_EQ(store_->pinned(), 1);
+}
+
+TEST_F(ModelStoreTest, PinnedVersionThatNoLongerLoadsLetsTheNewestServe) {
+  AddVersionDir(1);
+  AddVersionDir(2);
+  ASSERT_TRUE(Store().Reload().ok());
+  ASSERT_TRUE(store_->Pin(1).ok());
+  loader_.Fail(1, absl::DataLossError("truncated"));
+  Store();
+  absl::StatusOr<ReloadReport> report = store_->Reload();
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_EQ(Serving(), 2);
+  EXPECT_EQ(store_->pinned(), 1) << "the pin stays, for when 1 loads again";
 }
 
 }  // namespace

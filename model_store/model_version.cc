@@ -52,10 +52,10 @@ absl::Status ReplayGolden(const BundleManifest& manifest,
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::shared_ptr<const ModelVersion>> Load(const std::string& dir,
-                                                         int64_t version) {
+absl::StatusOr<std::shared_ptr<const ModelVersion>> Load(
+    const std::string& dir, int64_t version, const BundleReadLimits& limits) {
   ModelVersion::Parts parts;
-  RECSYS_ASSIGN_OR_RETURN(parts.manifest, ReadManifest(dir));
+  RECSYS_ASSIGN_OR_RETURN(parts.manifest, ReadManifest(dir, limits));
   const BundleManifest& m = parts.manifest;
   if (m.version != version) {
     return absl::FailedPreconditionError(
@@ -98,8 +98,9 @@ absl::StatusOr<std::shared_ptr<const ModelVersion>> Load(const std::string& dir,
       parts.prediction_reference,
       PredictionReference::FromJson(m.reference["predictions"]));
 
-  RECSYS_ASSIGN_OR_RETURN(std::string model_bytes,
-                          ReadFileToString(absl::StrCat(dir, "/", kModelFile)));
+  RECSYS_ASSIGN_OR_RETURN(
+      std::string model_bytes,
+      ReadBundleFile(absl::StrCat(dir, "/", kModelFile), m.model_size, limits));
   if (Fnv1a64(model_bytes) != m.model_checksum) {
     return absl::DataLossError(
         absl::StrCat(kModelFile, " does not match its checksum (",
@@ -107,7 +108,8 @@ absl::StatusOr<std::shared_ptr<const ModelVersion>> Load(const std::string& dir,
   }
   RECSYS_ASSIGN_OR_RETURN(
       std::string history_bytes,
-      ReadFileToString(absl::StrCat(dir, "/", kHistoryFile)));
+      ReadBundleFile(absl::StrCat(dir, "/", kHistoryFile), m.history_size,
+                     limits));
   if (Fnv1a64(history_bytes) != m.history_checksum) {
     return absl::DataLossError(
         absl::StrCat(kHistoryFile, " does not match its checksum (",
@@ -154,8 +156,13 @@ ModelVersion::ModelVersion(Parts parts)
 
 absl::StatusOr<std::shared_ptr<const ModelVersion>> LoadModelVersion(
     const std::string& dir, int64_t version) {
+  return LoadModelVersion(dir, version, BundleReadLimits());
+}
+
+absl::StatusOr<std::shared_ptr<const ModelVersion>> LoadModelVersion(
+    const std::string& dir, int64_t version, const BundleReadLimits& limits) {
   absl::StatusOr<std::shared_ptr<const ModelVersion>> model =
-      Load(dir, version);
+      Load(dir, version, limits);
   if (!model.ok()) return WithPath(dir, model.status());
   return model;
 }

@@ -8,6 +8,7 @@
 //   model->booster().Predict(row, 1, model->num_features(), scores);
 //
 // Loading checks, in order, and fails with the first problem:
+//   each file a regular file within the size limits (see LoadModelVersion);
 //   manifest complete (INVALID_ARGUMENT naming the field); the feature spec
 //   parses with this featurizer and hashes to the manifest's
 //   feature_spec_hash (FAILED_PRECONDITION otherwise: the bundle was built for
@@ -80,8 +81,13 @@ class ModelVersion {
 // Loads, validates and warms the bundle in `dir` (see the file comment).
 // `version` must equal the manifest's version (FAILED_PRECONDITION otherwise:
 // a directory renamed by hand). The booster predicts with one thread.
+// Every file is read through ReadBundleFile with `limits` (default: 2 GiB cap,
+// symlinks must stay inside `dir`): a FIFO, a device, a file over the cap or
+// of another size than the manifest records fails before it is read.
 absl::StatusOr<std::shared_ptr<const ModelVersion>> LoadModelVersion(
     const std::string& dir, int64_t version);
+absl::StatusOr<std::shared_ptr<const ModelVersion>> LoadModelVersion(
+    const std::string& dir, int64_t version, const BundleReadLimits& limits);
 
 }  // namespace recsys
 

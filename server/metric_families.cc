@@ -98,6 +98,26 @@ CoreSeries RegisterCoreSeries(prometheus::Registry& registry) {
                       .Register(registry);
   c.reload_success = &reloads.Add({{"result", "success"}});
   c.reload_failure = &reloads.Add({{"result", "failure"}});
+  c.loads_in_progress =
+      &BuildGauge()
+           .Name("recsys_model_loads_in_progress")
+           .Help("Model version loads running now (including stuck ones).")
+           .Register(registry)
+           .Add({});
+  c.store_stuck =
+      &BuildGauge()
+           .Name("recsys_model_store_stuck")
+           .Help("Model loads past --load-timeout whose threads have not "
+                 "returned (a hung file system); 0 when healthy.")
+           .Register(registry)
+           .Add({});
+  c.serving_deleted =
+      &BuildGauge()
+           .Name("recsys_serving_model_deleted")
+           .Help("1 while the directory of the serving model version is "
+                 "deleted (its loaded copy keeps serving).")
+           .Register(registry)
+           .Add({});
   c.recommended = &BuildCounter()
                        .Name("recsys_recommended_total")
                        .Help("Products recommended, by rank (1 = first).")

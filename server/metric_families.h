@@ -48,6 +48,9 @@ struct CoreSeries {
   prometheus::Histogram* load_duration = nullptr;
   prometheus::Counter* reload_success = nullptr;
   prometheus::Counter* reload_failure = nullptr;
+  prometheus::Gauge* loads_in_progress = nullptr;
+  prometheus::Gauge* store_stuck = nullptr;
+  prometheus::Gauge* serving_deleted = nullptr;
   prometheus::Family<prometheus::Counter>* recommended = nullptr;
   std::array<prometheus::Histogram*, kNumProducts> scores{};  // by product
   std::array<prometheus::Counter*, kNumProducts> prediction_bins{};

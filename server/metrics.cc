@@ -147,6 +147,15 @@ class ServerMetricsImpl final : public ServerMetrics {
     (ok ? core_.reload_success : core_.reload_failure)->Increment();
   }
 
+  void ModelLoadThreads(int in_progress, int stuck) override {
+    core_.loads_in_progress->Set(in_progress);
+    core_.store_stuck->Set(stuck);
+  }
+
+  void ServingModelDeleted(bool deleted) override {
+    core_.serving_deleted->Set(deleted ? 1 : 0);
+  }
+
   void ModelServing(const ModelVersion& version) override {
     absl::MutexLock lock(&mu_);
     if (serving_ != nullptr && serving_->identity.Matches(version)) return;

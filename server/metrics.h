@@ -21,6 +21,8 @@
 //   recsys_model_info{model,version,feature_spec_hash} = 1 for the serving
 //   version recsys_model_load_duration_seconds (histogram),
 //   recsys_model_reloads_total{result="success|failure"}
+//   recsys_model_loads_in_progress, recsys_model_store_stuck,
+//   recsys_serving_model_deleted (gauges)
 //   recsys_recommended_total{product,rank}, recsys_prediction_score{product}
 //   (histogram) recsys_feature_bin_total{feature,bin},
 //   recsys_feature_reference_ratio{feature,bin}
@@ -116,6 +118,13 @@ class ServerMetrics {
 
   // Model lifecycle.
   virtual void ModelLoad(bool ok, double seconds) = 0;
+  // recsys_model_loads_in_progress = in_progress; recsys_model_store_stuck =
+  // stuck (loads past their timeout whose threads have not returned).
+  // Default (test doubles): nothing.
+  virtual void ModelLoadThreads(int in_progress, int stuck) {}
+  // recsys_serving_model_deleted: 1 while the serving version's directory is
+  // gone. Default (test doubles): nothing.
+  virtual void ServingModelDeleted(bool deleted) {}
   // `version` now serves: replaces recsys_model_info, the reference-ratio
   // gauges and the bins, and restarts the drift window. Every bin counter of
   // the reference exists from here on (at 0 when new; counters of bins that

@@ -11,21 +11,15 @@
 namespace recsys {
 
 VersionLoader ModelEvents::WrapLoader(VersionLoader inner) const {
-  return [inner = std::move(inner), metrics = metrics_](const std::string& dir,
-                                                        int64_t version)
+  return [inner = std::move(inner)](const std::string& dir, int64_t version)
              -> absl::StatusOr<std::shared_ptr<const ModelVersion>> {
     LogEvent(absl::StrCat("loading model version ", version, " from ", dir));
-    const auto start = std::chrono::steady_clock::now();
-    absl::StatusOr<std::shared_ptr<const ModelVersion>> model =
-        inner(dir, version);
-    metrics->ModelLoad(model.ok(), std::chrono::duration<double>(
-                                       std::chrono::steady_clock::now() - start)
-                                       .count());
-    return model;
+    return inner(dir, version);
   };
 }
 
 void ModelEvents::OnLoaded(const ModelVersion& version, absl::Duration took) {
+  metrics_->ModelLoad(true, absl::ToDoubleSeconds(took));
   const BundleManifest& m = version.manifest();
   LogEvent(absl::StrFormat(
       "model %s version %d loaded, validated and warmed in %.2fs (feature spec "
@@ -37,7 +31,9 @@ void ModelEvents::OnLoaded(const ModelVersion& version, absl::Duration took) {
       m.metrics.model_map7));
 }
 
-void ModelEvents::OnLoadFailed(int64_t version, const absl::Status& status) {
+void ModelEvents::OnLoadFailed(int64_t version, const absl::Status& status,
+                               absl::Duration took) {
+  metrics_->ModelLoad(false, absl::ToDoubleSeconds(took));
   LogEvent(
       absl::StrCat("model version ", version,
                    " FAILED to load and will not serve: ", status.ToString()));
@@ -50,6 +46,35 @@ void ModelEvents::OnServing(const ModelVersion& version, int64_t previous) {
                                       : absl::StrCat(" (was ", previous, ")")));
   metrics_->ModelServing(version);
   if (on_serving_) on_serving_();
+}
+
+void ModelEvents::OnLoadThreads(int in_progress, int stuck) {
+  metrics_->ModelLoadThreads(in_progress, stuck);
+  const int before = stuck_.exchange(stuck);
+  if (stuck > before) {
+    LogEvent(absl::StrCat(
+        "a model load is stuck past its timeout (", stuck,
+        " stuck now): its thread is abandoned; check the file system of the "
+        "model store"));
+  } else if (stuck < before) {
+    LogEvent(absl::StrCat("a stuck model load returned (", stuck,
+                          " stuck now)"));
+  }
+}
+
+void ModelEvents::OnServingDeleted(int64_t version, bool deleted) {
+  metrics_->ServingModelDeleted(deleted);
+  LogEvent(deleted
+               ? absl::StrCat("the directory of serving model version ",
+                              version,
+                              " was deleted; its loaded copy keeps serving, "
+                              "but a restart will not find it")
+               : absl::StrCat("the serving model version ", version,
+                              " is on disk again"));
+}
+
+void ModelEvents::OnNotice(const std::string& text) {
+  LogEvent(absl::StrCat("model store: ", text));
 }
 
 }  // namespace recsys

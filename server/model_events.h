@@ -11,7 +11,9 @@
 #define RECSYS_SERVER_MODEL_EVENTS_H_
 
 #include <cstdint>
+#include <atomic>
 #include <functional>
+#include <string>
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
@@ -28,18 +30,28 @@ class ModelEvents final : public ModelStoreObserver {
   ModelEvents(ServerMetrics* metrics, std::function<void()> on_serving)
       : metrics_(metrics), on_serving_(std::move(on_serving)) {}
 
-  // A loader that logs the start of each load and records its outcome and
-  // duration (recsys_model_load_duration_seconds, recsys_model_reloads_total)
-  // around `inner`.
+  // A loader that logs the start of each load around `inner`. It touches
+  // nothing but the log: a load abandoned after its timeout may return after
+  // this object is gone. Outcomes and durations
+  // (recsys_model_load_duration_seconds, recsys_model_reloads_total) are
+  // recorded by OnLoaded / OnLoadFailed.
   VersionLoader WrapLoader(VersionLoader inner) const;
 
   void OnLoaded(const ModelVersion& version, absl::Duration took) override;
-  void OnLoadFailed(int64_t version, const absl::Status& status) override;
+  void OnLoadFailed(int64_t version, const absl::Status& status,
+                    absl::Duration took) override;
   void OnServing(const ModelVersion& version, int64_t previous) override;
+  // recsys_model_loads_in_progress, recsys_model_store_stuck; logs changes
+  // of the stuck count.
+  void OnLoadThreads(int in_progress, int stuck) override;
+  // Logs, and sets recsys_serving_model_deleted.
+  void OnServingDeleted(int64_t version, bool deleted) override;
+  void OnNotice(const std::string& text) override;
 
  private:
   ServerMetrics* const metrics_;
   const std::function<void()> on_serving_;
+  std::atomic<int> stuck_{0};  // last stuck count reported
 };
 
 }  // namespace recsys

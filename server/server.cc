@@ -40,8 +40,16 @@ std::string ReportText(const ReloadReport& report) {
   }
   if (!report.loaded.empty())
     absl::StrAppend(&text, "; loaded ", absl::StrJoin(report.loaded, ","));
+  if (!report.retried.empty()) {
+    absl::StrAppend(&text, "; retried (files changed) ",
+                    absl::StrJoin(report.retried, ","));
+  }
   for (const auto& [version, reason] : report.failed) {
     absl::StrAppend(&text, "; version ", version, " FAILED: ", reason);
+  }
+  if (report.serving_deleted) {
+    absl::StrAppend(&text, "; the serving version's directory is deleted "
+                           "(its loaded copy keeps serving)");
   }
   return text;
 }
@@ -88,6 +96,14 @@ absl::StatusOr<std::unique_ptr<RecsysServer>> RecsysServer::Create(
     return bad("--poll-seconds must be positive");
   if (options.grace_period < absl::ZeroDuration())
     return bad("--grace-period must be >= 0");
+  if (options.load_timeout <= absl::ZeroDuration()) {
+    return bad(absl::StrCat("--load-timeout must be positive, got ",
+                            absl::FormatDuration(options.load_timeout)));
+  }
+  if (options.max_bundle_file_bytes < 1) {
+    return bad(absl::StrCat("--max-bundle-file-bytes must be positive, got ",
+                            options.max_bundle_file_bytes));
+  }
   if (options.max_message_bytes < 1024) {
     return bad(absl::StrCat("--max-message-bytes must be at least 1024, got ",
                             options.max_message_bytes));
@@ -148,8 +164,17 @@ absl::StatusOr<std::unique_ptr<RecsysServer>> RecsysServer::Create(
   store_options.model_name = options.model_name;
   store_options.poll_interval = options.poll_interval;
   store_options.use_inotify = options.use_inotify;
+  store_options.load_timeout = options.load_timeout;
+  store_options.retry_backoff = options.retry_backoff;
+  store_options.staging_max_age = options.staging_max_age;
+  BundleReadLimits read_limits{.max_file_bytes = options.max_bundle_file_bytes,
+                               .root = options.store_dir};
   VersionLoader loader =
-      options.loader ? options.loader : VersionLoader(LoadModelVersion);
+      options.loader ? options.loader
+                     : VersionLoader([read_limits](const std::string& dir,
+                                                   int64_t version) {
+                         return LoadModelVersion(dir, version, read_limits);
+                       });
   RECSYS_ASSIGN_OR_RETURN(
       parts->store,
       ModelStore::Create(store_options, parts->events->WrapLoader(loader),
@@ -323,6 +348,9 @@ void RecsysServer::Shutdown() {
       return;
     }
     draining_ = true;
+    // A load hung in the file system must not hold shutdown (or an admin
+    // call in flight) hostage: waits for loads end now.
+    parts_->store->CancelLoads();
     server = grpc_server_.get();
     if (server != nullptr) {
       // Refuse new calls before health says NOT_SERVING, so that a client

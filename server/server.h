@@ -28,7 +28,10 @@
 //
 // Logs (stderr, one line per event): "listening on HOST:PORT" (before health
 // turns SERVING), model loads / failures / swaps with their version, reloads,
-// "draining ..." and "stopped".
+// store notices (serving directory deleted, staging removed, serving policy
+// read or not saved), "draining ..." and "stopped". A load that hangs is
+// abandoned after load_timeout, so neither start-up nor Shutdown() waits for
+// it longer (Shutdown() not at all).
 //
 // Thread-safe: Reload, Shutdown, Wait and the accessors may be called from
 // any thread.
@@ -76,6 +79,18 @@ struct RecsysServerOptions {
   absl::Duration poll_interval = absl::Seconds(10);
   // Also watch the store with inotify. Default true.
   bool use_inotify = true;
+  // Model loading limits (docs/architecture.md, "Model store"): a load not done
+  // after load_timeout marks its version FAILED and is abandoned (reload, pin
+  // and shutdown do not wait for it; recsys_model_store_stuck counts it);
+  // bundle files over max_bundle_file_bytes (or not regular files, or
+  // symlinks out of the store) are refused before they are read; a FAILED
+  // version whose files change is retried after retry_backoff (doubling);
+  // staging directories older than staging_max_age are removed. Defaults
+  // 60 s, 2 GiB, 2 s, 1 h.
+  absl::Duration load_timeout = absl::Seconds(60);
+  int64_t max_bundle_file_bytes = kDefaultMaxBundleFileBytes;
+  absl::Duration retry_backoff = absl::Seconds(2);
+  absl::Duration staging_max_age = absl::Hours(1);
   // How long Shutdown() lets in-flight calls finish before cancelling them.
   // Default 10 s.
   absl::Duration grace_period = absl::Seconds(10);

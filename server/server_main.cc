@@ -87,6 +87,16 @@ ABSL_FLAG(int32_t, max_unary_batch, 64,
           "Most Recommend calls scored together when they queue up behind "
           "busy workers (an idle server scores each call at once); 1 turns "
           "batching off.");
+ABSL_FLAG(absl::Duration, load_timeout, absl::Seconds(60),
+          "Longest a model version may take to load (read, validate, warm), "
+          "e.g. 60s. A load still running then (a hung network file system, "
+          "a FIFO) marks the version FAILED and is abandoned: reload, pin and "
+          "shutdown do not wait for it, and recsys_model_store_stuck shows it.");
+ABSL_FLAG(int64_t, max_bundle_file_bytes, int64_t{2} << 30,
+          "Largest model bundle file read, in bytes (default 2 GiB). Larger "
+          "files, files of another size than the manifest records, "
+          "non-regular files and symlinks leading out of --store are refused "
+          "before they are read.");
 ABSL_FLAG(int32_t, drift_window, 5000,
           "Drift monitoring: the last N scored rows are compared with the "
           "model's training distributions (PSI per feature).");
@@ -140,6 +150,8 @@ const std::vector<std::string> kFlagNames = {"store",
                                              "grpc_memory_bytes",
                                              "max_rows_per_request",
                                              "max_unary_batch",
+                                             "load_timeout",
+                                             "max_bundle_file_bytes",
                                              "drift_window",
                                              "drift_min_rows"};
 
@@ -204,6 +216,8 @@ int main(int argc, char** argv) {
   options.max_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);
   options.max_rows_per_request = absl::GetFlag(FLAGS_max_rows_per_request);
   options.max_unary_batch = absl::GetFlag(FLAGS_max_unary_batch);
+  options.load_timeout = absl::GetFlag(FLAGS_load_timeout);
+  options.max_bundle_file_bytes = absl::GetFlag(FLAGS_max_bundle_file_bytes);
   options.max_unary_message_bytes =
       absl::GetFlag(FLAGS_max_unary_message_bytes);
   options.max_concurrent_streams = absl::GetFlag(FLAGS_max_concurrent_streams);

@@ -33,6 +33,7 @@ std::unique_ptr<ServerHarness> ServerHarness::Start(
       return nullptr;
     }
   }
+  if (options.before_start) options.before_start(h->store_dir_);
   ServerMetrics* metrics = options.metrics;
   if (metrics == nullptr && options.real_metrics) {
     MetricsOptions metrics_options;
@@ -57,6 +58,8 @@ std::unique_ptr<ServerHarness> ServerHarness::Start(
   server_options.max_rows_per_request = options.max_rows_per_request;
   server_options.max_message_bytes = options.max_message_bytes;
   server_options.metrics = metrics;
+  server_options.load_timeout = options.load_timeout;
+  server_options.loader = options.loader;
   if (options.adjust) options.adjust(&server_options);
   absl::StatusOr<std::unique_ptr<RecsysServer>> server =
       RecsysServer::Create(server_options);

@@ -46,6 +46,11 @@ struct HarnessOptions {
   int max_message_bytes = 16 << 20;
   // Borrowed; used instead of real or no metrics when set.
   ServerMetrics* metrics = nullptr;
+  // Model store tests: runs on the store directory before the server starts
+  // (e.g. to add versions); the server's load timeout and loader.
+  std::function<void(const std::string& store_dir)> before_start;
+  absl::Duration load_timeout = absl::Seconds(60);
+  VersionLoader loader;
   // Changes any other server option before the server is created.
   std::function<void(RecsysServerOptions*)> adjust;
 };

@@ -107,7 +107,7 @@ TEST(ServerTlsTest, ATlsClientIsServed) {
   std::unique_ptr<ServerHarness> h = ServerHarness::Start(Tls());
   ASSERT_NE(h, nullptr);
   EXPECT_EQ(RecommendCode(h->client(), *h), absl::StatusCode::kOk);
-  EXPECT_EQ(h->Health().value_or(HealthStatus::UNKNOWN),
+  EXPECT_EQ(h->Health().value_or(grpc::health::v1::HealthCheckResponse::UNKNOWN),
             grpc::health::v1::HealthCheckResponse::SERVING);
 }
 

@@ -2,10 +2,14 @@
 // a real server on 127.0.0.1 with certificates made at test time by
 // scripts/make-certs.sh (openssl), the real client library; and the gRPC port
 // that a second server cannot share.
+#include <sys/wait.h>
+
 #include <cstdlib>
 #include <fstream>
 #include <memory>
+#include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -18,6 +22,7 @@ namespace recsys::testing {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 // Certificates of one test CA (see scripts/make-certs.sh), made once.
 struct Certs {
@@ -99,6 +104,41 @@ TEST(ServerPortTest, ASecondServerOnTheSamePortFailsToStartSayingSo) {
                                      " on 127.0.0.1 is already in use")));
   // The first one still answers.
   EXPECT_EQ(RecommendCode(h->client(), *h), absl::StatusCode::kOk);
+}
+
+// The recsys-server program with `args`: its exit status and what it wrote.
+std::pair<int, std::string> RunServerProgram(const std::string& args) {
+  const std::string log = NewTempDir("recsys-server-run") + "/out.txt";
+  const std::string command = absl::StrCat(
+      "timeout 60 " RECSYS_BIN_DIR "/recsys-server ", args, " > ", log, " 2>&1");
+  const int status = std::system(command.c_str());
+  std::ifstream in(log);
+  std::stringstream text;
+  text << in.rdbuf();
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, text.str()};
+}
+
+TEST(ServerPortTest, TheProgramSaysPlainlyThatTheMetricsPortIsInUse) {
+  std::unique_ptr<ServerHarness> h = ServerHarness::Start({.real_metrics = true});
+  ASSERT_NE(h, nullptr);
+  const int taken = h->metrics()->port();
+  const auto [code, text] = RunServerProgram(absl::StrCat(
+      "--store ", h->store_dir(), " --port 0 --metrics-port ", taken));
+  EXPECT_EQ(code, 1) << text;
+  EXPECT_THAT(text, HasSubstr(absl::StrCat("metrics port ", taken,
+                                           " on 127.0.0.1 is already in use")));
+  EXPECT_THAT(text, Not(HasSubstr("CivetServer")));
+}
+
+TEST(ServerPortTest, TheProgramsHelpExplainsTheSecurityFlags) {
+  const auto [code, text] = RunServerProgram("--help");
+  EXPECT_EQ(code, 0);
+  for (const char* flag :
+       {"--tls-cert", "--tls-key", "--tls-client-ca", "--admin-token-file",
+        "--admin-client-names", "--admin-insecure", "--metrics-host",
+        "--metrics-threads"}) {
+    EXPECT_THAT(text, HasSubstr(absl::StrCat(flag, " "))) << flag;
+  }
 }
 
 // ---- TLS ---------------------------------------------------------------------

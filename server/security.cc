@@ -161,14 +161,14 @@ absl::Status AdminAuth::Check(const grpc::ServerContextBase& context) const {
                                 "the admin API is turned off on this server: ",
                                 kHowToEnable)));
   }
-  // A token, when one was sent, decides.
+  // A token, when the server takes tokens and one was sent, decides.
   const auto& metadata = context.client_metadata();
   const auto header = metadata.find("authorization");
-  if (header != metadata.end()) {
+  if (header != metadata.end() && !options_.token.empty()) {
     const absl::string_view value(header->second.data(),
                                   header->second.size());
     absl::string_view token = value;
-    if (!options_.token.empty() && absl::ConsumePrefix(&token, "Bearer ") &&
+    if (absl::ConsumePrefix(&token, "Bearer ") &&
         ConstantTimeEquals(token, options_.token)) {
       return absl::OkStatus();
     }

@@ -119,7 +119,9 @@ std::pair<int, std::string> RunServerProgram(const std::string& args) {
 }
 
 TEST(ServerPortTest, TheProgramSaysPlainlyThatTheMetricsPortIsInUse) {
-  std::unique_ptr<ServerHarness> h = ServerHarness::Start({.real_metrics = true});
+  HarnessOptions options;
+  options.real_metrics = true;
+  std::unique_ptr<ServerHarness> h = ServerHarness::Start(options);
   ASSERT_NE(h, nullptr);
   const int taken = h->metrics()->port();
   const auto [code, text] = RunServerProgram(absl::StrCat(

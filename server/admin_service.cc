@@ -53,7 +53,7 @@ grpc::ServerUnaryReactor* ModelAdminService::RunOnAdminPool(
     grpc::CallbackServerContext* context, absl::string_view method,
     Work work) {
   auto* call = new UnaryCall(metrics_, tracker_, kService, method);
-  if (!call->admitted()) return call->FinishWith(RpcRecord::Refusal());
+  if (!call->admitted()) return call->Refuse();
   if (absl::Status allowed = auth_->Check(*context); !allowed.ok())
     return call->FinishWith(allowed);
   // The admin pool stops only after every call has finished.
@@ -68,7 +68,7 @@ grpc::ServerUnaryReactor* ModelAdminService::ListVersions(
     const v1::ListVersionsRequest* request,
     v1::ListVersionsResponse* response) {
   auto* call = new UnaryCall(metrics_, tracker_, kService, "ListVersions");
-  if (!call->admitted()) return call->FinishWith(RpcRecord::Refusal());
+  if (!call->admitted()) return call->Refuse();
   if (absl::Status allowed = auth_->Check(*context); !allowed.ok())
     return call->FinishWith(allowed);
   *response = DescribeVersions(*store_);

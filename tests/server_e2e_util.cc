@@ -71,6 +71,7 @@ std::unique_ptr<ServerHarness> ServerHarness::Start(
   server_options.tls_client_ca_file = options.tls_client_ca_file;
   server_options.admin_client_names = options.admin_client_names;
   server_options.admin_insecure = options.admin_insecure;
+  if (options.adjust) options.adjust(&server_options);
   absl::StatusOr<std::unique_ptr<RecsysServer>> server =
       RecsysServer::Create(server_options);
   if (!server.ok()) {

@@ -61,6 +61,8 @@ struct HarnessOptions {
   std::string client_tls_ca_file;
   std::string client_tls_cert_file;
   std::string client_tls_key_file;
+  // Changes any other server option before the server is created.
+  std::function<void(RecsysServerOptions*)> adjust;
 };
 
 class ServerHarness {

@@ -38,14 +38,31 @@ struct ClientOptions {
   absl::Duration deadline = absl::Seconds(10);
   // Deadline of Reload, which waits for a whole store scan. Default 120 s.
   absl::Duration reload_deadline = absl::Seconds(120);
+  // TLS (docs/security.md). PEM file of the CA that signed the server's
+  // certificate; setting it (or tls_cert_file) turns TLS on. Default empty:
+  // plaintext.
+  std::string tls_ca_file;
+  // Client certificate and key (PEM) for a server that requires mutual TLS.
+  // Default empty.
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  // Name the server's certificate must carry, when it differs from the host
+  // in `server` (e.g. connecting by IP). Default empty.
+  std::string tls_server_name;
+  // File holding the admin token sent with every ModelAdmin call as
+  // "authorization: Bearer <token>". Default empty: none sent.
+  std::string admin_token_file;
 };
 
 // Thread-safe: calls may be made concurrently from any thread.
 class RecommenderClient {
  public:
-  // Creates a client over an insecure channel to options.server (connecting
-  // lazily). INVALID_ARGUMENT when options.server is empty or a size or
-  // deadline is not positive.
+  // Creates a client over a channel to options.server (TLS when
+  // options.tls_ca_file or tls_cert_file is set, else plaintext; connecting
+  // lazily). INVALID_ARGUMENT when options.server is empty, a size or
+  // deadline is not positive, or only one of tls_cert_file and tls_key_file
+  // is set; NOT_FOUND / PERMISSION_DENIED naming a TLS or token file that
+  // cannot be read.
   static absl::StatusOr<std::unique_ptr<RecommenderClient>> Create(
       const ClientOptions& options);
 
@@ -77,13 +94,18 @@ class RecommenderClient {
     return recommender_.get();
   }
 
+  // The channel every call of this client uses (e.g. for grpc.health.v1).
+  std::shared_ptr<grpc::Channel> channel() const { return channel_; }
+
   const ClientOptions& options() const { return options_; }
 
  private:
   RecommenderClient(const ClientOptions& options,
-                    std::shared_ptr<grpc::Channel> channel);
+                    std::shared_ptr<grpc::Channel> channel,
+                    std::string admin_token);
 
   const ClientOptions options_;
+  const std::string admin_token_;  // "" = none
   const std::shared_ptr<grpc::Channel> channel_;
   const std::unique_ptr<v1::Recommender::StubInterface> recommender_;
   const std::unique_ptr<v1::ModelAdmin::StubInterface> admin_;

@@ -26,10 +26,17 @@ step "3/6 training and publishing a model version into $STORE"
 "$BIN/recsys-train" --data "$DATA" --store "$STORE" 2>"$OUT/train.log"
 tail -n 3 "$OUT/train.log" | sed 's/^/   log: /'
 
-step "4/6 starting the prediction server"
+step "4/6 starting the prediction server (gRPC over TLS, admin API behind a token)"
+# A throw-away CA, server certificate and admin token, made now (docs/security.md).
+SECRETS="$OUT/secrets"
+bash scripts/make-certs.sh "$SECRETS" | sed 's/^/   /'
+TLS=(--tls-ca "$SECRETS/ca.pem")
+ADMIN=(--admin-token-file "$SECRETS/admin-token")
 SERVER_LOG="$OUT/server.log"
 # The drift window holds the whole test month, so PSI compares the month, not its tail.
-"$BIN/recsys-server" --store "$STORE" --port 0 --metrics-port 0 --drift-window 50000 2>"$SERVER_LOG" &
+"$BIN/recsys-server" --store "$STORE" --port 0 --metrics-port 0 --drift-window 50000 \
+  --tls-cert "$SECRETS/server.pem" --tls-key "$SECRETS/server.key" \
+  --admin-token-file "$SECRETS/admin-token" 2>"$SERVER_LOG" &
 SERVER_PID=$!
 cleanup() { kill "$SERVER_PID" 2>/dev/null || true; }
 trap cleanup EXIT
@@ -37,16 +44,18 @@ ADDR="" METRICS=""
 for _ in $(seq 1 300); do
   ADDR=$(sed -n 's/.*listening on \([0-9.:]*\).*/\1/p' "$SERVER_LOG" | head -n1)
   METRICS=$(sed -n 's/.*metrics on \([0-9.:]*\).*/\1/p' "$SERVER_LOG" | head -n1)
-  if [[ -n "$ADDR" ]] && "$BIN/recsys" info --server "$ADDR" >"$OUT/info.txt" 2>/dev/null; then break; fi
+  if [[ -n "$ADDR" ]] && "$BIN/recsys" info --server "$ADDR" "${TLS[@]}" >"$OUT/info.txt" 2>/dev/null; then break; fi
   if ! kill -0 "$SERVER_PID" 2>/dev/null; then echo "server exited:"; cat "$SERVER_LOG"; exit 1; fi
   sleep 0.1
 done
 echo "   gRPC server:   $ADDR"
 echo "   metrics:       http://$METRICS/metrics"
 sed 's/^/   /' "$OUT/info.txt"
+echo "   admin API (needs the token; without it: UNAUTHENTICATED):"
+"$BIN/recsys" versions --server "$ADDR" "${TLS[@]}" "${ADMIN[@]}" | sed 's/^/   /'
 
 step "5/6 batch-scoring the test month through the server"
-"$BIN/recsys" score --server "$ADDR" --input "$DATA/test_ver2.csv" \
+"$BIN/recsys" score --server "$ADDR" "${TLS[@]}" --input "$DATA/test_ver2.csv" \
   --output "$OUT/submission.csv" --errors "$OUT/errors.csv"
 head -n 4 "$OUT/submission.csv" | sed 's/^/   /'
 
@@ -61,4 +70,4 @@ kill -TERM "$SERVER_PID"
 wait "$SERVER_PID" && echo "   server stopped cleanly"
 trap - EXIT
 echo
-echo "Files: $OUT/ (data, models, submission.csv, errors.csv, train.log, server.log)"
+echo "Files: $OUT/ (data, models, secrets, submission.csv, errors.csv, train.log, server.log)"

@@ -50,9 +50,12 @@ v1::ListVersionsResponse DescribeVersions(const ModelStore& store) {
 
 template <typename Work>
 grpc::ServerUnaryReactor* ModelAdminService::RunOnAdminPool(
-    absl::string_view method, Work work) {
+    grpc::CallbackServerContext* context, absl::string_view method,
+    Work work) {
   auto* call = new UnaryCall(metrics_, tracker_, kService, method);
   if (!call->admitted()) return call->Refuse();
+  if (absl::Status allowed = auth_->Check(*context); !allowed.ok())
+    return call->FinishWith(allowed);
   // The admin pool stops only after every call has finished.
   admin_pool_->Submit([call, work = std::move(work)](int) mutable {
     call->FinishWith(work());
@@ -66,6 +69,8 @@ grpc::ServerUnaryReactor* ModelAdminService::ListVersions(
     v1::ListVersionsResponse* response) {
   auto* call = new UnaryCall(metrics_, tracker_, kService, "ListVersions");
   if (!call->admitted()) return call->Refuse();
+  if (absl::Status allowed = auth_->Check(*context); !allowed.ok())
+    return call->FinishWith(allowed);
   *response = DescribeVersions(*store_);
   return call->FinishWith(absl::OkStatus());
 }
@@ -73,7 +78,7 @@ grpc::ServerUnaryReactor* ModelAdminService::ListVersions(
 grpc::ServerUnaryReactor* ModelAdminService::Reload(
     grpc::CallbackServerContext* context, const v1::ReloadRequest* request,
     v1::ReloadResponse* response) {
-  return RunOnAdminPool("Reload", [this, response]() -> absl::Status {
+  return RunOnAdminPool(context, "Reload", [this, response]() -> absl::Status {
     RECSYS_ASSIGN_OR_RETURN(ReloadReport report, store_->Reload());
     response->set_serving_version(VersionText(report.serving_version));
     response->set_previous_serving_version(
@@ -99,7 +104,7 @@ grpc::ServerUnaryReactor* ModelAdminService::Pin(
     grpc::CallbackServerContext* context, const v1::PinRequest* request,
     v1::ServingChange* response) {
   return RunOnAdminPool(
-      "Pin", [this, response, text = request->version()]() -> absl::Status {
+      context, "Pin", [this, response, text = request->version()]() -> absl::Status {
         RECSYS_ASSIGN_OR_RETURN(int64_t version,
                                 ParseVersionField("version", text));
         const int64_t previous = ServingVersion(*store_);
@@ -117,7 +122,7 @@ grpc::ServerUnaryReactor* ModelAdminService::Pin(
 grpc::ServerUnaryReactor* ModelAdminService::Unpin(
     grpc::CallbackServerContext* context, const v1::UnpinRequest* request,
     v1::ServingChange* response) {
-  return RunOnAdminPool("Unpin", [this, response]() -> absl::Status {
+  return RunOnAdminPool(context, "Unpin", [this, response]() -> absl::Status {
     const int64_t previous = ServingVersion(*store_);
     RECSYS_RETURN_IF_ERROR(store_->Unpin().status());
     FillChange(*store_, previous, response);
@@ -128,7 +133,7 @@ grpc::ServerUnaryReactor* ModelAdminService::Unpin(
 grpc::ServerUnaryReactor* ModelAdminService::Rollback(
     grpc::CallbackServerContext* context, const v1::RollbackRequest* request,
     v1::ServingChange* response) {
-  return RunOnAdminPool("Rollback", [this, response]() -> absl::Status {
+  return RunOnAdminPool(context, "Rollback", [this, response]() -> absl::Status {
     const int64_t previous = ServingVersion(*store_);
     RECSYS_RETURN_IF_ERROR(store_->Rollback().status());
     FillChange(*store_, previous, response);

@@ -7,9 +7,10 @@
 // done. Codes: NOT_FOUND for an unknown version (or when nothing can serve
 // after a reload), FAILED_PRECONDITION for a version that failed to load or
 // when there is nothing to roll back to, INVALID_ARGUMENT for a version that
-// is not a number; UNAVAILABLE while the server drains.
+// is not a number; UNAVAILABLE while the server drains; UNAUTHENTICATED or
+// PERMISSION_DENIED when admin authentication refuses the caller.
 //
-//   ModelAdminService admin(&store, &admin_pool, metrics);
+//   ModelAdminService admin(&store, &admin_pool, metrics, &tracker, &auth);
 //   builder.RegisterService(&admin);
 //
 // Thread-safe; every pointer is borrowed and must outlive the service.
@@ -21,6 +22,7 @@
 #include "proto/api.h"
 #include "server/call_tracker.h"
 #include "server/metrics.h"
+#include "server/security.h"
 #include "server/worker_pool.h"
 
 namespace recsys {
@@ -30,12 +32,16 @@ v1::ListVersionsResponse DescribeVersions(const ModelStore& store);
 
 class ModelAdminService final : public v1::ModelAdmin::CallbackService {
  public:
+  // Every call is first checked by `auth` (server/security.h); a refused
+  // call ends with its UNAUTHENTICATED / PERMISSION_DENIED status.
   ModelAdminService(ModelStore* store, WorkerPool* admin_pool,
-                    ServerMetrics* metrics, CallTracker* tracker)
+                    ServerMetrics* metrics, CallTracker* tracker,
+                    const AdminAuth* auth)
       : store_(store),
         admin_pool_(admin_pool),
         metrics_(metrics),
-        tracker_(tracker) {}
+        tracker_(tracker),
+        auth_(auth) {}
 
   grpc::ServerUnaryReactor* ListVersions(
       grpc::CallbackServerContext* context,
@@ -57,12 +63,14 @@ class ModelAdminService final : public v1::ModelAdmin::CallbackService {
  private:
   // Runs `work` on the admin pool, then finishes the call with its status.
   template <typename Work>
-  grpc::ServerUnaryReactor* RunOnAdminPool(absl::string_view method, Work work);
+  grpc::ServerUnaryReactor* RunOnAdminPool(grpc::CallbackServerContext* context,
+                                           absl::string_view method, Work work);
 
   ModelStore* const store_;
   WorkerPool* const admin_pool_;
   ServerMetrics* const metrics_;
   CallTracker* const tracker_;
+  const AdminAuth* const auth_;
 };
 
 }  // namespace recsys

@@ -1,11 +1,13 @@
 #include "server/metrics.h"
 
 #include <array>
+#include <string>
 #include <exception>
 #include <utility>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/container/node_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
@@ -18,6 +20,7 @@
 #include "prometheus/registry.h"
 #include "prometheus/text_serializer.h"
 #include "server/batch_tally.h"
+#include "server/listen_error.h"
 #include "server/metric_families.h"
 #include "server/serving_series.h"
 
@@ -28,6 +31,8 @@ using prometheus::Counter;
 using prometheus::Histogram;
 
 constexpr int kNumCodes = 17;  // absl::StatusCode 0..16, as grpc::StatusCode
+constexpr const char* kAdminAuthReasons[] = {"disabled", "no_credentials",
+                                           "bad_token", "client_not_allowed"};
 
 struct MethodSeries {
   Counter* started = nullptr;
@@ -64,6 +69,15 @@ class ServerMetricsImpl final : public ServerMetrics {
         RecommendedLocked(p, rank);
       }
     }
+    auto& auth_failures =
+        prometheus::BuildCounter()
+            .Name("recsys_admin_auth_failures_total")
+            .Help("ModelAdmin calls refused by admin authentication, by "
+                  "reason (disabled, no_credentials, bad_token, "
+                  "client_not_allowed).")
+            .Register(*registry_);
+    for (const char* reason : kAdminAuthReasons)
+      admin_auth_failures_[reason] = &auth_failures.Add({{"reason", reason}});
     if (exposer_ != nullptr) {
       exposer_->RegisterCollectable(registry_);
       exposer_->RegisterCollectable(drift_collectable_);
@@ -108,6 +122,12 @@ class ServerMetricsImpl final : public ServerMetrics {
       c = static_cast<int>(absl::StatusCode::kUnknown);
     series.handled[c]->Increment();
     series.handling->Observe(seconds);
+  }
+
+  void AdminAuthFailure(absl::string_view reason) override {
+    // Written only in the constructor: read without a lock.
+    const auto it = admin_auth_failures_.find(reason);
+    if (it != admin_auth_failures_.end()) it->second->Increment();
   }
 
   void InflightRequests(int delta) override {
@@ -291,6 +311,9 @@ class ServerMetricsImpl final : public ServerMetrics {
   const ModelFamilies model_families_;
   const std::shared_ptr<DriftCollectable> drift_collectable_;
 
+  // By reason; filled by the constructor, constant after.
+  absl::flat_hash_map<std::string, Counter*> admin_auth_failures_;
+
   absl::Mutex methods_mu_;
   absl::node_hash_map<std::string, MethodSeries> methods_
       ABSL_GUARDED_BY(methods_mu_);
@@ -356,16 +379,41 @@ absl::StatusOr<std::unique_ptr<ServerMetrics>> ServerMetrics::Create(
         absl::StrCat("metrics: need 1 <= drift_min_rows <= drift_window, got ",
                      options.drift_min_rows, " and ", options.drift_window));
   }
+  if (options.threads < 2) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "metrics: --metrics-threads must be at least 2, got ", options.threads));
+  }
+  if (options.request_timeout < absl::Milliseconds(100)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("metrics: request timeout must be at least 100ms, got ",
+                     absl::FormatDuration(options.request_timeout)));
+  }
   std::unique_ptr<prometheus::Exposer> exposer;
   if (options.port >= 0) {
     const bool ipv6 = options.bind.find(':') != std::string::npos;
     const std::string address =
         ipv6 ? absl::StrCat("[", options.bind, "]:", options.port)
              : absl::StrCat(options.bind, ":", options.port);
+    // civetweb gives each connection a thread of its own until the request
+    // is read: a client that connects and sends nothing holds one for up to
+    // request_timeout_ms (civetweb's default: 30 s). Enough threads, and a
+    // short timeout, keep a few slow clients from blinding Prometheus.
+    std::vector<std::string> civetweb_options = {
+        "listening_ports",
+        address,
+        "num_threads",
+        absl::StrCat(options.threads),
+        "request_timeout_ms",
+        absl::StrCat(absl::ToInt64Milliseconds(options.request_timeout)),
+        "enable_keep_alive",
+        "no"};
     try {
-      exposer =
-          std::make_unique<prometheus::Exposer>(address, /*num_threads=*/2);
+      exposer = std::make_unique<prometheus::Exposer>(civetweb_options);
     } catch (const std::exception& e) {
+      if (PortInUse(options.bind, options.port)) {
+        return PortInUseError("metrics", options.bind, options.port,
+                              "--metrics-port");
+      }
       return absl::InternalError(
           absl::StrCat("metrics: cannot listen on ", address, ": ", e.what()));
     }

@@ -28,6 +28,7 @@
 //   recsys_feature_reference_ratio{feature,bin}
 //   recsys_feature_missing_total{feature},
 //   recsys_feature_unknown_category_total{feature}
+//   recsys_admin_auth_failures_total{reason}
 //   recsys_prediction_bin_total{bin}, recsys_prediction_reference_ratio{bin}
 //   recsys_feature_psi{feature}, recsys_prediction_psi (only once the drift
 //   window holds at least drift_min_rows rows)
@@ -43,6 +44,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "common/ranking.h"
 #include "model_store/model_version.h"
 
@@ -54,6 +56,13 @@ struct MetricsOptions {
   // Port; 0 picks a free one (see ServerMetrics::port()); negative: no HTTP
   // endpoint at all (tests, benchmarks: Scrape() still works). Default 9464.
   int port = 9464;
+  // Threads of the /metrics HTTP server. Each connection holds one until its
+  // request has been read, so this many slow or idle clients at once delay a
+  // scrape by up to request_timeout. Default 8.
+  int threads = 8;
+  // How long a connection may take to send its request (and the answer to be
+  // written) before it is closed. Default 5 s.
+  absl::Duration request_timeout = absl::Seconds(5);
   // Rows in the sliding window that drift PSI is computed over. Default 5000.
   int drift_window = 5000;
   // PSI is exported only once the window holds this many rows (small samples
@@ -76,9 +85,11 @@ absl::string_view GrpcCodeName(absl::StatusCode code);
 
 class ServerMetrics {
  public:
-  // Starts the exposer (unless options.port < 0). INTERNAL (naming the
-  // address) if it cannot listen; INVALID_ARGUMENT for drift_window < 1 or
-  // drift_min_rows outside 1..drift_window.
+  // Starts the exposer (unless options.port < 0). UNAVAILABLE ("metrics port
+  // P on HOST is already in use ...") when the port is taken, INTERNAL
+  // (naming the address) if it cannot listen otherwise; INVALID_ARGUMENT for
+  // drift_window < 1, drift_min_rows outside 1..drift_window, threads < 2 or
+  // request_timeout under 100 ms.
   static absl::StatusOr<std::unique_ptr<ServerMetrics>> Create(
       const MetricsOptions& options);
   virtual ~ServerMetrics() = default;
@@ -98,6 +109,12 @@ class ServerMetrics {
   virtual void RegisterRpcMethod(absl::string_view service,
                                  absl::string_view method,
                                  absl::string_view type) {}
+
+  // One ModelAdmin call refused by admin authentication (server/security.h):
+  // recsys_admin_auth_failures_total{reason}, reason one of "disabled",
+  // "no_credentials", "bad_token", "client_not_allowed" (each exists at 0
+  // from the start). The default (for test doubles) does nothing.
+  virtual void AdminAuthFailure(absl::string_view reason) {}
 
   // gRPC, as go-grpc-prometheus names them. `type` is "unary" or "bidi_stream".
   virtual void RpcStarted(absl::string_view service, absl::string_view method,

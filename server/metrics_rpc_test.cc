@@ -165,18 +165,7 @@ TEST(ServerMetricsTest, ServesTheScrapeOverHttpOnAFreePort) {
   EXPECT_THAT(*body, HasSubstr("recsys_rows_scored_total 7"));
 }
 
-TEST(ServerMetricsTest, ReportsAnAddressItCannotListenOn) {
-  MetricsOptions options;
-  options.port = 0;
-  absl::StatusOr<std::unique_ptr<ServerMetrics>> first =
-      ServerMetrics::Create(options);
-  ASSERT_TRUE(first.ok()) << first.status();
-  options.port = (*first)->port();
-  absl::StatusOr<std::unique_ptr<ServerMetrics>> second =
-      ServerMetrics::Create(options);
-  EXPECT_EQ(second.status().code(), absl::StatusCode::kInternal);
-  EXPECT_THAT(second.status().message(), HasSubstr(absl::StrCat(options.port)));
-}
+// A metrics port in use: metrics_exposer_test.cc.
 
 }  // namespace
 }  // namespace recsys

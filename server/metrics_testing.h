@@ -31,9 +31,16 @@
 namespace recsys::metrics_testing {
 
 // GET http://127.0.0.1:<port><path> (HTTP/1.0); the body of a 200 response.
-inline absl::StatusOr<std::string> HttpGet(int port, const std::string& path) {
+// With timeout_seconds > 0, a receive that waits longer fails the GET.
+inline absl::StatusOr<std::string> HttpGet(int port, const std::string& path,
+                                           int timeout_seconds = 0) {
   const int fd = socket(AF_INET, SOCK_STREAM, 0);
   if (fd < 0) return absl::InternalError("socket() failed");
+  if (timeout_seconds > 0) {
+    timeval tv{};
+    tv.tv_sec = timeout_seconds;
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  }
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(static_cast<uint16_t>(port));

@@ -20,10 +20,12 @@
 #include "server/call_tracker.h"
 #include "server/event_log.h"
 #include "server/liveness_watchdog.h"
+#include "server/listen_error.h"
 #include "server/model_events.h"
 #include "server/recommender_service.h"
 #include "server/request_memory.h"
 #include "server/scoring_engine.h"
+#include "server/security.h"
 #include "server/worker_pool.h"
 
 namespace recsys {
@@ -74,6 +76,8 @@ struct RecsysServer::Parts {
   std::unique_ptr<ModelAdminService> model_admin;
   std::unique_ptr<LivenessWatchdog> watchdog;  // set by Start()
   std::unique_ptr<PeriodicMemoryReturn> memory_return;  // set by Start()
+  TlsFiles tls;
+  std::unique_ptr<AdminAuth> admin_auth;
 };
 
 absl::StatusOr<std::unique_ptr<RecsysServer>> RecsysServer::Create(
@@ -147,10 +151,32 @@ absl::StatusOr<std::unique_ptr<RecsysServer>> RecsysServer::Create(
         ") so that one largest message always fits"));
   }
 
+  if (!options.admin_client_names.empty() &&
+      options.tls_client_ca_file.empty()) {
+    return bad(
+        "--admin-client-names needs --tls-client-ca (client certificate "
+        "names are known only with mutual TLS)");
+  }
+
   std::unique_ptr<RecsysServer> server(new RecsysServer(options));
   auto parts = std::make_unique<Parts>(options);
   parts->metrics =
       options.metrics != nullptr ? options.metrics : &parts->no_metrics;
+  RECSYS_ASSIGN_OR_RETURN(
+      parts->tls, ReadTlsFiles(options.tls_cert_file, options.tls_key_file,
+                               options.tls_client_ca_file));
+  AdminAuthOptions auth_options;
+  if (!options.admin_token_file.empty()) {
+    std::string warning;
+    RECSYS_ASSIGN_OR_RETURN(
+        auth_options.token,
+        ReadAdminTokenFile(options.admin_token_file, &warning));
+    if (!warning.empty()) LogEvent(warning);
+  }
+  auth_options.client_names = options.admin_client_names;
+  auth_options.insecure = options.admin_insecure;
+  parts->admin_auth =
+      std::make_unique<AdminAuth>(std::move(auth_options), parts->metrics);
   RecsysServer* self = server.get();
   parts->events = std::make_unique<ModelEvents>(
       parts->metrics, [self] { self->OnModelServing(); });
@@ -192,7 +218,8 @@ absl::StatusOr<std::unique_ptr<RecsysServer>> RecsysServer::Create(
       limits, parts->store.get(), parts->engine.get(), parts->admin.get(),
       parts->metrics, &parts->calls, &parts->budget);
   parts->model_admin = std::make_unique<ModelAdminService>(
-      parts->store.get(), parts->admin.get(), parts->metrics, &parts->calls);
+      parts->store.get(), parts->admin.get(), parts->metrics, &parts->calls,
+      parts->admin_auth.get());
   server->parts_ = std::move(parts);
   return server;
 }
@@ -228,8 +255,11 @@ absl::Status RecsysServer::Start() {
   const std::string requested = absl::StrCat(options_.host, ":", options_.port);
   int selected_port = 0;
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(requested, grpc::InsecureServerCredentials(),
+  builder.AddListeningPort(requested, ServerCredentialsFor(parts_->tls),
                            &selected_port);
+  // gRPC turns SO_REUSEPORT on by default: a second server on this port
+  // would start and silently share the traffic. Off, the port is ours alone.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.SetMaxReceiveMessageSize(options_.max_message_bytes);
   // The memory bound's gRPC term, and a cap per connection (one client
   // cannot hold every stream slot's worth of HTTP/2 state).
@@ -242,8 +272,17 @@ absl::Status RecsysServer::Start() {
   builder.RegisterService(parts_->model_admin.get());
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || selected_port == 0) {
+    if (PortInUse(options_.host, options_.port))
+      return PortInUseError("gRPC", options_.host, options_.port, "--port");
+    if (parts_->tls.enabled()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "cannot listen on ", requested,
+          " with TLS: gRPC refused the certificate or key (--tls-cert, "
+          "--tls-key and --tls-client-ca must be PEM files and the key must "
+          "belong to the certificate; gRPC's log line above says more)"));
+    }
     return absl::UnavailableError(absl::StrCat(
-        "cannot listen on ", requested, " (address in use or not available?)"));
+        "cannot listen on ", requested, " (address not available?)"));
   }
   {
     // gRPC's health service starts with "" SERVING: turn it down at once (a
@@ -256,6 +295,11 @@ absl::Status RecsysServer::Start() {
       health->SetServingStatus(kLivenessService, true);
   }
   LogEvent(absl::StrCat("listening on ", options_.host, ":", selected_port));
+  LogEvent(!parts_->tls.enabled() ? "transport: plaintext (no --tls-cert)"
+           : parts_->tls.client_ca_pem.empty()
+               ? "transport: TLS"
+               : "transport: mutual TLS (client certificates required)");
+  LogEvent(parts_->admin_auth->Describe());
   LogEvent(DescribeMemoryBound(memory_bound()));
   LogEvent(absl::StrCat("scoring on ", parts_->workers->size(),
                         " worker thread(s); liveness NOT_SERVING after ",

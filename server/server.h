@@ -42,6 +42,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
@@ -68,6 +69,23 @@ struct RecsysServerOptions {
   std::string host = "127.0.0.1";
   // Port; 0 picks a free one (see port()). Default 50051.
   int port = 50051;
+  // Transport security and admin authentication (docs/security.md).
+  // PEM files of the server's TLS certificate chain and private key: both
+  // set = gRPC over TLS, both empty = plaintext. Default empty.
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  // PEM file of the CA(s) whose client certificates are accepted: set =
+  // mutual TLS (every client must present one). Needs the two above.
+  // Default empty.
+  std::string tls_client_ca_file;
+  // File holding the admin bearer token (server/security.h). Default empty.
+  std::string admin_token_file;
+  // Mutual-TLS client certificate names (CN or SAN) allowed to call
+  // ModelAdmin; needs tls_client_ca_file. Default empty.
+  std::vector<std::string> admin_client_names;
+  // Anyone may call ModelAdmin (local demos only). With no token, no names
+  // and not this, every ModelAdmin call is refused. Default false.
+  bool admin_insecure = false;
   // Scoring threads; 0 = the CPUs this process may use (the container's CPU
   // quota or affinity mask, common/cpu_quota.h). Default 0.
   int workers = 0;
@@ -134,7 +152,9 @@ MemoryBoundInputs MemoryBoundOf(const RecsysServerOptions& options);
 
 class RecsysServer {
  public:
-  // Checks the options. INVALID_ARGUMENT naming the bad option.
+  // Checks the options and reads the TLS and admin token files.
+  // INVALID_ARGUMENT naming the bad option; NOT_FOUND or PERMISSION_DENIED
+  // naming a file that cannot be read.
   static absl::StatusOr<std::unique_ptr<RecsysServer>> Create(
       const RecsysServerOptions& options);
   ~RecsysServer();  // Shutdown()
@@ -143,7 +163,10 @@ class RecsysServer {
 
   // Listens, loads the newest model version that validates (or logs why none
   // can be) and starts watching the store. UNAVAILABLE when the address
-  // cannot be bound. REQUIRES: called once.
+  // cannot be bound ("port P on HOST is already in use ..." when another
+  // process holds it: the port is never shared, SO_REUSEPORT is off);
+  // INVALID_ARGUMENT when gRPC refuses the TLS certificate or key.
+  // REQUIRES: called once.
   absl::Status Start() ABSL_LOCKS_EXCLUDED(mu_);
 
   // The port listened on, once started (the actual one when options.port

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "absl/flags/flag.h"
+#include "absl/flags/marshalling.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
@@ -37,6 +38,37 @@ ABSL_FLAG(int32_t, port, 50051,
 ABSL_FLAG(int32_t, metrics_port, 9464,
           "Port of the Prometheus endpoint http://HOST:PORT/metrics. 0 picks a "
           "free port (logged as \"metrics on HOST:PORT\").");
+ABSL_FLAG(std::string, metrics_host, "",
+          "Address the metrics endpoint listens on, when it differs from "
+          "--host (e.g. --host 0.0.0.0 --metrics-host 127.0.0.1 for a local "
+          "Prometheus agent). Default: --host.");
+ABSL_FLAG(int32_t, metrics_threads, 8,
+          "Threads of the metrics endpoint. A client that connects and sends "
+          "nothing holds one for up to 5 s, so up to this many slow clients "
+          "at once delay a scrape by at most 5 s.");
+ABSL_FLAG(std::string, tls_cert, "",
+          "PEM file of the server's TLS certificate (chain): gRPC is served "
+          "over TLS. Goes with --tls-key. Default: plaintext (see "
+          "docs/security.md; scripts/make-certs.sh makes a test CA).");
+ABSL_FLAG(std::string, tls_key, "",
+          "PEM file of the private key of --tls-cert.");
+ABSL_FLAG(std::string, tls_client_ca, "",
+          "PEM file of the CA whose client certificates are accepted: every "
+          "client must present one (mutual TLS). Needs --tls-cert.");
+ABSL_FLAG(std::string, admin_token_file, "",
+          "File holding the admin token (one word, at least 16 characters; "
+          "e.g. `openssl rand -hex 32 > token; chmod 600 token`). ModelAdmin "
+          "calls (versions, reload, pin, unpin, rollback) must send it as "
+          "\"authorization: Bearer <token>\" (`recsys reload "
+          "--admin-token-file FILE`). Without it, --admin-client-names or "
+          "--admin-insecure, every admin call is refused.");
+ABSL_FLAG(std::vector<std::string>, admin_client_names, {},
+          "Comma-separated names (certificate CN or DNS/IP SAN) of mutual-TLS "
+          "clients allowed to call ModelAdmin without the token. Needs "
+          "--tls-client-ca.");
+ABSL_FLAG(bool, admin_insecure, false,
+          "Let ANYONE who reaches the gRPC port call ModelAdmin (reload, pin, "
+          "unpin, rollback). For local demos only; logged as a warning.");
 ABSL_FLAG(int32_t, workers, 0,
           "Scoring threads. 0 = the CPUs this process may use: the "
           "container's CPU quota (cgroup v2 cpu.max or v1 cpu.cfs_quota_us, "
@@ -137,6 +169,14 @@ const std::vector<std::string> kFlagNames = {"store",
                                              "host",
                                              "port",
                                              "metrics_port",
+                                             "metrics_host",
+                                             "metrics_threads",
+                                             "tls_cert",
+                                             "tls_key",
+                                             "tls_client_ca",
+                                             "admin_token_file",
+                                             "admin_client_names",
+                                             "admin_insecure",
                                              "workers",
                                              "liveness_stuck_after",
                                              "poll_seconds",
@@ -194,7 +234,10 @@ int main(int argc, char** argv) {
     return Fail(2, "--poll-seconds must be at least 1");
 
   recsys::MetricsOptions metrics_options;
-  metrics_options.bind = absl::GetFlag(FLAGS_host);
+  metrics_options.bind = absl::GetFlag(FLAGS_metrics_host).empty()
+                             ? absl::GetFlag(FLAGS_host)
+                             : absl::GetFlag(FLAGS_metrics_host);
+  metrics_options.threads = absl::GetFlag(FLAGS_metrics_threads);
   metrics_options.port = absl::GetFlag(FLAGS_metrics_port);
   metrics_options.drift_window = absl::GetFlag(FLAGS_drift_window);
   metrics_options.drift_min_rows = absl::GetFlag(FLAGS_drift_min_rows);
@@ -209,6 +252,12 @@ int main(int argc, char** argv) {
   options.model_name = absl::GetFlag(FLAGS_model);
   options.host = absl::GetFlag(FLAGS_host);
   options.port = absl::GetFlag(FLAGS_port);
+  options.tls_cert_file = absl::GetFlag(FLAGS_tls_cert);
+  options.tls_key_file = absl::GetFlag(FLAGS_tls_key);
+  options.tls_client_ca_file = absl::GetFlag(FLAGS_tls_client_ca);
+  options.admin_token_file = absl::GetFlag(FLAGS_admin_token_file);
+  options.admin_client_names = absl::GetFlag(FLAGS_admin_client_names);
+  options.admin_insecure = absl::GetFlag(FLAGS_admin_insecure);
   options.workers = absl::GetFlag(FLAGS_workers);
   options.stuck_after = absl::GetFlag(FLAGS_liveness_stuck_after);
   options.poll_interval = absl::Seconds(absl::GetFlag(FLAGS_poll_seconds));

@@ -5,6 +5,7 @@
 #include <grpcpp/security/credentials.h>
 
 #include <filesystem>
+#include <fstream>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -60,6 +61,20 @@ std::unique_ptr<ServerHarness> ServerHarness::Start(
   server_options.metrics = metrics;
   server_options.load_timeout = options.load_timeout;
   server_options.loader = options.loader;
+  if (!options.admin_token.empty()) {
+    h->secrets_dir_ = NewTempDir("recsys-e2e-secrets");
+    h->admin_token_file_ = h->secrets_dir_ + "/admin-token";
+    std::ofstream(h->admin_token_file_) << options.admin_token << "\n";
+    std::filesystem::permissions(h->admin_token_file_,
+                                 std::filesystem::perms::owner_read |
+                                     std::filesystem::perms::owner_write);
+  }
+  server_options.admin_token_file = h->admin_token_file_;
+  server_options.tls_cert_file = options.tls_cert_file;
+  server_options.tls_key_file = options.tls_key_file;
+  server_options.tls_client_ca_file = options.tls_client_ca_file;
+  server_options.admin_client_names = options.admin_client_names;
+  server_options.admin_insecure = options.admin_insecure;
   if (options.adjust) options.adjust(&server_options);
   absl::StatusOr<std::unique_ptr<RecsysServer>> server =
       RecsysServer::Create(server_options);
@@ -74,6 +89,10 @@ std::unique_ptr<ServerHarness> ServerHarness::Start(
   }
   ClientOptions client_options;
   client_options.server = h->server_->address();
+  client_options.admin_token_file = h->admin_token_file_;
+  client_options.tls_ca_file = options.client_tls_ca_file;
+  client_options.tls_cert_file = options.client_tls_cert_file;
+  client_options.tls_key_file = options.client_tls_key_file;
   absl::StatusOr<std::unique_ptr<RecommenderClient>> client =
       RecommenderClient::Create(client_options);
   if (!client.ok()) {
@@ -81,8 +100,7 @@ std::unique_ptr<ServerHarness> ServerHarness::Start(
     return nullptr;
   }
   h->client_ = *std::move(client);
-  h->channel_ = grpc::CreateChannel(h->server_->address(),
-                                    grpc::InsecureChannelCredentials());
+  h->channel_ = h->client_->channel();
   return h;
 }
 
@@ -92,6 +110,7 @@ ServerHarness::~ServerHarness() {
   server_.reset();
   std::error_code ec;
   if (!store_dir_.empty()) std::filesystem::remove_all(store_dir_, ec);
+  if (!secrets_dir_.empty()) std::filesystem::remove_all(secrets_dir_, ec);
 }
 
 absl::StatusOr<HealthStatus> ServerHarness::Health(const std::string& service) {

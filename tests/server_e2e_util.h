@@ -32,6 +32,9 @@ namespace recsys::testing {
 
 using HealthStatus = ::grpc::health::v1::HealthCheckResponse::ServingStatus;
 
+// The admin token the harness gives its server and its client.
+inline constexpr char kTestAdminToken[] = "test-admin-token-0123456789abcdef";
+
 struct HarnessOptions {
   // Install the trained bundle as version 1 before starting. Default true.
   bool install_bundle = true;
@@ -51,6 +54,20 @@ struct HarnessOptions {
   std::function<void(const std::string& store_dir)> before_start;
   absl::Duration load_timeout = absl::Seconds(60);
   VersionLoader loader;
+  // Admin token of the server and of the harness client (written to a file
+  // in the store's temp dir); "" = the server accepts none and the client
+  // sends none.
+  std::string admin_token = kTestAdminToken;
+  // Transport security of the server (RecsysServerOptions fields).
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  std::string tls_client_ca_file;
+  std::vector<std::string> admin_client_names;
+  bool admin_insecure = false;
+  // The harness client's TLS files (ClientOptions fields).
+  std::string client_tls_ca_file;
+  std::string client_tls_cert_file;
+  std::string client_tls_key_file;
   // Changes any other server option before the server is created.
   std::function<void(RecsysServerOptions*)> adjust;
 };
@@ -67,6 +84,11 @@ class ServerHarness {
   v1::Recommender::StubInterface* stub() { return client_->recommender_stub(); }
   const TrainedFixture& fixture() const { return fixture_; }
   const std::string& store_dir() const { return store_dir_; }
+  // The file holding options.admin_token ("" when there is none).
+  const std::string& admin_token_file() const { return admin_token_file_; }
+  // ClientOptions for another client of this server: the harness client's
+  // (its TLS files and admin token file included).
+  ClientOptions client_options() const { return client_->options(); }
   ServerMetrics* metrics() { return metrics_.get(); }
   std::shared_ptr<grpc::Channel> channel() { return channel_; }
 
@@ -78,6 +100,8 @@ class ServerHarness {
 
   TrainedFixture fixture_;
   std::string store_dir_;
+  std::string secrets_dir_;
+  std::string admin_token_file_;
   std::unique_ptr<ServerMetrics> metrics_;
   std::unique_ptr<RecsysServer> server_;
   std::unique_ptr<RecommenderClient> client_;

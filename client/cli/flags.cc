@@ -15,6 +15,26 @@ ABSL_FLAG(double, deadline_seconds, 0,
           "unanswered before the stream is considered broken and retried "
           "(0 = 60). For the other commands: the deadline of the call "
           "(0 = 10; reload: 120).");
+ABSL_FLAG(std::string, tls_ca, "",
+          "PEM file of the CA that signed the server's certificate: talk TLS "
+          "to a server started with --tls-cert (see docs/security.md). "
+          "Default: plaintext.");
+ABSL_FLAG(std::string, tls_cert, "",
+          "PEM file of this client's certificate, for a server that requires "
+          "mutual TLS (--tls-client-ca). Goes with --tls-key.");
+ABSL_FLAG(std::string, tls_key, "",
+          "PEM file of the private key of --tls-cert.");
+ABSL_FLAG(std::string, tls_server_name, "",
+          "Name the server's certificate must carry when it differs from the "
+          "host in --server (e.g. --server 10.0.0.7:50051 --tls-server-name "
+          "recsys-server).");
+
+// --- versions, reload, pin, unpin, rollback ---
+ABSL_FLAG(std::string, admin_token_file, "",
+          "File holding the admin token of the server (its "
+          "--admin-token-file); sent as \"authorization: Bearer <token>\" with "
+          "admin calls. Not needed when the server accepts this client's "
+          "certificate (--admin-client-names).");
 
 // --- score ---
 ABSL_FLAG(std::string, input, "",

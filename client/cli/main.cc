@@ -41,6 +41,11 @@ ClientOptions ClientFromFlags(absl::Duration default_deadline) {
   options.deadline = seconds > 0 ? absl::Seconds(seconds) : default_deadline;
   options.reload_deadline =
       seconds > 0 ? absl::Seconds(seconds) : absl::Seconds(120);
+  options.tls_ca_file = absl::GetFlag(FLAGS_tls_ca);
+  options.tls_cert_file = absl::GetFlag(FLAGS_tls_cert);
+  options.tls_key_file = absl::GetFlag(FLAGS_tls_key);
+  options.tls_server_name = absl::GetFlag(FLAGS_tls_server_name);
+  options.admin_token_file = absl::GetFlag(FLAGS_admin_token_file);
   return options;
 }
 
@@ -99,7 +104,9 @@ int Bench(const std::vector<std::string>&) {
 }
 
 const std::vector<Subcommand>& Subcommands() {
-  const std::vector<std::string> client_flags = {"server", "deadline_seconds"};
+  const std::vector<std::string> client_flags = {
+      "server",   "deadline_seconds", "tls_ca",
+      "tls_cert", "tls_key",          "tls_server_name"};
   auto with_client = [&](std::vector<std::string> flags) {
     flags.insert(flags.begin(), client_flags.begin(), client_flags.end());
     return flags;
@@ -196,7 +203,7 @@ const std::vector<Subcommand>& Subcommands() {
        "FAILED\n"
        "(with the reason) or UNLOADED; whether it is pinned; when it was "
        "loaded.",
-       with_client({}),
+       with_client({"admin_token_file"}),
        [](const std::vector<std::string>&) {
          return RunVersions(ClientFromFlags(absl::Seconds(10)), std::cout,
                             std::cerr);
@@ -208,7 +215,7 @@ const std::vector<Subcommand>& Subcommands() {
        "newest good one starts serving. A broken version is marked FAILED with "
        "its\n"
        "reason and the serving version stays. Prints what changed.",
-       with_client({}),
+       with_client({"admin_token_file"}),
        [](const std::vector<std::string>&) {
          return RunReload(ClientFromFlags(absl::Seconds(120)), std::cout,
                           std::cerr);
@@ -217,7 +224,7 @@ const std::vector<Subcommand>& Subcommands() {
        "recsys pin --server HOST:PORT --version V",
        "Pins version V (see `recsys versions`): it serves until `recsys "
        "unpin`.",
-       with_client({"model_version"}),
+       with_client({"model_version", "admin_token_file"}),
        [](const std::vector<std::string>& positional) {
          std::string version = absl::GetFlag(FLAGS_model_version);
          if (version.empty() && positional.size() == 1) version = positional[0];
@@ -227,7 +234,8 @@ const std::vector<Subcommand>& Subcommands() {
       {"unpin",
        "Return to the `latest` policy: the newest good version serves.",
        "recsys unpin --server HOST:PORT",
-       "Undoes `recsys pin` and `recsys rollback`.", with_client({}),
+       "Undoes `recsys pin` and `recsys rollback`.",
+       with_client({"admin_token_file"}),
        [](const std::vector<std::string>&) {
          return RunUnpin(ClientFromFlags(absl::Seconds(10)), std::cout,
                          std::cerr);
@@ -239,7 +247,7 @@ const std::vector<Subcommand>& Subcommands() {
        "that the next store scan does not bring back the version rolled back "
        "from.\n"
        "`recsys unpin` returns to the newest version.",
-       with_client({}),
+       with_client({"admin_token_file"}),
        [](const std::vector<std::string>&) {
          return RunRollback(ClientFromFlags(absl::Seconds(10)), std::cout,
                             std::cerr);

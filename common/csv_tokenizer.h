@@ -111,9 +111,10 @@ struct CsvRecord {
 struct CsvTokenizerOptions {
   // Bytes read from the source at a time. Default 1 MiB.
   size_t chunk_bytes = size_t{1} << 20;
-  // A record longer than this is malformed (see the file comment); a single
-  // physical line longer than this stops reading with INVALID_ARGUMENT.
-  // Default 4 MiB.
+  // A record longer than this (in bytes, line end included) is malformed
+  // (see the file comment); a single physical line longer than this stops
+  // reading with INVALID_ARGUMENT. The same records result whatever
+  // chunk_bytes is. Default 4 MiB.
   size_t max_record_bytes = size_t{4} << 20;
 };
 

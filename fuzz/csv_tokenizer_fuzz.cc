@@ -1,5 +1,6 @@
-// Fuzz target: common/csv_tokenizer. The first byte picks a small chunk size;
-// the rest is the CSV text. The same bytes are tokenized twice, in small
+// Fuzz target: common/csv_tokenizer. The first byte picks a small chunk size
+// (its low 6 bits) and the record limit (its top 2 bits: 128 .. 1024 bytes,
+// small so that the limits are reached); the rest is the CSV text. The same bytes are tokenized twice, in small
 // chunks and in one chunk, and the two must agree record for record (the
 // header promises that chunking is invisible), besides each record being
 // consistent (problem_field indexes a field, lines increase, bytes consumed
@@ -35,10 +36,11 @@ void Check(bool condition) {
   if (!condition) std::abort();
 }
 
-Result Tokenize(const std::string& bytes, size_t chunk_bytes) {
+Result Tokenize(const std::string& bytes, size_t chunk_bytes,
+                size_t max_record_bytes) {
   recsys::CsvTokenizerOptions options;
   options.chunk_bytes = chunk_bytes;
-  options.max_record_bytes = 256;
+  options.max_record_bytes = max_record_bytes;
   recsys::CsvTokenizer tokenizer(
       std::make_unique<recsys::StringByteSource>(bytes), options);
   Result result;
@@ -71,9 +73,10 @@ Result Tokenize(const std::string& bytes, size_t chunk_bytes) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < 1) return 0;
   const size_t small_chunk = 16 + data[0] % 64;
+  const size_t max_record = size_t{128} << (data[0] >> 6);
   const std::string bytes(reinterpret_cast<const char*>(data) + 1, size - 1);
-  const Result small = Tokenize(bytes, small_chunk);
-  const Result whole = Tokenize(bytes, size_t{1} << 20);
+  const Result small = Tokenize(bytes, small_chunk, max_record);
+  const Result whole = Tokenize(bytes, size_t{1} << 20, max_record);
   Check(small.code == whole.code);
   Check(small.records.size() == whole.records.size());
   for (size_t i = 0; i < small.records.size(); ++i) {

@@ -6,8 +6,10 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <string>
 
 #include "absl/status/statusor.h"
+#include "google/protobuf/stubs/logging.h"
 #include "proto/api.h"
 #include "server/record_codec.h"
 
@@ -37,6 +39,14 @@ void CheckDecoded(const absl::StatusOr<recsys::DecodedRequest>& decoded) {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  // protobuf logs an ERROR line for each string field that is not UTF-8;
+  // millions of them would drown the fuzzer's own output.
+  static const bool kQuiet =
+      (google::protobuf::SetLogHandler(
+           [](google::protobuf::LogLevel, const char*, int,
+              const std::string&) {}),
+       true);
+  (void)kQuiet;
   recsys::v1::RecommendRequest request;
   if (request.ParseFromArray(data, static_cast<int>(size))) {
     CheckDecoded(recsys::DecodeRecommendRequest(request));

@@ -30,6 +30,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::vector<float> rows(2 * features, NAN);
   std::fill(rows.begin() + features, rows.end(), 0.0f);
   std::vector<float> scores(2 * static_cast<size_t>(b.scores_per_row()));
-  b.Predict(rows.data(), 2, features, scores.data()).ok();
+  b.Predict(rows.data(), 2, features, scores.data()).IgnoreError();
   return 0;
 }

@@ -183,9 +183,16 @@ ProductHistorySnapshot::Parse(absl::string_view bytes) {
           "product history snapshot: customer ids not increasing");
     }
   }
-  for (uint32_t word : snapshot->months_) {
+  for (size_t i = 0; i < snapshot->months_.size(); ++i) {
+    const uint32_t word = snapshot->months_[i];
     if (word > kMaxMonthWord) {
       return absl::DataLossError("product history snapshot: bad month word");
+    }
+    const size_t lag_bit = i % depth;  // word L-1 of a customer = lag L
+    if ((word & kPresentBit) != 0 && ((months_in_data >> lag_bit) & 1) == 0) {
+      return absl::DataLossError(absl::StrCat(
+          "product history snapshot: a customer is present at lag ",
+          lag_bit + 1, ", a month not in the data"));
     }
   }
   for (int32_t first_seen : snapshot->first_seen_) {

@@ -72,7 +72,7 @@ class ProductHistorySnapshot {
   // checksum mismatch, or inconsistent contents (ids not increasing, bits
   // beyond the present bit, a depth outside 1..kMaxHistoryMonths, a month
   // outside years 1900..2100, a customer first seen at or after the target
-  // month).
+  // month or present in a month that is not in the data).
   static absl::StatusOr<std::shared_ptr<const ProductHistorySnapshot>> Parse(
       absl::string_view bytes);
 

@@ -284,6 +284,16 @@ TEST(ProductHistorySnapshot, MonthsOutsideTheCalendarAreRejected) {
   }
 }
 
+// Found by fuzz/history_snapshot_fuzz.cc: HistoryView promises that
+// `present` is a subset of `months_in_data`; the file could break it.
+TEST(ProductHistorySnapshot, CustomerPresentInAMonthNotInTheDataIsRejected) {
+  const std::string bytes = (*ThreeMonths()->Snapshot())->Serialize();
+  // months_in_data (offset 20) without lag 3, January, when both customers
+  // were present.
+  auto parsed = ProductHistorySnapshot::Parse(WithInt32At(bytes, 20, 0b011));
+  EXPECT_EQ(parsed.status().code(), absl::StatusCode::kDataLoss);
+}
+
 TEST(ProductHistorySnapshot, OtherFileIsInvalidArgument) {
   EXPECT_EQ(
       ProductHistorySnapshot::Parse("{\"json\": true, \"not\": \"a snapshot\"}")

@@ -104,20 +104,28 @@ bool CsvTokenizer::Next(CsvRecord* record) {
     size_t length = 0;
     int64_t newlines = 0;
     Scan scan = ScanRecord(/*line_mode=*/false, record, &length, &newlines);
-    if (scan == Scan::kNeedMore) {
-      if (end_ - pos_ < options_.max_record_bytes) {
+    // The limit is applied to the record's length, never to how much of it
+    // the buffer happens to hold, so that chunking cannot change the records:
+    // more bytes are read until the record ends or is over the limit.
+    if (scan == Scan::kNeedMore && end_ - pos_ <= options_.max_record_bytes) {
+      Refill();
+      continue;
+    }
+    const bool too_long =
+        scan == Scan::kNeedMore ||
+        (scan == Scan::kComplete && length > options_.max_record_bytes);
+    if (too_long || scan == Scan::kUnterminated) {
+      // Too long for one record, or a quote that was most likely never
+      // closed: the record is its first physical line (ScanRecord marks the
+      // open quote), unless that line is over the limit itself.
+      scan = ScanRecord(/*line_mode=*/true, record, &length, &newlines);
+      if (scan != Scan::kComplete &&
+          end_ - pos_ <= options_.max_record_bytes) {
         Refill();
         continue;
       }
-      // Too long for one record: a quote was most likely never closed.
-      scan = ScanRecord(/*line_mode=*/true, record, &length, &newlines);
-      if (scan != Scan::kComplete) return SkipLongLine(record);
-    } else if (scan == Scan::kUnterminated) {
-      // The first line is complete in the buffer (or the data ends there).
-      scan = ScanRecord(/*line_mode=*/true, record, &length, &newlines);
-      if (scan != Scan::kComplete) {
-        Refill();
-        continue;
+      if (scan != Scan::kComplete || length > options_.max_record_bytes) {
+        return SkipLongLine(record);
       }
     }
     record->line = line_;

@@ -114,8 +114,10 @@ struct CsvRecord {
 struct CsvTokenizerOptions {
   // Bytes read from the source at a time. Default 1 MiB.
   size_t chunk_bytes = size_t{1} << 20;
-  // A record longer than this is malformed, and a physical line longer than
-  // this is a kLineTooLong record (see the file comment). Default 4 MiB.
+  // A record longer than this (in bytes, line end included) is malformed,
+  // and a physical line longer than this is a kLineTooLong record (see the
+  // file comment). The same records result whatever chunk_bytes is.
+  // Default 4 MiB.
   size_t max_record_bytes = size_t{4} << 20;
 };
 

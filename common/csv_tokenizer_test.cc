@@ -216,6 +216,49 @@ TEST(CsvTokenizer, ReadErrorNamesTheLine) {
   EXPECT_EQ(tokenizer.status().message(), "line 4: disk on fire");
 }
 
+// Found by fuzz/csv_tokenizer_fuzz.cc: the limits held only while a record
+// was still being read, so a long record that arrived in one chunk passed.
+TEST(CsvTokenizer, LineOverTheLimitIsOneBadRecordWhateverTheChunkSize) {
+  for (size_t chunk_bytes : {size_t{16}, size_t{1} << 20}) {
+    CsvTokenizerOptions options;
+    options.chunk_bytes = chunk_bytes;
+    options.max_record_bytes = 64;
+    CsvTokenizer tokenizer(
+        std::make_unique<StringByteSource>("a\n" + std::string(100, 'x') +
+                                           "\nb\n"),
+        options);
+    CsvRecord record;
+    ASSERT_TRUE(tokenizer.Next(&record));
+    ASSERT_TRUE(tokenizer.Next(&record)) << "chunk " << chunk_bytes;
+    EXPECT_EQ(record.problem, CsvProblem::kLineTooLong) << "chunk " << chunk_bytes;
+    EXPECT_EQ(record.line, 2);
+    ASSERT_TRUE(tokenizer.Next(&record)) << "chunk " << chunk_bytes;
+    EXPECT_EQ(record.text, "b");
+    EXPECT_TRUE(tokenizer.status().ok());
+  }
+}
+
+TEST(CsvTokenizer, RecordOverTheLimitIsCutWhateverTheChunkSize) {
+  // One quoted field over 10 lines (110 bytes) and a limit of 64 bytes.
+  std::string csv = "a,\"open\n";
+  for (int i = 0; i < 9; ++i) csv += "inside,\n";
+  csv += "close\",z\nb,c\n";
+  for (size_t chunk_bytes : {size_t{16}, size_t{1} << 20}) {
+    CsvTokenizerOptions options;
+    options.chunk_bytes = chunk_bytes;
+    options.max_record_bytes = 64;
+    CsvTokenizer tokenizer(std::make_unique<StringByteSource>(csv), options);
+    CsvRecord record;
+    ASSERT_TRUE(tokenizer.Next(&record));
+    EXPECT_THAT(std::vector<std::string>(record.fields.begin(),
+                                         record.fields.end()),
+                ElementsAre("a", "open"))
+        << "chunk " << chunk_bytes;
+    EXPECT_EQ(record.problem, CsvProblem::kUnterminatedQuote);
+    EXPECT_TRUE(tokenizer.status().ok()) << tokenizer.status();
+  }
+}
+
 TEST(CsvTokenizer, CountsConsumedBytes) {
   CsvTokenizer tokenizer(std::make_unique<StringByteSource>("ab,c\r\nd\n"));
   CsvRecord record;

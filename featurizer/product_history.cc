@@ -23,6 +23,10 @@ constexpr absl::string_view kMagic = "RSYSHIST";
 constexpr size_t kHeaderBytes = 8 + 4 + 4 + 4 + 4 + 8;
 constexpr size_t kChecksumBytes = 8;
 constexpr uint32_t kMaxMonthWord = kPresentBit | kAllProducts;
+// The month indexes a snapshot may hold: those of the years ParseDate()
+// accepts (1900..2100). Lookup() subtracts them from each other.
+constexpr int kFirstMonthIndex = 1900 * 12;
+constexpr int kLastMonthIndex = 2100 * 12 + 11;
 
 template <typename T>
 void Append(std::string* out, const T& value) {
@@ -158,6 +162,12 @@ ProductHistorySnapshot::Parse(absl::string_view bytes) {
   if (months_in_data >> depth) {
     return absl::DataLossError("product history snapshot: bad months_in_data");
   }
+  if (snapshot->target_month_ <= kFirstMonthIndex ||
+      snapshot->target_month_ > kLastMonthIndex + 1) {
+    return absl::DataLossError(
+        absl::StrCat("product history snapshot: target month index ",
+                     snapshot->target_month_, " is outside years 1900..2100"));
+  }
   snapshot->depth_ = static_cast<int>(depth);
   snapshot->months_in_data_ = static_cast<uint16_t>(months_in_data);
   const size_t n = static_cast<size_t>(count);
@@ -173,9 +183,24 @@ ProductHistorySnapshot::Parse(absl::string_view bytes) {
           "product history snapshot: customer ids not increasing");
     }
   }
-  for (uint32_t word : snapshot->months_) {
+  for (size_t i = 0; i < snapshot->months_.size(); ++i) {
+    const uint32_t word = snapshot->months_[i];
     if (word > kMaxMonthWord) {
       return absl::DataLossError("product history snapshot: bad month word");
+    }
+    const size_t lag_bit = i % depth;  // word L-1 of a customer = lag L
+    if ((word & kPresentBit) != 0 && ((months_in_data >> lag_bit) & 1) == 0) {
+      return absl::DataLossError(absl::StrCat(
+          "product history snapshot: a customer is present at lag ",
+          lag_bit + 1, ", a month not in the data"));
+    }
+  }
+  for (int32_t first_seen : snapshot->first_seen_) {
+    // Every customer was first seen before the month the snapshot serves.
+    if (first_seen < kFirstMonthIndex || first_seen >= snapshot->target_month_) {
+      return absl::DataLossError(absl::StrCat(
+          "product history snapshot: first-seen month index ", first_seen,
+          " is not before the target month ", snapshot->target_month_));
     }
   }
   return std::shared_ptr<const ProductHistorySnapshot>(std::move(snapshot));

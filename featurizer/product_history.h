@@ -70,7 +70,9 @@ class ProductHistorySnapshot {
   // Parses a serialized snapshot. INVALID_ARGUMENT for a wrong magic or an
   // unsupported version; DATA_LOSS for a truncated or oversized buffer, a
   // checksum mismatch, or inconsistent contents (ids not increasing, bits
-  // beyond the present bit, a depth outside 1..kMaxHistoryMonths).
+  // beyond the present bit, a depth outside 1..kMaxHistoryMonths, a month
+  // outside years 1900..2100, a customer first seen at or after the target
+  // month or present in a month that is not in the data).
   static absl::StatusOr<std::shared_ptr<const ProductHistorySnapshot>> Parse(
       absl::string_view bytes);
 

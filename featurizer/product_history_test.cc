@@ -1,9 +1,11 @@
 #include "featurizer/product_history.h"
 
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <iostream>
 
+#include "common/fnv.h"
 #include "featurizer/test_util.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -249,6 +251,47 @@ TEST(ProductHistorySnapshot, AnyFlippedByteIsRejected) {
     corrupt[i] ^= 0x20;
     EXPECT_FALSE(ProductHistorySnapshot::Parse(corrupt).ok()) << "byte " << i;
   }
+}
+
+// `bytes` with the 4 bytes at `offset` set to `value` and the checksum
+// recomputed: a file that is consistent but says something impossible.
+std::string WithInt32At(std::string bytes, size_t offset, int32_t value) {
+  std::memcpy(&bytes[offset], &value, 4);
+  const uint64_t checksum =
+      Fnv1a64(absl::string_view(bytes).substr(0, bytes.size() - 8));
+  std::memcpy(&bytes[bytes.size() - 8], &checksum, 8);
+  return bytes;
+}
+
+// Found by fuzz/history_snapshot_fuzz.cc: months outside the calendar were
+// accepted, and Lookup() then overflowed computing months ago.
+TEST(ProductHistorySnapshot, MonthsOutsideTheCalendarAreRejected) {
+  const std::string bytes = (*ThreeMonths()->Snapshot())->Serialize();
+  ASSERT_TRUE(ProductHistorySnapshot::Parse(bytes).ok());
+  // Header 32 bytes, 2 ids, 2 x 4 month words, then the first-seen months.
+  const size_t first_seen_at = 32 + 2 * 4 + 2 * 4 * 4;
+  for (int32_t first_seen : {-2147483647, 0, kJan + 3, kJan + 100}) {
+    auto parsed = ProductHistorySnapshot::Parse(
+        WithInt32At(bytes, first_seen_at, first_seen));
+    EXPECT_EQ(parsed.status().code(), absl::StatusCode::kDataLoss)
+        << "first seen " << first_seen;
+  }
+  for (int32_t target : {-2147483647, 2147483647, 0}) {
+    auto parsed =
+        ProductHistorySnapshot::Parse(WithInt32At(bytes, 12, target));
+    EXPECT_EQ(parsed.status().code(), absl::StatusCode::kDataLoss)
+        << "target month " << target;
+  }
+}
+
+// Found by fuzz/history_snapshot_fuzz.cc: HistoryView promises that
+// `present` is a subset of `months_in_data`; the file could break it.
+TEST(ProductHistorySnapshot, CustomerPresentInAMonthNotInTheDataIsRejected) {
+  const std::string bytes = (*ThreeMonths()->Snapshot())->Serialize();
+  // months_in_data (offset 20) without lag 3, January, when both customers
+  // were present.
+  auto parsed = ProductHistorySnapshot::Parse(WithInt32At(bytes, 20, 0b011));
+  EXPECT_EQ(parsed.status().code(), absl::StatusCode::kDataLoss);
 }
 
 TEST(ProductHistorySnapshot, OtherFileIsInvalidArgument) {

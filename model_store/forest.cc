@@ -622,6 +622,34 @@ size_t Forest::memory_bytes() const {
          tree_class_.capacity() * sizeof(int32_t);
 }
 
+std::vector<std::vector<float>> Forest::SplitPointsByFeature() const {
+  std::vector<std::vector<float>> points(num_features_);
+  const size_t splits = (size_t{1} << depth_) - 1;
+  const size_t leaves = splits + 1;
+  for (int t = 0; t < num_trees_; ++t) {
+    // Pass-through splits (below a shallow leaf) hold feature 0, threshold 0
+    // and default right: include only splits whose subtree has two values.
+    for (size_t i = 0; i < splits; ++i) {
+      int level = 0;
+      while ((size_t{2} << level) - 1 <= i) ++level;
+      const size_t pos = i - ((size_t{1} << level) - 1);
+      const size_t span = size_t{1} << (depth_ - level);
+      const float* leaf = &leaf_[t * leaves + pos * span];
+      if (std::all_of(leaf, leaf + span,
+                      [&](float v) { return v == leaf[0]; })) {
+        continue;
+      }
+      points[feature_[t * splits + i] & kFeatureMask].push_back(
+          threshold_[t * splits + i]);
+    }
+  }
+  for (std::vector<float>& p : points) {
+    std::sort(p.begin(), p.end());
+    p.erase(std::unique(p.begin(), p.end()), p.end());
+  }
+  return points;
+}
+
 void Forest::TamperLeavesForTesting(int tree, float delta) {
   const size_t leaves = size_t{1} << depth_;
   for (size_t i = 0; i < leaves; ++i) leaf_[tree * leaves + i] += delta;

@@ -90,6 +90,10 @@ class Forest {
   // Bytes of the tree arrays (what a loaded forest holds in memory).
   size_t memory_bytes() const;
 
+  // The distinct thresholds of the splits on each feature (num_features()
+  // lists, ascending): the values where an answer can change.
+  std::vector<std::vector<float>> SplitPointsByFeature() const;
+
   // Test hook: adds `delta` to every leaf of tree `tree`, so that the forest
   // no longer matches its model (the load-time check must catch it).
   void TamperLeavesForTesting(int tree, float delta);

@@ -70,7 +70,11 @@ grpc::ServerUnaryReactor* RecommenderService::GetModelInfo(
             ? absl::UnavailableError(
                   "no model is loaded yet; the server is not serving")
             : EncodeModelInfo(serving->manifest(), serving->loaded_at());
-    if (info.ok()) *response = *std::move(info);
+    if (info.ok()) {
+      info->set_predictor(serving->predictor());
+      info->set_predictor_note(serving->predictor_note());
+      *response = *std::move(info);
+    }
     return call->FinishWith(info.status());
   }
   // Another version: its manifest is read from disk, off gRPC's threads (the

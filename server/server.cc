@@ -111,7 +111,14 @@ absl::StatusOr<std::unique_ptr<RecsysServer>> RecsysServer::Create(
   store_options.poll_interval = options.poll_interval;
   store_options.use_inotify = options.use_inotify;
   VersionLoader loader =
-      options.loader ? options.loader : VersionLoader(LoadModelVersion);
+      options.loader
+          ? options.loader
+          : VersionLoader([predictor = options.predictor](
+                              const std::string& dir, int64_t version) {
+              ModelLoadOptions load_options;
+              load_options.predictor = predictor;
+              return LoadModelVersionWith(dir, version, load_options);
+            });
   RECSYS_ASSIGN_OR_RETURN(
       parts->store,
       ModelStore::Create(store_options, parts->events->WrapLoader(loader),

@@ -62,6 +62,11 @@ ABSL_FLAG(int32_t, drift_window, 5000,
 ABSL_FLAG(int32_t, drift_min_rows, 2000,
           "Drift monitoring: PSI is exported only once the window holds this "
           "many rows (small samples give false alarms).");
+ABSL_FLAG(std::string, predictor, "auto",
+          "What computes the scores: auto (the server's own tree evaluator "
+          "when it gives XGBoost's exact bytes on the check run at every "
+          "model load, else XGBoost), forest (the own evaluator; a model "
+          "version it does not match exactly fails to load) or xgboost.");
 
 namespace {
 
@@ -102,7 +107,8 @@ const std::vector<std::string> kFlagNames = {"store",
                                              "max_rows_per_request",
                                              "max_unary_batch",
                                              "drift_window",
-                                             "drift_min_rows"};
+                                             "drift_min_rows",
+                                             "predictor"};
 
 int Fail(int code, const std::string& message) {
   recsys::LogEvent(message);
@@ -163,6 +169,12 @@ int main(int argc, char** argv) {
   options.max_rows_per_request = absl::GetFlag(FLAGS_max_rows_per_request);
   options.max_unary_batch = absl::GetFlag(FLAGS_max_unary_batch);
   options.metrics = metrics->get();
+  absl::StatusOr<recsys::PredictorChoice> predictor =
+      recsys::ParsePredictorChoice(absl::GetFlag(FLAGS_predictor));
+  if (!predictor.ok()) {
+    return Fail(2, absl::StrCat("--predictor: ", predictor.status().message()));
+  }
+  options.predictor = *predictor;
   absl::StatusOr<std::unique_ptr<recsys::RecsysServer>> server =
       recsys::RecsysServer::Create(options);
   if (!server.ok()) return Fail(2, std::string(server.status().message()));

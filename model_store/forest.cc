@@ -223,6 +223,71 @@ __attribute__((target(RECSYS_AVX512))) void Avx512Kernel(const View& f,
   }
 }
 
+// Few rows (a lone unary call): trees in lanes instead of rows. Sixteen
+// consecutive trees descend together for one row; their splits and leaves are
+// gathered from the per-tree arrays (tree k of the group at k * splits), and
+// their values are added to the margins one by one in tree order.
+template <int D>
+__attribute__((target(RECSYS_AVX512))) void Avx512TreeLanes(const View& f,
+                                                            const float* rows,
+                                                            int n,
+                                                            float* margin) {
+  constexpr int kSplits = (1 << D) - 1;
+  const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11,
+                                         12, 13, 14, 15);
+  const __m512i split_base = _mm512_mullo_epi32(lane, _mm512_set1_epi32(kSplits));
+  const __m512i leaf_base = _mm512_sub_epi32(
+      _mm512_mullo_epi32(lane, _mm512_set1_epi32(kSplits + 1)),
+      _mm512_set1_epi32(kSplits));  // + node index i (>= kSplits at a leaf)
+  const __m512i one = _mm512_set1_epi32(1);
+  const __m512i mask = _mm512_set1_epi32(kFeatureMask);
+  for (int r = 0; r < n; ++r) {
+    const float* x = rows + r * f.num_features;
+    float* m = margin + r;
+    int t = 0;
+    for (; t + 16 <= f.num_trees; t += 16) {
+      const int32_t* feat = f.feature + static_cast<size_t>(t) * kSplits;
+      const float* thr = f.threshold + static_cast<size_t>(t) * kSplits;
+      const float* leaf = f.leaf + static_cast<size_t>(t) * (kSplits + 1);
+      __m512i i = _mm512_setzero_si512();
+#pragma GCC unroll 16
+      for (int l = 0; l < D; ++l) {
+        const __m512i idx = _mm512_add_epi32(split_base, i);
+        const __m512i fe = _mm512_i32gather_epi32(idx, feat, 4);
+        const __m512 th = _mm512_i32gather_ps(idx, thr, 4);
+        const __mmask16 dl = _mm512_movepi32_mask(fe);
+        const __m512 v =
+            _mm512_i32gather_ps(_mm512_and_si512(fe, mask), x, 4);
+        const __mmask16 lt = _mm512_cmp_ps_mask(v, th, _CMP_LT_OQ);
+        const __mmask16 nan = _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q);
+        const __mmask16 right = static_cast<__mmask16>(~(lt | (nan & dl)));
+        i = _mm512_add_epi32(_mm512_add_epi32(i, i), one);  // 2i + 1
+        i = _mm512_mask_add_epi32(i, right, i, one);         // 2i + 2
+      }
+      alignas(64) float values[16];
+      _mm512_store_ps(values,
+                      _mm512_i32gather_ps(_mm512_add_epi32(leaf_base, i),
+                                          leaf, 4));
+      for (int k = 0; k < 16; ++k) {
+        m[static_cast<size_t>(f.tree_class[t + k]) * f.stride] += values[k];
+      }
+    }
+    for (; t < f.num_trees; ++t) {  // the last num_trees % 16 trees
+      const int32_t* feat = f.feature + static_cast<size_t>(t) * kSplits;
+      const float* thr = f.threshold + static_cast<size_t>(t) * kSplits;
+      int i = 0;
+      for (int l = 0; l < D; ++l) {
+        const int32_t fe = feat[i];
+        const float v = x[fe & kFeatureMask];
+        const int left = (v < thr[i]) | ((v != v) & (fe < 0));
+        i = 2 * i + 2 - left;
+      }
+      m[static_cast<size_t>(f.tree_class[t]) * f.stride] +=
+          f.leaf[static_cast<size_t>(t) * (kSplits + 1) + i - kSplits];
+    }
+  }
+}
+
 #pragma GCC diagnostic pop
 
 // ------------------------------------------------------------- dispatch --
@@ -241,7 +306,20 @@ template <int... Ds>
 constexpr auto MakeAvx512(std::integer_sequence<int, Ds...>) {
   return std::array<KernelFn, sizeof...(Ds)>{&Avx512Kernel<Ds + 1>...};
 }
+template <int... Ds>
+constexpr auto MakeTreeLanes(std::integer_sequence<int, Ds...>) {
+  return std::array<KernelFn, sizeof...(Ds)>{&Avx512TreeLanes<Ds + 1>...};
+}
 using Depths = std::make_integer_sequence<int, Forest::kMaxDepth>;
+
+// The kernel for fewer rows than half a vector: lanes of rows would sit
+// idle, so AVX-512 puts trees in the lanes; the others run the scalar code.
+KernelFn FewRowsKernelFor(ForestKernel kernel, int depth) {
+  static constexpr auto kTreeLanes = MakeTreeLanes(Depths{});
+  static constexpr auto kScalar = MakeScalar(Depths{});
+  return kernel == ForestKernel::kAvx512 ? kTreeLanes[depth - 1]
+                                         : kScalar[depth - 1];
+}
 
 KernelFn KernelFor(ForestKernel kernel, int depth) {
   static constexpr auto kScalar = MakeScalar(Depths{});
@@ -257,7 +335,7 @@ KernelFn KernelFor(ForestKernel kernel, int depth) {
   }
 }
 
-ForestKernel BestKernel() {
+ForestKernel DetectBestKernel() {
   __builtin_cpu_init();
   if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
       __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl")) {
@@ -267,6 +345,11 @@ ForestKernel BestKernel() {
     return ForestKernel::kAvx2;
   }
   return ForestKernel::kScalar;
+}
+
+ForestKernel BestKernel() {
+  static const ForestKernel best = DetectBestKernel();
+  return best;
 }
 
 // XGBoost 1.7.4's common::Softmax (src/common/math.h), on one row.
@@ -586,10 +669,9 @@ absl::Status Forest::Predict(const float* rows, int64_t n_rows,
   const int stride = static_cast<int>((first_chunk + 15) / 16 * 16);
   const View view{feature_.data(), threshold_.data(), leaf_.data(),
                   tree_class_.data(), num_trees_, num_features_, stride};
-  // Fewer rows than half a vector: lanes would sit idle, the scalar kernel
-  // is faster (see the top of this file).
+  // Fewer rows than half a vector: see FewRowsKernelFor.
   const KernelFn wide = KernelFor(kernel, depth_);
-  const KernelFn narrow = KernelFor(ForestKernel::kScalar, depth_);
+  const KernelFn narrow = FewRowsKernelFor(kernel, depth_);
   const int min_wide = kernel == ForestKernel::kAvx512 ? 8 : 4;
   // The margins live on the stack for the usual class counts: no allocation
   // per call and nothing kept per thread.

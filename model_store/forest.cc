@@ -13,24 +13,36 @@
 #include "absl/strings/str_cat.h"
 #include "nlohmann/json.hpp"
 
-// Why this layout and these kernels (measured with bench/forest_bench on the
-// default shape, 60 rounds x 24 classes x depth 6, 100 features, one core of
-// the 2-core AMD EPYC (Zen 4) dev VM, see BENCHMARKS.md for the full table):
+// Why this layout and these kernels. Measured with bench/forest_bench (CPU
+// time, one thread) on the default shape (60 rounds x 24 classes, depth 6,
+// 100 features) on the shared 2-core AMD EPYC (Zen 4) dev VM at load ~16, one
+// run; XGBoost 1.7.4 (nthread=1) in the same run; see BENCHMARKS.md:
+//
+//   256 rows/call            rows/s    vs XGBoost (12,266 rows/s)
+//   scalar, rows inner       16,684    1.4x
+//   AVX2, 8 rows in lanes    60,907    5.0x
+//   AVX-512, 16 rows         95,013    7.7x
+//   1 row/call               CPU us    vs XGBoost (171 us)
+//   scalar                   61        2.8x
+//   AVX-512, 16 trees        17.9      9.5x
 //
 // - Perfect trees in breadth-first order make the descent arithmetic
 //   (i = 2i + 1 + went_right) with no child pointers to load, and make the
 //   nodes of one level contiguous: the first levels of a tree fit in one or
 //   two vector registers, so with rows in SIMD lanes a level's split is
 //   fetched by a register permute (vpermd/vpermt2ps) instead of a gather.
-// - Rows in lanes (16 with AVX-512, 8 with AVX2), trees in the outer loop
-//   over a chunk of up to 256 rows: one tree's 63 splits and 64 leaves stay
-//   in L1 while every row of the chunk goes through it, and the rows of the
-//   chunk (100 KB) stay in L2. Per level and 16 rows the only memory access
-//   is one gather of the rows' feature values; the leaf is one more gather.
-// - One row (a lone unary call) has no lanes to fill, so it takes the
-//   portable scalar kernel: its trees are independent, so the CPU overlaps
-//   the descents of consecutive trees by itself.
-// The numbers that chose these are in kLayoutNotes below and BENCHMARKS.md.
+//   Trees of depth <= 6 (this project's) cost at most 63 splits + 64 leaves =
+//   508 bytes each (1.1 MB for the default model, a quarter of its UBJ).
+// - Rows in lanes, trees in the outer loop over a chunk of up to 256 rows:
+//   one tree stays in L1 while every row of the chunk goes through it, and
+//   the chunk's rows (100 KB) stay in L2. Per level and 16 rows the only
+//   memory access is one gather of the rows' feature values (the split comes
+//   from a permute), plus one gather of the leaves.
+// - The scalar kernel branches on every split and mispredicts about half of
+//   them (random paths); SIMD compares into masks and has no branch to miss.
+// - One row (a lone unary call) leaves row lanes empty, so AVX-512 puts 16
+//   trees in the lanes instead (gathering their splits), 3.4x faster than the
+//   scalar descent. Without AVX-512 few rows take the scalar kernel.
 
 namespace recsys {
 namespace {

@@ -93,8 +93,10 @@ void ScalarKernel(const View& f, const float* rows, int n, float* margin) {
 
 // GCC 12 warns about the undefined source operand inside its own gather and
 // permute intrinsics (a known false positive).
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 
 template <int D>
 __attribute__((target("avx2,fma"))) void Avx2Kernel(const View& f,
@@ -300,7 +302,9 @@ __attribute__((target(RECSYS_AVX512))) void Avx512TreeLanes(const View& f,
   }
 }
 
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic pop
+#endif
 
 // ------------------------------------------------------------- dispatch --
 

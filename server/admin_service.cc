@@ -52,7 +52,7 @@ template <typename Work>
 grpc::ServerUnaryReactor* ModelAdminService::RunOnAdminPool(
     absl::string_view method, Work work) {
   auto* call = new UnaryCall(metrics_, tracker_, kService, method);
-  if (!call->admitted()) return call->FinishWith(RpcRecord::Refusal());
+  if (!call->admitted()) return call->Refuse();
   // The admin pool stops only after every call has finished.
   admin_pool_->Submit([call, work = std::move(work)](int) mutable {
     call->FinishWith(work());
@@ -65,7 +65,7 @@ grpc::ServerUnaryReactor* ModelAdminService::ListVersions(
     const v1::ListVersionsRequest* request,
     v1::ListVersionsResponse* response) {
   auto* call = new UnaryCall(metrics_, tracker_, kService, "ListVersions");
-  if (!call->admitted()) return call->FinishWith(RpcRecord::Refusal());
+  if (!call->admitted()) return call->Refuse();
   *response = DescribeVersions(*store_);
   return call->FinishWith(absl::OkStatus());
 }

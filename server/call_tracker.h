@@ -1,18 +1,26 @@
-// CallTracker: the calls the server is answering now, and the switch that
-// makes it refuse new ones while it drains.
+// CallTracker: the calls the server is answering now, the caps on how many
+// it answers at once, and the switch that makes it refuse new ones while it
+// drains.
 //
-//   if (!tracker.Begin()) return Refuse(UNAVAILABLE);   // draining
-//   ... answer ...
-//   tracker.End();
+//   switch (tracker.Begin(CallKind::kStream)) {
+//     case Admission::kAdmitted: ... answer ...; tracker.End(kStream); break;
+//     case Admission::kDraining: refuse with UNAVAILABLE
+//     case Admission::kOverCapacity: refuse with RESOURCE_EXHAUSTED
+//   }
 //
 //   // Shutdown:
 //   tracker.StartDraining();
 //   bool all_done = tracker.WaitIdle(absl::Now() + grace);
 //
-// Why: gRPC's Server::Shutdown(deadline) also waits for idle client
-// connections to go away, so it would take the whole grace period whenever a
-// client keeps a connection open. The server instead refuses new calls
-// itself, waits for the calls in flight, then shuts gRPC down at once.
+// Why the caps: each call holds memory (a stream up to its messages in
+// flight and its answers waiting to be written), so the number of calls is a
+// factor of the server's memory bound (server/memory_bound.h). A call over a
+// cap is refused at once with RESOURCE_EXHAUSTED, which clients retry later.
+//
+// Why draining here: gRPC's Server::Shutdown(deadline) also waits for idle
+// client connections to go away, so it would take the whole grace period
+// whenever a client keeps a connection open. The server instead refuses new
+// calls itself, waits for the calls in flight, then shuts gRPC down at once.
 //
 // Thread-safe.
 #ifndef RECSYS_SERVER_CALL_TRACKER_H_
@@ -26,20 +34,36 @@
 
 namespace recsys {
 
+enum class CallKind { kUnary, kStream };
+enum class Admission { kAdmitted, kDraining, kOverCapacity };
+
+struct CallLimits {
+  // Streams answered at once; more are refused. 0 = no cap. Default 16.
+  int max_streams = 16;
+  // Unary calls answered at once; more are refused. 0 = no cap. Default 64.
+  int max_unary = 64;
+};
+
 class CallTracker {
  public:
-  // Counts a call as in flight. Returns false (and counts nothing) once
-  // StartDraining() was called: the caller refuses the call.
-  bool Begin() ABSL_LOCKS_EXCLUDED(mu_) {
+  explicit CallTracker(const CallLimits& limits = {}) : limits_(limits) {}
+
+  // Counts a call of `kind` as in flight when admitted; counts nothing
+  // otherwise (draining, or the cap for `kind` is reached).
+  Admission Begin(CallKind kind) ABSL_LOCKS_EXCLUDED(mu_) {
     absl::MutexLock lock(&mu_);
-    if (draining_) return false;
-    ++inflight_;
-    return true;
+    if (draining_) return Admission::kDraining;
+    int64_t& count = kind == CallKind::kStream ? streams_ : unary_;
+    const int cap =
+        kind == CallKind::kStream ? limits_.max_streams : limits_.max_unary;
+    if (cap > 0 && count >= cap) return Admission::kOverCapacity;
+    ++count;
+    return Admission::kAdmitted;
   }
-  // REQUIRES: a Begin() that returned true.
-  void End() ABSL_LOCKS_EXCLUDED(mu_) {
+  // REQUIRES: a Begin(kind) that returned kAdmitted, once.
+  void End(CallKind kind) ABSL_LOCKS_EXCLUDED(mu_) {
     absl::MutexLock lock(&mu_);
-    --inflight_;
+    --(kind == CallKind::kStream ? streams_ : unary_);
   }
 
   void StartDraining() ABSL_LOCKS_EXCLUDED(mu_) {
@@ -53,21 +77,28 @@ class CallTracker {
     absl::MutexLock lock(&mu_);
     mu_.AwaitWithDeadline(absl::Condition(this, &CallTracker::IdleLocked),
                           deadline);
-    return inflight_ == 0;
+    return IdleLocked();
   }
 
   int64_t inflight() const ABSL_LOCKS_EXCLUDED(mu_) {
     absl::MutexLock lock(&mu_);
-    return inflight_;
+    return streams_ + unary_;
   }
+  int64_t streams() const ABSL_LOCKS_EXCLUDED(mu_) {
+    absl::MutexLock lock(&mu_);
+    return streams_;
+  }
+  const CallLimits& limits() const { return limits_; }
 
  private:
   bool IdleLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    return inflight_ == 0;
+    return streams_ + unary_ == 0;
   }
 
+  const CallLimits limits_;
   mutable absl::Mutex mu_;
-  int64_t inflight_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t streams_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t unary_ ABSL_GUARDED_BY(mu_) = 0;
   bool draining_ ABSL_GUARDED_BY(mu_) = false;
 };
 

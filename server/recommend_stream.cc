@@ -3,7 +3,9 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "server/memory_bound.h"
 #include "server/record_codec.h"
+#include "server/request_parsing.h"
 #include "server/status_convert.h"
 
 namespace recsys {
@@ -11,19 +13,26 @@ namespace {
 
 constexpr absl::string_view kService = "santander.recsys.v1.Recommender";
 
+std::string MessageName(int64_t index) {
+  return absl::StrCat("request message ", index, " of the stream");
+}
+
 }  // namespace
 
 RecommendStreamReactor::RecommendStreamReactor(
     grpc::CallbackServerContext* context, ScoringEngine* engine,
-    ServerMetrics* metrics, CallTracker* tracker, const StreamLimits& limits)
+    ServerMetrics* metrics, CallTracker* tracker, RequestMemoryBudget* budget,
+    const StreamLimits& limits)
     : context_(context),
       engine_(engine),
+      budget_(budget),
       limits_(limits),
-      rpc_(metrics, tracker, kService, "RecommendStream", kBidiStream) {
+      rpc_(metrics, tracker, kService, "RecommendStream", kBidiStream,
+           context->IsCancelled()) {
   if (!rpc_.admitted()) {
     {
       absl::MutexLock lock(&mu_);
-      FailLocked(RpcRecord::Refusal());
+      FailLocked(rpc_.Refusal());
     }
   }
   Actions actions;
@@ -41,14 +50,14 @@ RecommendStreamReactor::Actions RecommendStreamReactor::NextActionsLocked() {
   if (!broken && writing_ == nullptr && !pending_.empty()) {
     writing_ = std::move(pending_.front());
     pending_.pop_front();
-    actions.write = writing_->response;
+    actions.write = writing_.get();
   }
   if (!broken && error_.ok() && !reading_ && !read_closed_ &&
       inflight_ < limits_.max_inflight_batches &&
       static_cast<int>(pending_.size()) < limits_.max_pending_responses) {
     reading_ = true;
-    reading_batch_ = std::make_unique<StreamBatch>();
-    actions.read = reading_batch_->request;
+    reading_buffer_ = std::make_unique<grpc::ByteBuffer>();
+    actions.read = reading_buffer_.get();
   }
   if (actions.read != nullptr || actions.write != nullptr) {
     ++running_;
@@ -70,6 +79,7 @@ RecommendStreamReactor::Actions RecommendStreamReactor::NextActionsLocked() {
     return actions;
   }
   finished_ = true;
+  rpc_.ReleaseSlot();
   if (broken || context_->IsCancelled()) {
     const absl::StatusCode call = CheckCall(*context_).code();
     final_code_ =
@@ -100,54 +110,119 @@ void RecommendStreamReactor::FailLocked(absl::Status status) {
 }
 
 void RecommendStreamReactor::OnReadDone(bool ok) {
-  std::unique_ptr<StreamBatch> batch;
-  int k = kDefaultTopK;
+  std::unique_ptr<grpc::ByteBuffer> bytes;
+  int64_t index = 0;
+  int64_t estimate = 0;
   Actions actions;
   {
     absl::MutexLock lock(&mu_);
-    // The read is done: its batch is ours (the next read gets a fresh one).
-    std::unique_ptr<StreamBatch> read = std::move(reading_batch_);
+    // The read is done: its buffer is ours (the next read gets a fresh one).
+    std::unique_ptr<grpc::ByteBuffer> read = std::move(reading_buffer_);
     reading_ = false;
     if (!ok) {
       read_closed_ = true;
     } else if (!finished_ && error_.ok() && !cancelled_ && read != nullptr) {
-      const v1::RecommendStreamRequest& request = *read->request;
-      absl::StatusOr<int> top_k = DecodeTopK(request.k());
-      if (!top_k.ok()) {
-        FailLocked(top_k.status());
-      } else if (request.rows_size() > limits_.max_rows_per_message) {
+      index = ++messages_read_;
+      // Rows are counted on the wire, before any memory is spent on them.
+      const std::string wire = FlattenByteBuffer(*read);
+      absl::StatusOr<int64_t> rows = CountTopLevelField(
+          wire, v1::RecommendStreamRequest::kRowsFieldNumber);
+      if (!rows.ok()) {
+        FailLocked(absl::InvalidArgumentError(
+            absl::StrCat(MessageName(index), " is not a valid ",
+                         v1::RecommendStreamRequest::descriptor()->full_name(),
+                         ": ", rows.status().message())));
+      } else if (*rows > limits_.max_rows_per_message) {
         FailLocked(absl::InvalidArgumentError(absl::StrCat(
-            "rows: ", request.rows_size(),
-            " rows in one message; the limit is ", limits_.max_rows_per_message,
+            "rows: ", *rows, " rows in ", MessageName(index),
+            "; the limit is ", limits_.max_rows_per_message,
             " (--max-rows-per-request)")));
-      } else if (request.rows_size() > 0) {
-        k = *top_k;
-        batch = std::move(read);
+      } else {
+        estimate = ParsedStreamMessageBound(static_cast<int64_t>(wire.size()),
+                                            *rows);
+        bytes = std::move(read);
         ++inflight_;
       }
     }
     actions = NextActionsLocked();
   }
-  if (batch != nullptr) {
-    engine_->ScoreStreamMessage(
-        context_, std::move(batch), k,
-        [this](absl::StatusOr<std::unique_ptr<StreamBatch>> result) {
-          BatchDone(std::move(result));
-        });
+  if (bytes != nullptr) {
+    budget_->Reserve(estimate, [this, index, bytes = std::move(bytes)](
+                                   int64_t reserved) mutable {
+      ParseAndScore(index, std::move(bytes), reserved);
+    });
+  }
+  Drive(std::move(actions));
+}
+
+void RecommendStreamReactor::ParseAndScore(
+    int64_t index, std::unique_ptr<grpc::ByteBuffer> bytes, int64_t reserved) {
+  bool answerable;
+  {
+    absl::MutexLock lock(&mu_);
+    answerable = !finished_ && error_.ok() && !cancelled_ && !write_failed_;
+  }
+  // Nothing more is answered on a broken stream.
+  if (!answerable) return Abandon(absl::OkStatus(), reserved);
+  auto batch = std::make_unique<StreamBatch>();
+  absl::Status parsed =
+      ParseRequest(*bytes, batch->request, MessageName(index));
+  bytes.reset();
+  if (!parsed.ok()) return Abandon(std::move(parsed), reserved);
+  absl::StatusOr<int> k = DecodeTopK(batch->request->k());
+  if (!k.ok()) {
+    return Abandon(absl::InvalidArgumentError(absl::StrCat(
+                       MessageName(index), ": ", k.status().message())),
+                   reserved);
+  }
+  if (batch->request->rows_size() == 0) return Abandon(absl::OkStatus(), reserved);
+  // Keep what the parse took plus room for the answer; give back the rest.
+  const int64_t needed = std::min<int64_t>(
+      reserved, static_cast<int64_t>(batch->arena.SpaceAllocated()) +
+                    batch->request->rows_size() * kAnswerBytesPerRow);
+  if (needed < reserved) {
+    budget_->Release(reserved - needed);
+    reserved = needed;
+  }
+  engine_->ScoreStreamMessage(
+      context_, std::move(batch), *k,
+      [this, reserved](absl::StatusOr<std::unique_ptr<StreamBatch>> result) {
+        BatchDone(std::move(result), reserved);
+      });
+}
+
+void RecommendStreamReactor::Abandon(absl::Status status, int64_t reserved) {
+  budget_->Release(reserved);
+  Actions actions;
+  {
+    absl::MutexLock lock(&mu_);
+    --inflight_;
+    if (!status.ok()) FailLocked(std::move(status));
+    actions = NextActionsLocked();
   }
   Drive(std::move(actions));
 }
 
 void RecommendStreamReactor::BatchDone(
-    absl::StatusOr<std::unique_ptr<StreamBatch>> result) {
+    absl::StatusOr<std::unique_ptr<StreamBatch>> result, int64_t reserved) {
+  // The answer is kept serialized (a fraction of the parsed batch's size);
+  // the batch and its arena go now.
+  std::unique_ptr<grpc::ByteBuffer> answer;
+  absl::Status status = result.status();
+  if (result.ok()) {
+    answer = std::make_unique<grpc::ByteBuffer>();
+    status = SerializeToByteBuffer(*(*result)->response, answer.get());
+    result->reset();
+  }
+  budget_->Release(reserved);
   Actions actions;
   {
     absl::MutexLock lock(&mu_);
     --inflight_;
-    if (result.ok()) {
-      if (!cancelled_ && !write_failed_) pending_.push_back(*std::move(result));
+    if (status.ok()) {
+      if (!cancelled_ && !write_failed_) pending_.push_back(std::move(answer));
     } else {
-      FailLocked(result.status());
+      FailLocked(std::move(status));
     }
     actions = NextActionsLocked();
   }
@@ -182,6 +257,8 @@ void RecommendStreamReactor::OnDone() {
     code = final_code_;
   }
   rpc_.Done(code);
+  // The last stream gone: give what the streams freed back to the system.
+  if (rpc_.tracker()->streams() == 0) ReturnFreedMemory();
   delete this;
 }
 

@@ -1,4 +1,13 @@
-// RecommendStreamReactor: one Recommender.RecommendStream call.
+// RecommendStreamReactor: one Recommender.RecommendStream call, on raw bytes.
+//
+// Messages arrive as bytes and are parsed here (server/request_parsing.h):
+// a message that does not parse fails the stream with INVALID_ARGUMENT
+// naming it ("request message 3 of the stream: ...", and the field and row
+// for text that is not UTF-8), after the answers to the messages before it
+// are written; it never looks like the end of the stream. Its rows are
+// counted before it is parsed (a message over the row limit costs nothing),
+// and parsing waits for room in the server's RequestMemoryBudget. Answers are
+// kept serialized while they wait to be written.
 //
 // Each request message is one batch: its rows are decoded and scored
 // together on the worker pool (ScoringEngine::ScoreStreamMessage), and
@@ -14,7 +23,8 @@
 // the status of a batch that failed as a whole (UNAVAILABLE: no model;
 // DEADLINE_EXCEEDED; INTERNAL); or CANCELLED when the client went away.
 //
-//   return new RecommendStreamReactor(context, &engine, metrics, limits);
+//   return new RecommendStreamReactor(context, &engine, metrics, tracker,
+//                                     budget, limits);
 //
 // Thread-safety: gRPC reactions and worker callbacks may run concurrently;
 // the state is guarded by mu_. The reactor deletes itself in OnDone().
@@ -22,6 +32,7 @@
 #define RECSYS_SERVER_RECOMMEND_STREAM_H_
 
 #include <grpcpp/server_context.h>
+#include <grpcpp/support/byte_buffer.h>
 #include <grpcpp/support/server_callback.h>
 
 #include <deque>
@@ -35,6 +46,7 @@
 #include "proto/api.h"
 #include "server/call_tracker.h"
 #include "server/metrics.h"
+#include "server/request_memory.h"
 #include "server/rpc_record.h"
 #include "server/scoring_engine.h"
 
@@ -45,19 +57,19 @@ struct StreamLimits {
   int max_rows_per_message = 4096;
   // Messages of one stream being scored at the same time. Default 2.
   int max_inflight_batches = 2;
-  // Responses of one stream computed and waiting to be written. Default 4.
-  int max_pending_responses = 4;
+  // Responses of one stream computed and waiting to be written. Default 2.
+  int max_pending_responses = 2;
 };
 
 class RecommendStreamReactor final
-    : public grpc::ServerBidiReactor<v1::RecommendStreamRequest,
-                                     v1::RecommendStreamResponse> {
+    : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> {
  public:
   // Starts reading (or, while the server drains, finishes with
   // UNAVAILABLE). The pointers must outlive the call.
   RecommendStreamReactor(grpc::CallbackServerContext* context,
                          ScoringEngine* engine, ServerMetrics* metrics,
-                         CallTracker* tracker, const StreamLimits& limits);
+                         CallTracker* tracker, RequestMemoryBudget* budget,
+                         const StreamLimits& limits);
 
   void OnReadDone(bool ok) override;
   void OnWriteDone(bool ok) override;
@@ -67,9 +79,9 @@ class RecommendStreamReactor final
  private:
   // What to start after releasing mu_.
   struct Actions {
-    // The message to read into (owned by reading_batch_), or null.
-    v1::RecommendStreamRequest* read = nullptr;
-    const v1::RecommendStreamResponse* write = nullptr;
+    // The buffer to read into (owned by reading_), or null.
+    grpc::ByteBuffer* read = nullptr;
+    const grpc::ByteBuffer* write = nullptr;
     std::optional<grpc::Status> finish;
     bool any() const {
       return read != nullptr || write != nullptr || finish.has_value();
@@ -83,19 +95,27 @@ class RecommendStreamReactor final
   Actions NextActionsLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Starts `actions` and whatever becomes possible after them.
   void Drive(Actions actions) ABSL_LOCKS_EXCLUDED(mu_);
-  void BatchDone(absl::StatusOr<std::unique_ptr<StreamBatch>> result)
-      ABSL_LOCKS_EXCLUDED(mu_);
+  // With `reserved` bytes of the budget: parses message number `index` and
+  // hands it to the engine (or fails the stream).
+  void ParseAndScore(int64_t index, std::unique_ptr<grpc::ByteBuffer> bytes,
+                     int64_t reserved) ABSL_LOCKS_EXCLUDED(mu_);
+  void BatchDone(absl::StatusOr<std::unique_ptr<StreamBatch>> result,
+                 int64_t reserved) ABSL_LOCKS_EXCLUDED(mu_);
+  // A message that is not scored after all: gives back its reservation.
+  void Abandon(absl::Status status, int64_t reserved) ABSL_LOCKS_EXCLUDED(mu_);
   // Records the first stream-level error; reading stops.
   void FailLocked(absl::Status status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   grpc::CallbackServerContext* const context_;
   ScoringEngine* const engine_;
+  RequestMemoryBudget* const budget_;
   const StreamLimits limits_;
   RpcRecord rpc_;
 
   absl::Mutex mu_;
-  // The target of the outstanding read, a fresh batch each time.
-  std::unique_ptr<StreamBatch> reading_batch_ ABSL_GUARDED_BY(mu_);
+  // The target of the outstanding read, a fresh buffer each time.
+  std::unique_ptr<grpc::ByteBuffer> reading_buffer_ ABSL_GUARDED_BY(mu_);
+  int64_t messages_read_ ABSL_GUARDED_BY(mu_) = 0;
   int running_ ABSL_GUARDED_BY(mu_) =
       0;  // reads/writes decided, not yet started
   bool reading_ ABSL_GUARDED_BY(mu_) = false;
@@ -103,12 +123,12 @@ class RecommendStreamReactor final
   bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
   bool write_failed_ ABSL_GUARDED_BY(mu_) = false;
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
-  int inflight_ ABSL_GUARDED_BY(mu_) = 0;  // messages being scored
+  // Messages waiting for the budget, being parsed or being scored.
+  int inflight_ ABSL_GUARDED_BY(mu_) = 0;
   absl::Status error_ ABSL_GUARDED_BY(mu_);
-  // Scored batches whose answers wait to be written, and the one being
-  // written (its arena lives until the write is done).
-  std::deque<std::unique_ptr<StreamBatch>> pending_ ABSL_GUARDED_BY(mu_);
-  std::unique_ptr<StreamBatch> writing_ ABSL_GUARDED_BY(mu_);
+  // Serialized answers waiting to be written, and the one being written.
+  std::deque<std::unique_ptr<grpc::ByteBuffer>> pending_ ABSL_GUARDED_BY(mu_);
+  std::unique_ptr<grpc::ByteBuffer> writing_ ABSL_GUARDED_BY(mu_);
   absl::StatusCode final_code_ ABSL_GUARDED_BY(mu_) =
       absl::StatusCode::kUnknown;
 };

@@ -6,6 +6,7 @@
 #include "common/status_macros.h"
 #include "server/proto_encode.h"
 #include "server/record_codec.h"
+#include "server/request_parsing.h"
 #include "server/rpc_record.h"
 #include "server/unary_call.h"
 
@@ -31,38 +32,68 @@ absl::StatusOr<v1::ModelInfo> DescribeStoredVersion(const ModelStore& store,
 }  // namespace
 
 grpc::ServerUnaryReactor* RecommenderService::Recommend(
-    grpc::CallbackServerContext* context, const v1::RecommendRequest* request,
-    v1::RecommendResponse* response) {
-  auto* call = new UnaryCall(metrics_, tracker_, kService, "Recommend");
-  if (!call->admitted()) return call->FinishWith(RpcRecord::Refusal());
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request_bytes,
+    grpc::ByteBuffer* response_bytes) {
+  auto* call = new UnaryCall(metrics_, tracker_, kService, "Recommend", context);
+  if (!call->admitted()) return call->Refuse();
+  if (request_bytes->Length() >
+      static_cast<size_t>(limits_.max_unary_message_bytes)) {
+    return call->FinishWith(absl::ResourceExhaustedError(absl::StrCat(
+        "request: ", request_bytes->Length(),
+        " bytes; a unary Recommend accepts at most ",
+        limits_.max_unary_message_bytes,
+        " (--max-unary-message-bytes); send batches over RecommendStream")));
+  }
   const auto parse_start = std::chrono::steady_clock::now();
-  absl::StatusOr<DecodedRequest> decoded = DecodeRecommendRequest(*request);
+  v1::RecommendRequest request;
+  absl::Status parsed = ParseRequest(*request_bytes, &request, "request");
+  absl::StatusOr<DecodedRequest> decoded =
+      parsed.ok() ? DecodeRecommendRequest(request)
+                  : absl::StatusOr<DecodedRequest>(parsed);
   metrics_->StageDuration(Stage::kParse,
                           std::chrono::duration<double>(
                               std::chrono::steady_clock::now() - parse_start)
                               .count());
   if (!decoded.ok()) return call->FinishWith(decoded.status());
-  engine_->Recommend(context, *std::move(decoded), response,
-                     [call](absl::Status status) { call->FinishWith(status); });
+  auto response = std::make_unique<v1::RecommendResponse>();
+  v1::RecommendResponse* target = response.get();
+  engine_->Recommend(
+      context, *std::move(decoded), target,
+      [call, response_bytes,
+       response = std::move(response)](absl::Status status) {
+        if (status.ok()) status = SerializeToByteBuffer(*response, response_bytes);
+        call->FinishWith(status);
+      });
   return call;
 }
 
-grpc::ServerBidiReactor<v1::RecommendStreamRequest,
-                        v1::RecommendStreamResponse>*
+grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>*
 RecommenderService::RecommendStream(grpc::CallbackServerContext* context) {
   return new RecommendStreamReactor(context, engine_, metrics_, tracker_,
-                                    limits_);
+                                    budget_, limits_.stream);
 }
 
 grpc::ServerUnaryReactor* RecommenderService::GetModelInfo(
-    grpc::CallbackServerContext* context,
-    const v1::GetModelInfoRequest* request, v1::ModelInfo* response) {
-  auto* call = new UnaryCall(metrics_, tracker_, kService, "GetModelInfo");
-  if (!call->admitted()) return call->FinishWith(RpcRecord::Refusal());
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request_bytes,
+    grpc::ByteBuffer* response_bytes) {
+  auto* call =
+      new UnaryCall(metrics_, tracker_, kService, "GetModelInfo", context);
+  if (!call->admitted()) return call->Refuse();
+  v1::GetModelInfoRequest request;
+  if (request_bytes->Length() >
+      static_cast<size_t>(limits_.max_unary_message_bytes)) {
+    return call->FinishWith(absl::ResourceExhaustedError(absl::StrCat(
+        "request: ", request_bytes->Length(), " bytes; at most ",
+        limits_.max_unary_message_bytes, " (--max-unary-message-bytes)")));
+  }
+  if (absl::Status parsed = ParseRequest(*request_bytes, &request, "request");
+      !parsed.ok()) {
+    return call->FinishWith(parsed);
+  }
   std::shared_ptr<const ModelVersion> serving = store_->Current();
   absl::StatusOr<int64_t> version = -1;
-  if (!request->version().empty())
-    version = ParseVersionField("version", request->version());
+  if (!request.version().empty())
+    version = ParseVersionField("version", request.version());
   if (!version.ok()) return call->FinishWith(version.status());
   if (*version < 0 || (serving != nullptr && *version == serving->version())) {
     absl::StatusOr<v1::ModelInfo> info =
@@ -70,19 +101,21 @@ grpc::ServerUnaryReactor* RecommenderService::GetModelInfo(
             ? absl::UnavailableError(
                   "no model is loaded yet; the server is not serving")
             : EncodeModelInfo(serving->manifest(), serving->loaded_at());
+    absl::Status status = info.status();
     if (info.ok()) {
       info->set_predictor(serving->predictor());
       info->set_predictor_note(serving->predictor_note());
-      *response = *std::move(info);
+      status = SerializeToByteBuffer(*info, response_bytes);
     }
-    return call->FinishWith(info.status());
+    return call->FinishWith(status);
   }
   // Another version: its manifest is read from disk, off gRPC's threads (the
   // admin pool stops only after every call has finished).
-  admin_pool_->Submit([this, call, response, v = *version](int) {
+  admin_pool_->Submit([this, call, response_bytes, v = *version](int) {
     absl::StatusOr<v1::ModelInfo> info = DescribeStoredVersion(*store_, v);
-    if (info.ok()) *response = *std::move(info);
-    call->FinishWith(info.status());
+    absl::Status status = info.status();
+    if (info.ok()) status = SerializeToByteBuffer(*info, response_bytes);
+    call->FinishWith(status);
   });
   return call;
 }

@@ -1,60 +1,83 @@
 // RecommenderService: the santander.recsys.v1.Recommender service on gRPC's
-// callback API. Handlers decode the request (server/record_codec.h), hand
-// the scoring to the ScoringEngine (which runs it on the worker pool), encode
-// and finish with the converted status.
+// callback API. Every method takes its request as raw bytes and parses it
+// itself (server/request_parsing.h), so a request that does not parse is
+// answered INVALID_ARGUMENT with the reason, counted in the metrics like any
+// call, and never silently dropped. Handlers then decode the request
+// (server/record_codec.h), hand the scoring to the ScoringEngine (which runs
+// it on the worker pool), encode and finish with the converted status.
 //
-//   RecommenderService service(options, &store, &engine, &admin_pool, metrics);
+//   RecommenderService service(options, &store, &engine, &admin_pool,
+//                              metrics, &tracker, &budget);
 //   builder.RegisterService(&service);
 //
-// While the server drains (CallTracker), new calls get UNAVAILABLE.
+// While the server drains (CallTracker), new calls get UNAVAILABLE; over the
+// call caps, RESOURCE_EXHAUSTED.
 //
 // Thread-safe; every pointer is borrowed and must outlive the service.
 #ifndef RECSYS_SERVER_RECOMMENDER_SERVICE_H_
 #define RECSYS_SERVER_RECOMMENDER_SERVICE_H_
+
+#include <grpcpp/support/byte_buffer.h>
 
 #include "model_store/model_store.h"
 #include "proto/api.h"
 #include "server/call_tracker.h"
 #include "server/metrics.h"
 #include "server/recommend_stream.h"
+#include "server/request_memory.h"
 #include "server/scoring_engine.h"
 #include "server/worker_pool.h"
 
 namespace recsys {
 
-class RecommenderService final : public v1::Recommender::CallbackService {
+// The Recommender service with every method on raw bytes.
+using RawRecommenderBase = v1::Recommender::WithRawCallbackMethod_Recommend<
+    v1::Recommender::WithRawCallbackMethod_RecommendStream<
+        v1::Recommender::WithRawCallbackMethod_GetModelInfo<
+            v1::Recommender::Service>>>;
+
+struct RecommenderLimits {
+  StreamLimits stream;
+  // Largest unary request accepted, in bytes; larger ones are refused with
+  // RESOURCE_EXHAUSTED before they are parsed. Default 64 KiB.
+  int max_unary_message_bytes = 64 << 10;
+};
+
+class RecommenderService final : public RawRecommenderBase {
  public:
   // `admin_pool` runs the rare calls that read files (GetModelInfo of a
   // version other than the serving one) off gRPC's threads.
-  RecommenderService(const StreamLimits& limits, ModelStore* store,
+  RecommenderService(const RecommenderLimits& limits, ModelStore* store,
                      ScoringEngine* engine, WorkerPool* admin_pool,
-                     ServerMetrics* metrics, CallTracker* tracker)
+                     ServerMetrics* metrics, CallTracker* tracker,
+                     RequestMemoryBudget* budget)
       : limits_(limits),
         store_(store),
         engine_(engine),
         admin_pool_(admin_pool),
         metrics_(metrics),
-        tracker_(tracker) {}
+        tracker_(tracker),
+        budget_(budget) {}
 
   grpc::ServerUnaryReactor* Recommend(grpc::CallbackServerContext* context,
-                                      const v1::RecommendRequest* request,
-                                      v1::RecommendResponse* response) override;
+                                      const grpc::ByteBuffer* request,
+                                      grpc::ByteBuffer* response) override;
 
-  grpc::ServerBidiReactor<v1::RecommendStreamRequest,
-                          v1::RecommendStreamResponse>*
+  grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>*
   RecommendStream(grpc::CallbackServerContext* context) override;
 
   grpc::ServerUnaryReactor* GetModelInfo(grpc::CallbackServerContext* context,
-                                         const v1::GetModelInfoRequest* request,
-                                         v1::ModelInfo* response) override;
+                                         const grpc::ByteBuffer* request,
+                                         grpc::ByteBuffer* response) override;
 
  private:
-  const StreamLimits limits_;
+  const RecommenderLimits limits_;
   ModelStore* const store_;
   ScoringEngine* const engine_;
   WorkerPool* const admin_pool_;
   ServerMetrics* const metrics_;
   CallTracker* const tracker_;
+  RequestMemoryBudget* const budget_;
 };
 
 }  // namespace recsys

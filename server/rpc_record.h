@@ -1,21 +1,28 @@
-// RpcRecord: one RPC from start to status, for the metrics and for draining.
+// RpcRecord: one RPC from start to status, for the metrics, the call caps and
+// draining.
 //
 //   auto rpc = std::make_shared<RpcRecord>(metrics, tracker, kService,
 //                                          "Recommend", kUnary);
-//   if (!rpc->admitted()) return Finish(rpc->Refusal());   // draining
+//   if (!rpc->admitted()) return Finish(rpc->Refusal());
 //   ...
-//   rpc->Done(status.code());   // exactly once
+//   rpc->ReleaseSlot();         // when Finish is called
+//   rpc->Done(status.code());   // exactly once, when gRPC is done
 //
-// Construction counts the call as started and in flight (metrics, and the
-// CallTracker unless the server is draining); Done() counts it as handled
-// with its code and duration and no longer in flight. Not thread-safe: one
-// owner per call.
+// Construction counts the call as started (metrics) and asks the CallTracker
+// for a slot (none is taken while the server drains, over the cap, or for a
+// call the client had cancelled before it reached us); Done() counts it as
+// handled with its code and duration. The slot is given back at Finish, not
+// at OnDone: gRPC may call OnDone seconds after a cancelled call finished
+// (an HTTP/2 "rapid reset" flood left the caps full of finished calls).
+// Not thread-safe apart from ReleaseSlot: one owner per call.
 #ifndef RECSYS_SERVER_RPC_RECORD_H_
 #define RECSYS_SERVER_RPC_RECORD_H_
 
+#include <atomic>
 #include <chrono>
 
 #include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "server/call_tracker.h"
 #include "server/metrics.h"
@@ -28,39 +35,65 @@ inline constexpr absl::string_view kBidiStream = "bidi_stream";
 class RpcRecord {
  public:
   // `metrics` and `tracker` must outlive the record; the names must be
-  // string literals or otherwise outlive it.
+  // string literals or otherwise outlive it. `cancelled`: the client had
+  // already cancelled the call; it takes no slot and is refused CANCELLED.
   RpcRecord(ServerMetrics* metrics, CallTracker* tracker,
             absl::string_view service, absl::string_view method,
-            absl::string_view type)
+            absl::string_view type, bool cancelled = false)
       : metrics_(metrics),
         tracker_(tracker),
         service_(service),
         method_(method),
         type_(type),
+        kind_(type == kBidiStream ? CallKind::kStream : CallKind::kUnary),
         start_(std::chrono::steady_clock::now()),
-        admitted_(tracker->Begin()) {
+        cancelled_(cancelled),
+        admission_(cancelled ? Admission::kDraining : tracker->Begin(kind_)) {
+    holds_slot_.store(admitted(), std::memory_order_relaxed);
     metrics_->RpcStarted(service_, method_, type_);
     metrics_->InflightRequests(+1);
   }
   RpcRecord(const RpcRecord&) = delete;
   RpcRecord& operator=(const RpcRecord&) = delete;
 
-  // False when the server was draining: the call must be refused.
-  bool admitted() const { return admitted_; }
-  // The status a call that was not admitted gets.
-  static absl::Status Refusal() {
-    return absl::UnavailableError(
-        "the server is shutting down; retry on another server");
+  // False when the call must be refused with Refusal().
+  bool admitted() const {
+    return !cancelled_ && admission_ == Admission::kAdmitted;
+  }
+  // The status a call that was not admitted gets: CANCELLED, UNAVAILABLE
+  // (draining) or RESOURCE_EXHAUSTED (over the cap, naming it and its flag).
+  absl::Status Refusal() const {
+    if (cancelled_) return absl::CancelledError("the client cancelled the call");
+    if (admission_ == Admission::kDraining) {
+      return absl::UnavailableError(
+          "the server is shutting down; retry on another server");
+    }
+    const bool stream = kind_ == CallKind::kStream;
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "the server is already answering ",
+        stream ? tracker_->limits().max_streams : tracker_->limits().max_unary,
+        stream ? " streams, its limit (--max-concurrent-streams)"
+               : " unary calls, its limit (--max-concurrent-calls)",
+        "; retry later with backoff"));
   }
 
-  // REQUIRES: called once.
+  // Gives the call's slot back to the CallTracker (no-op when it holds none
+  // or gave it back already). Thread-safe.
+  void ReleaseSlot() {
+    if (holds_slot_.exchange(false, std::memory_order_acq_rel))
+      tracker_->End(kind_);
+  }
+
+  CallTracker* tracker() const { return tracker_; }
+
+  // REQUIRES: called once, after the last ReleaseSlot() call started.
   void Done(absl::StatusCode code) {
+    ReleaseSlot();
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start_)
             .count();
     metrics_->InflightRequests(-1);
     metrics_->RpcHandled(service_, method_, type_, code, seconds);
-    if (admitted_) tracker_->End();
   }
 
  private:
@@ -69,8 +102,11 @@ class RpcRecord {
   const absl::string_view service_;
   const absl::string_view method_;
   const absl::string_view type_;
+  const CallKind kind_;
   const std::chrono::steady_clock::time_point start_;
-  const bool admitted_;
+  const bool cancelled_;
+  const Admission admission_;
+  std::atomic<bool> holds_slot_{false};
 };
 
 }  // namespace recsys

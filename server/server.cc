@@ -2,6 +2,7 @@
 
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/resource_quota.h>
 #include <grpcpp/security/server_credentials.h>
 #include <grpcpp/server_builder.h>
 
@@ -19,6 +20,7 @@
 #include "server/event_log.h"
 #include "server/model_events.h"
 #include "server/recommender_service.h"
+#include "server/request_memory.h"
 #include "server/scoring_engine.h"
 #include "server/worker_pool.h"
 
@@ -45,8 +47,13 @@ std::string ReportText(const ReloadReport& report) {
 }  // namespace
 
 struct RecsysServer::Parts {
+  explicit Parts(const RecsysServerOptions& options)
+      : calls(CallLimits{.max_streams = options.max_concurrent_streams,
+                         .max_unary = options.max_concurrent_calls}),
+        budget(options.request_memory_bytes) {}
   NullMetrics no_metrics;
   CallTracker calls;
+  RequestMemoryBudget budget;
   ServerMetrics* metrics = nullptr;
   std::unique_ptr<ModelEvents> events;
   std::unique_ptr<WorkerPool> workers;
@@ -89,9 +96,35 @@ absl::StatusOr<std::unique_ptr<RecsysServer>> RecsysServer::Create(
       options.max_pending_responses_per_stream < 1) {
     return bad("per-stream limits must be at least 1");
   }
+  // No limit may be switched off: each is a term of the memory bound.
+  const std::pair<const char*, int64_t> memory_limits[] = {
+      {"--max-concurrent-streams", options.max_concurrent_streams},
+      {"--max-concurrent-calls", options.max_concurrent_calls},
+      {"--max-unary-message-bytes", options.max_unary_message_bytes},
+      {"--request-memory-bytes", options.request_memory_bytes},
+      {"--grpc-memory-bytes", options.grpc_memory_bytes},
+      {"--max-streams-per-connection", options.max_streams_per_connection}};
+  for (const auto& [flag, value] : memory_limits) {
+    if (value < 1) {
+      return bad(absl::StrCat(flag, " must be at least 1, got ", value,
+                              " (every limit bounds the server's memory)"));
+    }
+  }
+  if (options.max_unary_message_bytes > options.max_message_bytes) {
+    return bad(absl::StrCat("--max-unary-message-bytes (",
+                            options.max_unary_message_bytes,
+                            ") must not exceed --max-message-bytes (",
+                            options.max_message_bytes, ")"));
+  }
+  if (options.grpc_memory_bytes < 4 * int64_t{options.max_message_bytes}) {
+    return bad(absl::StrCat(
+        "--grpc-memory-bytes (", options.grpc_memory_bytes,
+        ") must be at least 4x --max-message-bytes (", options.max_message_bytes,
+        ") so that one largest message always fits"));
+  }
 
   std::unique_ptr<RecsysServer> server(new RecsysServer(options));
-  auto parts = std::make_unique<Parts>();
+  auto parts = std::make_unique<Parts>(options);
   parts->metrics =
       options.metrics != nullptr ? options.metrics : &parts->no_metrics;
   RecsysServer* self = server.get();
@@ -126,13 +159,15 @@ absl::StatusOr<std::unique_ptr<RecsysServer>> RecsysServer::Create(
   parts->engine = std::make_unique<ScoringEngine>(
       parts->store.get(), parts->workers.get(), parts->metrics,
       ScoringEngineOptions{.max_unary_batch = options.max_unary_batch});
-  StreamLimits limits;
-  limits.max_rows_per_message = options.max_rows_per_request;
-  limits.max_inflight_batches = options.max_inflight_batches_per_stream;
-  limits.max_pending_responses = options.max_pending_responses_per_stream;
+  RecommenderLimits limits;
+  limits.stream.max_rows_per_message = options.max_rows_per_request;
+  limits.stream.max_inflight_batches = options.max_inflight_batches_per_stream;
+  limits.stream.max_pending_responses =
+      options.max_pending_responses_per_stream;
+  limits.max_unary_message_bytes = options.max_unary_message_bytes;
   parts->recommender = std::make_unique<RecommenderService>(
       limits, parts->store.get(), parts->engine.get(), parts->admin.get(),
-      parts->metrics, &parts->calls);
+      parts->metrics, &parts->calls, &parts->budget);
   parts->model_admin = std::make_unique<ModelAdminService>(
       parts->store.get(), parts->admin.get(), parts->metrics, &parts->calls);
   server->parts_ = std::move(parts);
@@ -146,6 +181,20 @@ RecsysServer::~RecsysServer() { Shutdown(); }
 
 ModelStore* RecsysServer::store() const { return parts_->store.get(); }
 
+MemoryBoundInputs RecsysServer::memory_bound() const {
+  MemoryBoundInputs in;
+  in.grpc_memory_bytes = options_.grpc_memory_bytes;
+  in.max_streams = options_.max_concurrent_streams;
+  in.max_inflight = options_.max_inflight_batches_per_stream;
+  in.max_pending = options_.max_pending_responses_per_stream;
+  in.max_rows = options_.max_rows_per_request;
+  in.max_message_bytes = options_.max_message_bytes;
+  in.request_memory_bytes = options_.request_memory_bytes;
+  in.max_unary = options_.max_concurrent_calls;
+  in.max_unary_message_bytes = options_.max_unary_message_bytes;
+  return in;
+}
+
 absl::Status RecsysServer::Start() {
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -155,6 +204,13 @@ absl::Status RecsysServer::Start() {
   builder.AddListeningPort(requested, grpc::InsecureServerCredentials(),
                            &selected_port);
   builder.SetMaxReceiveMessageSize(options_.max_message_bytes);
+  // The memory bound's gRPC term, and a cap per connection (one client
+  // cannot hold every stream slot's worth of HTTP/2 state).
+  grpc::ResourceQuota quota("recsys-server");
+  quota.Resize(static_cast<size_t>(options_.grpc_memory_bytes));
+  builder.SetResourceQuota(quota);
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS,
+                             options_.max_streams_per_connection);
   builder.RegisterService(parts_->recommender.get());
   builder.RegisterService(parts_->model_admin.get());
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
@@ -171,6 +227,7 @@ absl::Status RecsysServer::Start() {
     SetHealthLocked(false);
   }
   LogEvent(absl::StrCat("listening on ", options_.host, ":", selected_port));
+  LogEvent(DescribeMemoryBound(memory_bound()));
 
   absl::StatusOr<ReloadReport> first = parts_->store->Reload();
   if (!first.ok()) {

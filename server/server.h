@@ -44,6 +44,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "model_store/model_store.h"
+#include "server/memory_bound.h"
 #include "server/metrics.h"
 
 namespace recsys {
@@ -68,8 +69,8 @@ struct RecsysServerOptions {
   // Default 10 s.
   absl::Duration grace_period = absl::Seconds(10);
   // Largest request message accepted, in bytes (larger: RESOURCE_EXHAUSTED
-  // from gRPC). Default 16 MiB.
-  int max_message_bytes = 16 << 20;
+  // from gRPC). Default 4 MiB.
+  int max_message_bytes = 4 << 20;
   // Rows one RecommendStream message may carry (more: INVALID_ARGUMENT).
   // Default 4096.
   int max_rows_per_request = 4096;
@@ -78,9 +79,24 @@ struct RecsysServerOptions {
   // Default 64.
   int max_unary_batch = 64;
   // Per stream: messages scored at once, and answers waiting to be written.
-  // Defaults 2 and 4.
+  // Defaults 2 and 2.
   int max_inflight_batches_per_stream = 2;
-  int max_pending_responses_per_stream = 4;
+  int max_pending_responses_per_stream = 2;
+  // What traffic may hold: the terms of the memory bound
+  // (server/memory_bound.h). Streams and unary calls answered at once (more
+  // are refused with RESOURCE_EXHAUSTED); defaults 16 and 64.
+  int max_concurrent_streams = 16;
+  int max_concurrent_calls = 64;
+  // Largest unary request, in bytes (larger: RESOURCE_EXHAUSTED before
+  // parsing). Default 64 KiB.
+  int max_unary_message_bytes = 64 << 10;
+  // Parsed stream messages being scored, all streams together; a stream
+  // waits (stops reading) while it is spent. Default 256 MiB.
+  int64_t request_memory_bytes = int64_t{256} << 20;
+  // gRPC's own buffers (its ResourceQuota). Default 128 MiB.
+  int64_t grpc_memory_bytes = int64_t{128} << 20;
+  // HTTP/2 streams one client connection may open at once. Default 32.
+  int max_streams_per_connection = 32;
   // Where metrics go; borrowed, must outlive the server. Default null: none.
   ServerMetrics* metrics = nullptr;
   // Loads one version directory. Default (empty): LoadModelVersionWith the
@@ -133,6 +149,9 @@ class RecsysServer {
 
   // The model store (e.g. for tests and admin tools).
   ModelStore* store() const;
+
+  // The bound on what traffic can make the server hold, from the options.
+  MemoryBoundInputs memory_bound() const;
 
  private:
   struct Parts;  // services, pools, store: built by Create(), constant after

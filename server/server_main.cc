@@ -17,6 +17,8 @@
 #include "server/command_line.h"
 #include "server/event_log.h"
 #include "server/metrics.h"
+#include "server/log_throttle.h"
+#include "server/memory_bound.h"
 #include "server/server.h"
 #include "server/signal_thread.h"
 
@@ -46,9 +48,30 @@ ABSL_FLAG(int32_t, poll_seconds, 10,
 ABSL_FLAG(absl::Duration, grace_period, absl::Seconds(10),
           "On SIGTERM/SIGINT: how long in-flight calls may run before they are "
           "cancelled, e.g. 10s, 500ms.");
-ABSL_FLAG(int32_t, max_message_bytes, 16 << 20,
-          "Largest request message accepted, in bytes (default 16 MiB); larger "
+ABSL_FLAG(int32_t, max_message_bytes, 4 << 20,
+          "Largest request message accepted, in bytes (default 4 MiB); larger "
           "ones fail with RESOURCE_EXHAUSTED.");
+ABSL_FLAG(int32_t, max_unary_message_bytes, 64 << 10,
+          "Largest unary Recommend/GetModelInfo request, in bytes (default "
+          "64 KiB; one customer takes about 1 KiB); larger ones fail with "
+          "RESOURCE_EXHAUSTED before they are parsed. Batches go over "
+          "RecommendStream.");
+ABSL_FLAG(int32_t, max_concurrent_streams, 16,
+          "RecommendStream calls answered at once; more are refused with "
+          "RESOURCE_EXHAUSTED (clients retry). A term of the memory bound "
+          "printed at start (docs/security.md).");
+ABSL_FLAG(int32_t, max_concurrent_calls, 64,
+          "Unary calls answered at once; more are refused with "
+          "RESOURCE_EXHAUSTED.");
+ABSL_FLAG(int32_t, max_streams_per_connection, 32,
+          "HTTP/2 streams one client connection may have open at once.");
+ABSL_FLAG(int64_t, request_memory_bytes, int64_t{256} << 20,
+          "Memory for parsed RecommendStream messages being scored, all "
+          "streams together (default 256 MiB); a stream waits while it is "
+          "spent.");
+ABSL_FLAG(int64_t, grpc_memory_bytes, int64_t{128} << 20,
+          "Memory gRPC may use for its own buffers (its ResourceQuota; "
+          "default 128 MiB).");
 ABSL_FLAG(int32_t, max_rows_per_request, 4096,
           "Most customers in one RecommendStream message; more fail the stream "
           "with INVALID_ARGUMENT.");
@@ -104,6 +127,12 @@ const std::vector<std::string> kFlagNames = {"store",
                                              "poll_seconds",
                                              "grace_period",
                                              "max_message_bytes",
+                                             "max_unary_message_bytes",
+                                             "max_concurrent_streams",
+                                             "max_concurrent_calls",
+                                             "max_streams_per_connection",
+                                             "request_memory_bytes",
+                                             "grpc_memory_bytes",
                                              "max_rows_per_request",
                                              "max_unary_batch",
                                              "drift_window",
@@ -122,6 +151,8 @@ int main(int argc, char** argv) {
   // lock order on every lock (GraphCycles, ~1% of CPU under load in perf).
   // Our lock order is checked at compile time (make tsa) and by TSAN tests.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
+  recsys::ConfigureMallocForServing();
+  recsys::InstallLibraryLogHandlers();
   absl::SetProgramUsageMessage(kUsage);
   std::vector<std::string> storage;
   std::vector<char*> args = recsys::DashedFlagsToAbseil(argc, argv, &storage);
@@ -168,6 +199,14 @@ int main(int argc, char** argv) {
   options.max_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);
   options.max_rows_per_request = absl::GetFlag(FLAGS_max_rows_per_request);
   options.max_unary_batch = absl::GetFlag(FLAGS_max_unary_batch);
+  options.max_unary_message_bytes =
+      absl::GetFlag(FLAGS_max_unary_message_bytes);
+  options.max_concurrent_streams = absl::GetFlag(FLAGS_max_concurrent_streams);
+  options.max_concurrent_calls = absl::GetFlag(FLAGS_max_concurrent_calls);
+  options.max_streams_per_connection =
+      absl::GetFlag(FLAGS_max_streams_per_connection);
+  options.request_memory_bytes = absl::GetFlag(FLAGS_request_memory_bytes);
+  options.grpc_memory_bytes = absl::GetFlag(FLAGS_grpc_memory_bytes);
   options.metrics = metrics->get();
   absl::StatusOr<recsys::PredictorChoice> predictor =
       recsys::ParsePredictorChoice(absl::GetFlag(FLAGS_predictor));

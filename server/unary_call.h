@@ -1,8 +1,9 @@
 // UnaryCall: the reactor of one unary RPC, which records the call (metrics
 // and CallTracker, see rpc_record.h) until gRPC is done with it.
 //
-//   auto* call = new UnaryCall(metrics, tracker, kService, "GetModelInfo");
-//   if (!call->admitted()) return call->FinishWith(RpcRecord::Refusal());
+//   auto* call = new UnaryCall(metrics, tracker, kService, "GetModelInfo",
+//                              context);
+//   if (!call->admitted()) return call->Refuse();
 //   ...
 //   call->FinishWith(status);   // from any thread, exactly once
 //   return call;
@@ -11,6 +12,7 @@
 #ifndef RECSYS_SERVER_UNARY_CALL_H_
 #define RECSYS_SERVER_UNARY_CALL_H_
 
+#include <grpcpp/server_context.h>
 #include <grpcpp/support/server_callback.h>
 
 #include <atomic>
@@ -24,15 +26,22 @@ namespace recsys {
 
 class UnaryCall final : public grpc::ServerUnaryReactor {
  public:
+  // `context` (optional) lets a call the client already cancelled be refused
+  // without taking a slot.
   UnaryCall(ServerMetrics* metrics, CallTracker* tracker,
-            absl::string_view service, absl::string_view method)
-      : rpc_(metrics, tracker, service, method, kUnary) {}
+            absl::string_view service, absl::string_view method,
+            grpc::CallbackServerContext* context = nullptr)
+      : rpc_(metrics, tracker, service, method, kUnary,
+             context != nullptr && context->IsCancelled()) {}
 
   bool admitted() const { return rpc_.admitted(); }
+  // Finishes a call that was not admitted with its refusal.
+  UnaryCall* Refuse() { return FinishWith(rpc_.Refusal()); }
 
   // Finishes the call with `status`; returns this (for handlers' return).
   UnaryCall* FinishWith(const absl::Status& status) {
     code_.store(static_cast<int>(status.code()), std::memory_order_release);
+    rpc_.ReleaseSlot();
     Finish(ToGrpcStatus(status));
     return this;
   }

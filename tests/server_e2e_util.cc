@@ -56,6 +56,7 @@ std::unique_ptr<ServerHarness> ServerHarness::Start(
   server_options.max_rows_per_request = options.max_rows_per_request;
   server_options.max_message_bytes = options.max_message_bytes;
   server_options.metrics = metrics;
+  if (options.adjust) options.adjust(&server_options);
   absl::StatusOr<std::unique_ptr<RecsysServer>> server =
       RecsysServer::Create(server_options);
   if (!server.ok()) {

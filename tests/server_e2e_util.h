@@ -44,6 +44,8 @@ struct HarnessOptions {
   int max_message_bytes = 16 << 20;
   // Borrowed; used instead of real or no metrics when set.
   ServerMetrics* metrics = nullptr;
+  // Changes any other server option before the server is created.
+  std::function<void(RecsysServerOptions*)> adjust;
 };
 
 class ServerHarness {

@@ -5,7 +5,7 @@
 //   RECSYS_ASSIGN_OR_RETURN(std::shared_ptr<const ModelVersion> model,
 //                           LoadModelVersion("models/santander/3", 3));
 //   model->featurizer().Featurize(record, view, row);
-//   model->booster().Predict(row, 1, model->num_features(), scores);
+//   model->Predict(row, 1, scores);   // the forest or XGBoost, see below
 //
 // Loading checks, in order, and fails with the first problem:
 //   each file a regular file within the size limits (see LoadModelVersion);
@@ -19,6 +19,16 @@
 //   (FAILED_PRECONDITION naming the row and the difference); then one warm-up
 //   prediction on the loading thread.
 //
+// The predictor (ModelLoadOptions::predictor): unless it is kXgboost, the
+// loader builds our forest evaluator (forest.h) from model.ubj and compares
+// it byte for byte (memcmp) with XGBoost on the golden rows, the golden rows
+// with NaN in each feature position in turn, and verify_rows rows drawn from
+// the reference bins and the model's own split points (on, just below and
+// just above each threshold, and NaN). Any difference, or a model the forest
+// cannot compute: with kAuto the version predicts with XGBoost and
+// predictor_note() says why; with kForest the load fails
+// (FAILED_PRECONDITION). Nothing serves an answer XGBoost would not give.
+//
 // Immutable after loading: thread-safe to share as
 // std::shared_ptr<const ModelVersion>; requests keep the version they started
 // with for as long as they hold the pointer.
@@ -26,6 +36,7 @@
 #define RECSYS_MODEL_STORE_MODEL_VERSION_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -37,8 +48,34 @@
 #include "featurizer/reference.h"
 #include "model_store/booster.h"
 #include "model_store/bundle.h"
+#include "model_store/forest.h"
 
 namespace recsys {
+
+// Which evaluator predicts for a loaded version (recsys-server --predictor).
+enum class PredictorChoice {
+  kAuto,     // the forest when it matched XGBoost at load, else XGBoost
+  kForest,   // the forest; a version whose forest does not match fails
+  kXgboost,  // XGBoost; no forest is built
+};
+// "auto", "forest", "xgboost".
+const char* PredictorChoiceName(PredictorChoice choice);
+// The inverse of PredictorChoiceName; INVALID_ARGUMENT naming the value.
+absl::StatusOr<PredictorChoice> ParsePredictorChoice(absl::string_view text);
+
+struct ModelLoadOptions {
+  // Default kAuto.
+  PredictorChoice predictor = PredictorChoice::kAuto;
+  // Rows drawn from the reference bins and split points that the forest is
+  // compared with XGBoost on (besides the golden rows). Default 3000.
+  int verify_rows = 3000;
+  // Test hook: called on the forest once built, before the comparison (e.g.
+  // Forest::TamperLeavesForTesting). Default none.
+  std::function<void(Forest*)> tamper_forest_for_testing;
+  // Checks on the bundle's files before they are read (size caps, file
+  // types, symlinks). Default BundleReadLimits().
+  BundleReadLimits limits;
+};
 
 // Largest absolute difference allowed between a golden score and its replay.
 inline constexpr float kGoldenTolerance = 1e-5f;
@@ -55,6 +92,8 @@ class ModelVersion {
     std::optional<PredictionReference>
         prediction_reference;  // set by the loader
     int history_month = 0;     // month index the snapshot serves
+    std::unique_ptr<const Forest> forest;  // null: XGBoost predicts
+    std::string predictor_note;            // set by the loader
   };
   explicit ModelVersion(Parts parts);
 
@@ -73,6 +112,22 @@ class ModelVersion {
   int history_month() const { return parts_.history_month; }
   absl::Time loaded_at() const { return loaded_at_; }
 
+  // Writes n_rows * 24 probabilities of the row-major n_rows x
+  // num_features() matrix `rows` (NaN = missing) to `out`, with the forest
+  // when it serves, else with XGBoost: the same bytes either way. Errors as
+  // Booster::Predict. Thread-safe.
+  absl::Status Predict(const float* rows, int64_t n_rows, float* out) const;
+  // "forest" or "xgboost": what Predict() uses.
+  const char* predictor() const {
+    return parts_.forest != nullptr ? "forest" : "xgboost";
+  }
+  // One sentence on why, e.g. "forest (avx512 kernel) matched XGBoost byte
+  // for byte on 3424 rows" or "forest differs from XGBoost on golden row 3
+  // (...); serving with XGBoost".
+  const std::string& predictor_note() const { return parts_.predictor_note; }
+  // The forest when it serves, else null.
+  const Forest* forest() const { return parts_.forest.get(); }
+
  private:
   const Parts parts_;
   const absl::Time loaded_at_;
@@ -88,6 +143,10 @@ absl::StatusOr<std::shared_ptr<const ModelVersion>> LoadModelVersion(
     const std::string& dir, int64_t version);
 absl::StatusOr<std::shared_ptr<const ModelVersion>> LoadModelVersion(
     const std::string& dir, int64_t version, const BundleReadLimits& limits);
+// The same with options (the predictor). A separate name so that
+// LoadModelVersion stays usable as a VersionLoader.
+absl::StatusOr<std::shared_ptr<const ModelVersion>> LoadModelVersionWith(
+    const std::string& dir, int64_t version, const ModelLoadOptions& options);
 
 }  // namespace recsys
 

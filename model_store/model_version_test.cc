@@ -3,6 +3,7 @@
 // broken bundle is refused with its own code and a reason naming the problem.
 #include "model_store/model_version.h"
 
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -61,6 +62,69 @@ TEST_F(ModelVersionTest, LoadsTheTrainedBundle) {
   EXPECT_GT((*model)->history().num_customers(), 1000);
   // The snapshot serves the month after the last training month (2016-05).
   EXPECT_EQ(MonthName((*model)->history_month()), "2016-06");
+}
+
+TEST_F(ModelVersionTest, ForestServesWhenItMatchesXgboost) {
+  const std::string dir = Install(4);
+  auto model = LoadModelVersion(dir, 4);
+  ASSERT_TRUE(model.ok()) << model.status();
+  EXPECT_STREQ((*model)->predictor(), "forest");
+  ASSERT_NE((*model)->forest(), nullptr);
+  EXPECT_THAT((*model)->predictor_note(),
+              HasSubstr("matched XGBoost byte for byte"));
+  // Predict() gives XGBoost's bytes on the golden rows.
+  const BundleManifest& m = (*model)->manifest();
+  const int nf = (*model)->num_features();
+  std::vector<float> x;
+  for (const GoldenRow& g : m.golden) {
+    x.insert(x.end(), g.features.begin(), g.features.end());
+  }
+  const int64_t rows = static_cast<int64_t>(m.golden.size());
+  std::vector<float> ours(rows * 24), xgb(rows * 24);
+  ASSERT_TRUE((*model)->Predict(x.data(), rows, ours.data()).ok());
+  ASSERT_TRUE(
+      (*model)->booster().Predict(x.data(), rows, nf, xgb.data()).ok());
+  EXPECT_EQ(std::memcmp(ours.data(), xgb.data(), ours.size() * 4), 0);
+}
+
+TEST_F(ModelVersionTest, TamperedForestFallsBackToXgboost) {
+  const std::string dir = Install(4);
+  ModelLoadOptions options;
+  options.tamper_forest_for_testing = [](Forest* forest) {
+    forest->TamperLeavesForTesting(5, 1e-4f);
+  };
+  auto model = LoadModelVersionWith(dir, 4, options);
+  ASSERT_TRUE(model.ok()) << model.status();
+  EXPECT_STREQ((*model)->predictor(), "xgboost");
+  EXPECT_EQ((*model)->forest(), nullptr);
+  EXPECT_THAT((*model)->predictor_note(),
+              HasSubstr("the forest differs from XGBoost on verification row"));
+  EXPECT_THAT((*model)->predictor_note(), HasSubstr("serving with XGBoost"));
+
+  // --predictor=forest refuses the version instead.
+  options.predictor = PredictorChoice::kForest;
+  auto refused = LoadModelVersionWith(dir, 4, options);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(refused.status().message(), HasSubstr("--predictor=forest"));
+}
+
+TEST_F(ModelVersionTest, PredictorXgboostBuildsNoForest) {
+  const std::string dir = Install(4);
+  ModelLoadOptions options;
+  options.predictor = PredictorChoice::kXgboost;
+  auto model = LoadModelVersionWith(dir, 4, options);
+  ASSERT_TRUE(model.ok()) << model.status();
+  EXPECT_STREQ((*model)->predictor(), "xgboost");
+  EXPECT_THAT((*model)->predictor_note(), HasSubstr("--predictor=xgboost"));
+}
+
+TEST(PredictorChoiceTest, ParsesItsNamesAndRejectsOthers) {
+  EXPECT_EQ(*ParsePredictorChoice("auto"), PredictorChoice::kAuto);
+  EXPECT_EQ(*ParsePredictorChoice("forest"), PredictorChoice::kForest);
+  EXPECT_EQ(*ParsePredictorChoice("xgboost"), PredictorChoice::kXgboost);
+  const absl::Status s = ParsePredictorChoice("fast").status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(s.message(), HasSubstr("\"fast\""));
 }
 
 TEST_F(ModelVersionTest, MissingManifestFieldIsInvalidArgumentNamingIt) {

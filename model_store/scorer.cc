@@ -79,8 +79,8 @@ absl::Status ScoreBatch(const ModelVersion& model,
 
   t0 = std::chrono::steady_clock::now();
   scratch->scores.resize(static_cast<size_t>(n) * kNumProducts);
-  RECSYS_RETURN_IF_ERROR(model.booster().Predict(scratch->features.data(), n,
-                                                 nf, scratch->scores.data()));
+  RECSYS_RETURN_IF_ERROR(
+      model.Predict(scratch->features.data(), n, scratch->scores.data()));
   timings->predict_seconds += SecondsSince(t0);
 
   t0 = std::chrono::steady_clock::now();

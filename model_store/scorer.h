@@ -14,8 +14,9 @@
 // model's history snapshot serves when fecha_dato is missing. The customer's
 // history is the row's explicit history when given, else the snapshot's (a
 // customer not in it is served as a new customer). All rows are predicted in
-// one XGBoost call (the booster predicts with one thread; run batches on a
-// fixed pool of threads). Products owned last month are never recommended.
+// one call of ModelVersion::Predict (our forest evaluator when it verified at
+// load, else XGBoost, which predicts with one thread: run batches on a fixed
+// pool of threads). Products owned last month are never recommended.
 //
 // Thread-safe: ScoreBatch may run on many threads at once, each with its own
 // ScoreScratch.

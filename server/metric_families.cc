@@ -144,7 +144,8 @@ ModelFamilies RegisterModelFamilies(prometheus::Registry& registry) {
   ModelFamilies f;
   f.model_info = &BuildGauge()
                       .Name("recsys_model_info")
-                      .Help("1 for the model version this replica serves.")
+                      .Help("1 for the model version this replica serves; predictor "
+                            "is forest (our evaluator) or xgboost.")
                       .Register(registry);
   f.feature_bins = &BuildCounter()
                         .Name("recsys_feature_bin_total")

@@ -18,7 +18,7 @@
 //   (histogram) recsys_stage_duration_seconds{stage} (histogram; parse
 //   featurize predict rank) recsys_rows_scored_total, recsys_inflight_requests,
 //   recsys_history_lookups_total{result="hit|miss|request"}
-//   recsys_model_info{model,version,feature_spec_hash} = 1 for the serving
+//   recsys_model_info{model,version,feature_spec_hash,predictor} = 1 for the serving
 //   version recsys_model_load_duration_seconds (histogram),
 //   recsys_model_reloads_total{result="success|failure"}
 //   recsys_model_loads_in_progress, recsys_model_store_stuck,

@@ -29,6 +29,8 @@ void ModelEvents::OnLoaded(const ModelVersion& version, absl::Duration took) {
       m.feature_spec_hash, version.num_features(), m.train_months.size(),
       m.train_months.empty() ? "?" : m.train_months.back(),
       m.metrics.model_map7));
+  LogEvent(absl::StrCat("model version ", version.version(), " predicts with ",
+                        version.predictor(), ": ", version.predictor_note()));
 }
 
 void ModelEvents::OnLoadFailed(int64_t version, const absl::Status& status,

@@ -102,7 +102,11 @@ grpc::ServerUnaryReactor* RecommenderService::GetModelInfo(
                   "no model is loaded yet; the server is not serving")
             : EncodeModelInfo(serving->manifest(), serving->loaded_at());
     absl::Status status = info.status();
-    if (info.ok()) status = SerializeToByteBuffer(*info, response_bytes);
+    if (info.ok()) {
+      info->set_predictor(serving->predictor());
+      info->set_predictor_note(serving->predictor_note());
+      status = SerializeToByteBuffer(*info, response_bytes);
+    }
     return call->FinishWith(status);
   }
   // Another version: its manifest is read from disk, off gRPC's threads (the

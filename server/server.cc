@@ -196,11 +196,15 @@ absl::StatusOr<std::unique_ptr<RecsysServer>> RecsysServer::Create(
   BundleReadLimits read_limits{.max_file_bytes = options.max_bundle_file_bytes,
                                .root = options.store_dir};
   VersionLoader loader =
-      options.loader ? options.loader
-                     : VersionLoader([read_limits](const std::string& dir,
-                                                   int64_t version) {
-                         return LoadModelVersion(dir, version, read_limits);
-                       });
+      options.loader
+          ? options.loader
+          : VersionLoader([predictor = options.predictor, read_limits](
+                              const std::string& dir, int64_t version) {
+              ModelLoadOptions load_options;
+              load_options.predictor = predictor;
+              load_options.limits = read_limits;
+              return LoadModelVersionWith(dir, version, load_options);
+            });
   RECSYS_ASSIGN_OR_RETURN(
       parts->store,
       ModelStore::Create(store_options, parts->events->WrapLoader(loader),

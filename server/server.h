@@ -143,8 +143,15 @@ struct RecsysServerOptions {
   int max_streams_per_connection = 32;
   // Where metrics go; borrowed, must outlive the server. Default null: none.
   ServerMetrics* metrics = nullptr;
-  // Loads one version directory. Default (empty): LoadModelVersion.
+  // Loads one version directory. Default (empty): LoadModelVersionWith the
+  // predictor below.
   VersionLoader loader;
+
+  // --- Predictor (issue 13) ---
+  // What scores the rows of a loaded version (ModelLoadOptions::predictor):
+  // kAuto = our forest evaluator when it matched XGBoost byte for byte at
+  // load, else XGBoost. Ignored when `loader` is set. Default kAuto.
+  PredictorChoice predictor = PredictorChoice::kAuto;
 };
 
 // The inputs of the memory bound (server/memory_bound.h) for `options`.

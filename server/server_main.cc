@@ -135,6 +135,11 @@ ABSL_FLAG(int32_t, drift_window, 5000,
 ABSL_FLAG(int32_t, drift_min_rows, 2000,
           "Drift monitoring: PSI is exported only once the window holds this "
           "many rows (small samples give false alarms).");
+ABSL_FLAG(std::string, predictor, "auto",
+          "What computes the scores: auto (the server's own tree evaluator "
+          "when it gives XGBoost's exact bytes on the check run at every "
+          "model load, else XGBoost), forest (the own evaluator; a model "
+          "version it does not match exactly fails to load) or xgboost.");
 
 namespace {
 
@@ -193,7 +198,8 @@ const std::vector<std::string> kFlagNames = {"store",
                                              "load_timeout",
                                              "max_bundle_file_bytes",
                                              "drift_window",
-                                             "drift_min_rows"};
+                                             "drift_min_rows",
+                                             "predictor"};
 
 int Fail(int code, const std::string& message) {
   recsys::LogEvent(message);
@@ -276,6 +282,12 @@ int main(int argc, char** argv) {
   options.request_memory_bytes = absl::GetFlag(FLAGS_request_memory_bytes);
   options.grpc_memory_bytes = absl::GetFlag(FLAGS_grpc_memory_bytes);
   options.metrics = metrics->get();
+  absl::StatusOr<recsys::PredictorChoice> predictor =
+      recsys::ParsePredictorChoice(absl::GetFlag(FLAGS_predictor));
+  if (!predictor.ok()) {
+    return Fail(2, absl::StrCat("--predictor: ", predictor.status().message()));
+  }
+  options.predictor = *predictor;
   absl::StatusOr<std::unique_ptr<recsys::RecsysServer>> server =
       recsys::RecsysServer::Create(options);
   if (!server.ok()) return Fail(2, std::string(server.status().message()));

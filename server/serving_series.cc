@@ -35,7 +35,8 @@ std::unique_ptr<ServingSeries> ServingSeries::Create(
   s->info = &families.model_info->Add(
       {{"model", s->identity.model},
        {"version", absl::StrCat(s->identity.version)},
-       {"feature_spec_hash", s->identity.feature_spec_hash}});
+       {"feature_spec_hash", s->identity.feature_spec_hash},
+       {"predictor", version.predictor()}});
   s->info->Set(1);
 
   const ReferenceDistributions& ref = version.reference();

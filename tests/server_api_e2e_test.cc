@@ -128,6 +128,19 @@ TEST_F(ServerApiE2eTest, ModelInfoDescribesTheServingVersion) {
   EXPECT_GT(info->load_time().seconds(), 0);
   EXPECT_GT(info->created_time().seconds(), 0);
 
+  // Our forest evaluator matched XGBoost at load, so it predicts (issue 13),
+  // and the metrics say so too.
+  EXPECT_EQ(info->predictor(), "forest");
+  EXPECT_THAT(info->predictor_note(),
+              HasSubstr("matched XGBoost byte for byte"));
+  absl::StatusOr<std::string> text =
+      metrics_testing::HttpGet(harness_->metrics()->port(), "/metrics");
+  ASSERT_TRUE(text.ok()) << text.status();
+  const std::vector<metrics_testing::Sample> model_info =
+      metrics_testing::ParseExposition(*text).Find("recsys_model_info");
+  ASSERT_EQ(model_info.size(), 1u);
+  EXPECT_EQ(model_info[0].labels.at("predictor"), "forest");
+
   EXPECT_EQ(client().GetModelInfo("1")->version(), "1");
   EXPECT_EQ(client().GetModelInfo("2").status().code(),
             absl::StatusCode::kNotFound);

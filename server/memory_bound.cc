@@ -37,7 +37,7 @@ std::string DescribeMemoryBound(const MemoryBoundInputs& in) {
   return absl::StrFormat(
       "memory bound: traffic can hold at most %.0f MiB above the idle server "
       "(gRPC buffers %.0f + stream messages read %.0f + parsed messages %.0f "
-      "+ answers waiting %.0f + unary calls %.0f; docs/security.md)",
+      "+ answers waiting %.0f + unary calls %.0f; docs/limits.md)",
       MiB(t.total()), MiB(t.grpc), MiB(t.wire), MiB(t.parsed), MiB(t.answers),
       MiB(t.unary));
 }

@@ -106,12 +106,22 @@ TEST(CleanCodProv, ProvinceCodes1To52) {
 
 TEST(CleanTipodom, IntegerAsIs) { ExpectValue(Numeric("tipodom", " 1"), 1); }
 
-CleanedText Category(absl::string_view column, absl::string_view raw) {
-  return CleanCategorical(RealRecordWith(column, raw), *FindRawColumn(column));
+// A cleaned category with its own copy of the text: CleanedText::text points
+// into the record, which is gone when this returns.
+struct OwnedText {
+  std::string text;
+  CleanOutcome outcome;
+  bool ok() const { return outcome == CleanOutcome::kValue; }
+};
+
+OwnedText Category(absl::string_view column, absl::string_view raw) {
+  const RawRecord record = RealRecordWith(column, raw);
+  const CleanedText cleaned = CleanCategorical(record, *FindRawColumn(column));
+  return {std::string(cleaned.text), cleaned.outcome};
 }
 
 TEST(CleanCategorical, IndrelMesPIsACategoryNotMissing) {
-  CleanedText c = Category("indrel_1mes", "P");
+  OwnedText c = Category("indrel_1mes", "P");
   EXPECT_EQ(c.outcome, CleanOutcome::kValue);
   EXPECT_EQ(c.text, "P");
 }

@@ -115,11 +115,14 @@ absl::string_view ParseDateField(absl::string_view text, DateField* field) {
              : kNotDate;
 }
 
-absl::string_view ParseText(absl::string_view text, TextField* field) {
-  absl::string_view s;
-  switch (ParseTextField(text, &s)) {
+// Stores what a text parser made of a field: the value, nothing (missing),
+// or kInvalid with `invalid_reason` returned.
+absl::string_view StoreText(ParseOutcome outcome, absl::string_view value,
+                            absl::string_view invalid_reason,
+                            TextField* field) {
+  switch (outcome) {
     case ParseOutcome::kValue:
-      field->value.assign(s.data(), s.size());
+      field->value.assign(value.data(), value.size());
       field->state = FieldState::kPresent;
       return {};
     case ParseOutcome::kMissing:
@@ -128,23 +131,19 @@ absl::string_view ParseText(absl::string_view text, TextField* field) {
       break;
   }
   field->state = FieldState::kInvalid;
-  return kNotUtf8;
+  return invalid_reason;
+}
+
+absl::string_view ParseText(absl::string_view text, TextField* field) {
+  absl::string_view s;
+  const ParseOutcome outcome = ParseTextField(text, &s);
+  return StoreText(outcome, s, kNotUtf8, field);
 }
 
 absl::string_view ParseCustomerType(absl::string_view text, TextField* field) {
   absl::string_view type;
-  switch (ParseCustomerTypeText(text, &type)) {
-    case ParseOutcome::kValue:
-      field->value.assign(type.data(), type.size());
-      field->state = FieldState::kPresent;
-      return {};
-    case ParseOutcome::kMissing:
-      return {};
-    case ParseOutcome::kInvalid:
-      break;
-  }
-  field->state = FieldState::kInvalid;
-  return kNotCustomerType;
+  const ParseOutcome outcome = ParseCustomerTypeText(text, &type);
+  return StoreText(outcome, type, kNotCustomerType, field);
 }
 
 absl::string_view ParseProduct(absl::string_view text, int product,

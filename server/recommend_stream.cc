@@ -110,7 +110,9 @@ void RecommendStreamReactor::FailLocked(absl::Status status) {
 }
 
 void RecommendStreamReactor::OnReadDone(bool ok) {
-  std::unique_ptr<grpc::ByteBuffer> bytes;
+  // The message's bytes, copied out of gRPC's slices once: counted here,
+  // parsed once the budget allows.
+  std::optional<std::string> wire;
   int64_t index = 0;
   int64_t estimate = 0;
   Actions actions;
@@ -124,9 +126,10 @@ void RecommendStreamReactor::OnReadDone(bool ok) {
     } else if (!finished_ && error_.ok() && !cancelled_ && read != nullptr) {
       index = ++messages_read_;
       // Rows are counted on the wire, before any memory is spent on them.
-      const std::string wire = FlattenByteBuffer(*read);
+      std::string bytes = FlattenByteBuffer(*read);
+      read.reset();
       absl::StatusOr<int64_t> rows = CountTopLevelField(
-          wire, v1::RecommendStreamRequest::kRowsFieldNumber);
+          bytes, v1::RecommendStreamRequest::kRowsFieldNumber);
       if (!rows.ok()) {
         FailLocked(absl::InvalidArgumentError(
             absl::StrCat(MessageName(index), " is not a valid ",
@@ -138,25 +141,25 @@ void RecommendStreamReactor::OnReadDone(bool ok) {
             "; the limit is ", limits_.max_rows_per_message,
             " (--max-rows-per-request)")));
       } else {
-        estimate = ParsedStreamMessageBound(static_cast<int64_t>(wire.size()),
+        estimate = ParsedStreamMessageBound(static_cast<int64_t>(bytes.size()),
                                             *rows);
-        bytes = std::move(read);
+        wire = std::move(bytes);
         ++inflight_;
       }
     }
     actions = NextActionsLocked();
   }
-  if (bytes != nullptr) {
-    budget_->Reserve(estimate, [this, index, bytes = std::move(bytes)](
+  if (wire.has_value()) {
+    budget_->Reserve(estimate, [this, index, wire = *std::move(wire)](
                                    int64_t reserved) mutable {
-      ParseAndScore(index, std::move(bytes), reserved);
+      ParseAndScore(index, std::move(wire), reserved);
     });
   }
   Drive(std::move(actions));
 }
 
-void RecommendStreamReactor::ParseAndScore(
-    int64_t index, std::unique_ptr<grpc::ByteBuffer> bytes, int64_t reserved) {
+void RecommendStreamReactor::ParseAndScore(int64_t index, std::string wire,
+                                           int64_t reserved) {
   bool answerable;
   {
     absl::MutexLock lock(&mu_);
@@ -166,8 +169,8 @@ void RecommendStreamReactor::ParseAndScore(
   if (!answerable) return Abandon(absl::OkStatus(), reserved);
   auto batch = std::make_unique<StreamBatch>();
   absl::Status parsed =
-      ParseRequest(*bytes, batch->request, MessageName(index));
-  bytes.reset();
+      ParseRequestBytes(wire, batch->request, MessageName(index));
+  std::string().swap(wire);
   if (!parsed.ok()) return Abandon(std::move(parsed), reserved);
   absl::StatusOr<int> k = DecodeTopK(batch->request->k());
   if (!k.ok()) {

@@ -38,6 +38,7 @@
 #include <deque>
 #include <memory>
 #include <optional>
+#include <string>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
@@ -97,8 +98,8 @@ class RecommendStreamReactor final
   void Drive(Actions actions) ABSL_LOCKS_EXCLUDED(mu_);
   // With `reserved` bytes of the budget: parses message number `index` and
   // hands it to the engine (or fails the stream).
-  void ParseAndScore(int64_t index, std::unique_ptr<grpc::ByteBuffer> bytes,
-                     int64_t reserved) ABSL_LOCKS_EXCLUDED(mu_);
+  void ParseAndScore(int64_t index, std::string wire, int64_t reserved)
+      ABSL_LOCKS_EXCLUDED(mu_);
   void BatchDone(absl::StatusOr<std::unique_ptr<StreamBatch>> result,
                  int64_t reserved) ABSL_LOCKS_EXCLUDED(mu_);
   // A message that is not scored after all: gives back its reservation.

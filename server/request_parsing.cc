@@ -16,49 +16,12 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "common/field_parse.h"
 
 namespace recsys {
 namespace {
 
 namespace pb = google::protobuf;
-
-bool IsUtf8(absl::string_view s) {
-  size_t i = 0;
-  const size_t n = s.size();
-  while (i < n) {
-    const unsigned char c = static_cast<unsigned char>(s[i]);
-    int extra;
-    uint32_t cp;
-    if (c < 0x80) {
-      ++i;
-      continue;
-    } else if ((c & 0xE0) == 0xC0) {
-      extra = 1;
-      cp = c & 0x1F;
-    } else if ((c & 0xF0) == 0xE0) {
-      extra = 2;
-      cp = c & 0x0F;
-    } else if ((c & 0xF8) == 0xF0) {
-      extra = 3;
-      cp = c & 0x07;
-    } else {
-      return false;
-    }
-    if (i + extra >= n) return false;  // truncated sequence
-    for (int k = 1; k <= extra; ++k) {
-      const unsigned char d = static_cast<unsigned char>(s[i + k]);
-      if ((d & 0xC0) != 0x80) return false;
-      cp = (cp << 6) | (d & 0x3F);
-    }
-    if ((extra == 1 && cp < 0x80) || (extra == 2 && cp < 0x800) ||
-        (extra == 3 && (cp < 0x10000 || cp > 0x10FFFF)) ||
-        (cp >= 0xD800 && cp <= 0xDFFF)) {
-      return false;
-    }
-    i += extra + 1;
-  }
-  return true;
-}
 
 // Copies of our schemas with every `string` field made `bytes`, built once
 // per message type; their messages parse whatever the strict ones refuse for
@@ -145,7 +108,7 @@ std::string FindBadUtf8(const pb::Message& lenient, const pb::Descriptor* strict
                 ? reflection->GetRepeatedStringReference(lenient, field, i,
                                                          &scratch)
                 : reflection->GetStringReference(lenient, field, &scratch);
-        if (!IsUtf8(value)) {
+        if (!IsValidUtf8(value)) {
           return absl::StrCat(element_path, " is not valid UTF-8: \"",
                               absl::CHexEscape(value.substr(0, 64)),
                               value.size() > 64 ? "...\"" : "\"");

@@ -239,17 +239,17 @@ MemoryBoundInputs RecsysServer::memory_bound() const {
   return MemoryBoundOf(options_);
 }
 
-MemoryBoundInputs MemoryBoundOf(const RecsysServerOptions& options_) {
+MemoryBoundInputs MemoryBoundOf(const RecsysServerOptions& options) {
   MemoryBoundInputs in;
-  in.grpc_memory_bytes = options_.grpc_memory_bytes;
-  in.max_streams = options_.max_concurrent_streams;
-  in.max_inflight = options_.max_inflight_batches_per_stream;
-  in.max_pending = options_.max_pending_responses_per_stream;
-  in.max_rows = options_.max_rows_per_request;
-  in.max_message_bytes = options_.max_message_bytes;
-  in.request_memory_bytes = options_.request_memory_bytes;
-  in.max_unary = options_.max_concurrent_calls;
-  in.max_unary_message_bytes = options_.max_unary_message_bytes;
+  in.grpc_memory_bytes = options.grpc_memory_bytes;
+  in.max_streams = options.max_concurrent_streams;
+  in.max_inflight = options.max_inflight_batches_per_stream;
+  in.max_pending = options.max_pending_responses_per_stream;
+  in.max_rows = options.max_rows_per_request;
+  in.max_message_bytes = options.max_message_bytes;
+  in.request_memory_bytes = options.request_memory_bytes;
+  in.max_unary = options.max_concurrent_calls;
+  in.max_unary_message_bytes = options.max_unary_message_bytes;
   return in;
 }
 

@@ -76,4 +76,14 @@ std::string MonthName(int month_index) {
   return absl::StrFormat("%04d-%02d", month_index / 12, month_index % 12 + 1);
 }
 
+absl::StatusOr<int> ParseMonthIndex(absl::string_view text) {
+  // A month is its snapshot day's date without the day.
+  absl::StatusOr<Date> date = ParseDate(absl::StrCat(text, "-28"));
+  if (!date.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("not a YYYY-MM month: \"", text, "\""));
+  }
+  return date->MonthIndex();
+}
+
 }  // namespace recsys

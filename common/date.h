@@ -50,6 +50,12 @@ Date DateFromMonthIndex(int month_index, int day);
 // "YYYY-MM" for a month index.
 std::string MonthName(int month_index);
 
+// The month index of "YYYY-MM" (the inverse of MonthName; the form manifests
+// and training configs write months in). Returns INVALID_ARGUMENT
+// "not a YYYY-MM month: \"2016-13\"" for any other text or an impossible
+// month.
+absl::StatusOr<int> ParseMonthIndex(absl::string_view text);
+
 // Signed number of days from `from` to `to`.
 inline int64_t DaysBetween(const Date& from, const Date& to) {
   return to.DaysSinceEpoch() - from.DaysSinceEpoch();

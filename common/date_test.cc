@@ -1,5 +1,7 @@
 #include "common/date.h"
 
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
 namespace recsys {
@@ -36,6 +38,29 @@ TEST(Date, DaysBetweenCountsCalendarDays) {
   EXPECT_EQ(ParseDate("1970-01-01")->DaysSinceEpoch(), 0);
   EXPECT_EQ(DaysBetween(*ParseDate("2015-01-28"), *ParseDate("2016-01-28")), 365);
   EXPECT_EQ(DaysBetween(*ParseDate("2016-01-28"), *ParseDate("2017-01-28")), 366);
+}
+
+}  // namespace
+}  // namespace recsys
+
+namespace recsys {
+namespace {
+
+TEST(ParseMonthIndexTest, ReadsYearAndMonthAsMonthName) {
+  absl::StatusOr<int> month = ParseMonthIndex("2016-06");
+  ASSERT_TRUE(month.ok()) << month.status();
+  EXPECT_EQ(*month, 2016 * 12 + 5);
+  EXPECT_EQ(MonthName(*month), "2016-06");
+}
+
+TEST(ParseMonthIndexTest, RefusesOtherTextNamingIt) {
+  for (const char* text : {"2016-13", "2016-6", "2016-06-28", "june", ""}) {
+    absl::StatusOr<int> month = ParseMonthIndex(text);
+    EXPECT_EQ(month.status().code(), absl::StatusCode::kInvalidArgument)
+        << text;
+    EXPECT_THAT(std::string(month.status().message()),
+                ::testing::HasSubstr(absl::StrCat("\"", text, "\"")));
+  }
 }
 
 }  // namespace

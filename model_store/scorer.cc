@@ -4,15 +4,11 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/date.h"
+#include "common/elapsed.h"
 #include "common/status_macros.h"
 
 namespace recsys {
 namespace {
-
-double SecondsSince(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
-      .count();
-}
 
 }  // namespace
 

@@ -16,12 +16,12 @@ namespace {
 absl::StatusOr<std::string> ManifestMonthToDate(absl::string_view field,
                                                 const std::string& month) {
   if (month.empty()) return std::string();
-  absl::StatusOr<Date> date = ParseDate(absl::StrCat(month, "-28"));
-  if (!date.ok()) {
+  absl::StatusOr<int> index = ParseMonthIndex(month);
+  if (!index.ok()) {
     return absl::InvalidArgumentError(absl::StrCat(
         "manifest.json: ", field, " is not a YYYY-MM month: \"", month, "\""));
   }
-  return date->ToString();
+  return DateFromMonthIndex(*index, 28).ToString();
 }
 
 }  // namespace

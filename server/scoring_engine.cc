@@ -7,15 +7,11 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/date.h"
+#include "common/elapsed.h"
 #include "server/proto_encode.h"
 
 namespace recsys {
 namespace {
-
-double SecondsSince(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
-      .count();
-}
 
 // A per-row failure of the scorer as the API reports it. The scorer's only
 // per-row failure is a fecha_dato before the months the history serves.

@@ -155,12 +155,12 @@ std::string ParamsText(const Params& p) {
 }
 
 absl::StatusOr<int> ParseMonthText(const std::string& text, const char* what) {
-  absl::StatusOr<Date> date = ParseDate(absl::StrCat(text, "-28"));
-  if (!date.ok()) {
+  absl::StatusOr<int> month = ParseMonthIndex(text);
+  if (!month.ok()) {
     return absl::InvalidArgumentError(absl::StrCat(
         what, " must be YYYY-MM, \"last\" or \"none\"; got \"", text, "\""));
   }
-  return date->MonthIndex();
+  return *month;
 }
 
 // The prediction reference: the top-1 product (owned-last-month products

@@ -1,9 +1,123 @@
 #include "common/raw_columns.h"
 
+#include <type_traits>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/match.h"
+#include "common/date.h"
+#include "common/field_parse.h"
+
 namespace recsys {
+namespace {
+
+constexpr absl::string_view kNotInteger = "not an integer";
+constexpr absl::string_view kNotNumber = "not a number";
+constexpr absl::string_view kNotCustomerType =
+    "not a customer type (1, 2, 3, 4 or P)";
+constexpr absl::string_view kNotDate =
+    "not a date (expected YYYY-MM-DD or M/D/YYYY)";
+constexpr absl::string_view kImpossibleDate = "impossible date";
+constexpr absl::string_view kNotUtf8 =
+    "not valid UTF-8 text (save the file as UTF-8; a byte shown as \\xHH is "
+    "not UTF-8)";
+
+// Each ParseX writes the field's value and state (which the caller has set to
+// kMissing) and returns "" or the reason the text is invalid.
+
+// An integer or double field, read by `parse` (ParseIntText, ParseDoubleText).
+template <typename T>
+absl::string_view ParseNumber(ParseOutcome (*parse)(absl::string_view, T*),
+                              absl::string_view invalid_reason,
+                              absl::string_view text, RawField<T>* field) {
+  const ParseOutcome outcome = parse(text, &field->value);
+  if (outcome == ParseOutcome::kValue) {
+    field->state = FieldState::kPresent;
+    return {};
+  }
+  field->value = T{};
+  if (outcome == ParseOutcome::kMissing) return {};
+  field->state = FieldState::kInvalid;
+  return invalid_reason;
+}
+
+absl::string_view ParseDateField(absl::string_view text, DateField* field) {
+  if (IsMissingText(text)) return {};
+  absl::StatusOr<Date> date = ParseDate(text);
+  if (date.ok()) {
+    field->Set(*date);
+    return {};
+  }
+  field->state = FieldState::kInvalid;
+  return absl::StartsWith(date.status().message(), kImpossibleDate)
+             ? kImpossibleDate
+             : kNotDate;
+}
+
+// Stores what a text parser made of a field: the value, nothing (missing),
+// or kInvalid with `invalid_reason` returned.
+absl::string_view StoreText(ParseOutcome outcome, absl::string_view value,
+                            absl::string_view invalid_reason,
+                            TextField* field) {
+  switch (outcome) {
+    case ParseOutcome::kValue:
+      field->value.assign(value.data(), value.size());
+      field->state = FieldState::kPresent;
+      return {};
+    case ParseOutcome::kMissing:
+      return {};
+    case ParseOutcome::kInvalid:
+      break;
+  }
+  field->state = FieldState::kInvalid;
+  return invalid_reason;
+}
+
+absl::string_view ParseText(absl::string_view text, TextField* field) {
+  absl::string_view s;
+  const ParseOutcome outcome = ParseTextField(text, &s);
+  return StoreText(outcome, s, kNotUtf8, field);
+}
+
+absl::string_view ParseCustomerType(absl::string_view text, TextField* field) {
+  absl::string_view type;
+  const ParseOutcome outcome = ParseCustomerTypeText(text, &type);
+  return StoreText(outcome, type, kNotCustomerType, field);
+}
+
+// The table's kinds match its members, and ids are positions.
+constexpr bool TableIsConsistent() {
+  for (int i = 0; i < kNumDemographicColumns; ++i) {
+    const RawColumn& c = kRawColumns[i];
+    if (c.id != i) return false;
+    switch (c.kind) {
+      case ColumnKind::kDate:
+        if (!std::holds_alternative<DateField RawRecord::*>(c.member))
+          return false;
+        break;
+      case ColumnKind::kInt:
+        if (!std::holds_alternative<IntField RawRecord::*>(c.member))
+          return false;
+        break;
+      case ColumnKind::kDouble:
+        if (!std::holds_alternative<DoubleField RawRecord::*>(c.member))
+          return false;
+        break;
+      case ColumnKind::kText:
+      case ColumnKind::kCustomerType:
+        if (!std::holds_alternative<TextField RawRecord::*>(c.member))
+          return false;
+        break;
+    }
+  }
+  return true;
+}
+static_assert(TableIsConsistent(),
+              "RECSYS_DEMOGRAPHIC_COLUMNS: a kind does not match its member");
+
+}  // namespace
 
 absl::string_view RawColumnName(int id) {
-  if (id < kNumDemographicColumns) return kDemographicColumns[id];
+  if (id < kNumDemographicColumns) return kRawColumns[id].name;
   return kProducts[id - kFirstProductColumn].column;
 }
 
@@ -14,67 +128,11 @@ std::optional<int> FindRawColumn(absl::string_view name) {
   return std::nullopt;
 }
 
-namespace {
-
-// The state of demographic column `id`, for a const or mutable record.
-template <typename Record>
-auto* StateOf(Record* r, int id) {
-  switch (id) {
-    case kFechaDato:
-      return &r->fecha_dato.state;
-    case kNcodpers:
-      return &r->ncodpers.state;
-    case kIndEmpleado:
-      return &r->ind_empleado.state;
-    case kPaisResidencia:
-      return &r->pais_residencia.state;
-    case kSexo:
-      return &r->sexo.state;
-    case kAge:
-      return &r->age.state;
-    case kFechaAlta:
-      return &r->fecha_alta.state;
-    case kIndNuevo:
-      return &r->ind_nuevo.state;
-    case kAntiguedad:
-      return &r->antiguedad.state;
-    case kIndrel:
-      return &r->indrel.state;
-    case kUltFecCli1t:
-      return &r->ult_fec_cli_1t.state;
-    case kIndrel1mes:
-      return &r->indrel_1mes.state;
-    case kTiprel1mes:
-      return &r->tiprel_1mes.state;
-    case kIndresi:
-      return &r->indresi.state;
-    case kIndext:
-      return &r->indext.state;
-    case kConyuemp:
-      return &r->conyuemp.state;
-    case kCanalEntrada:
-      return &r->canal_entrada.state;
-    case kIndfall:
-      return &r->indfall.state;
-    case kTipodom:
-      return &r->tipodom.state;
-    case kCodProv:
-      return &r->cod_prov.state;
-    case kNomprov:
-      return &r->nomprov.state;
-    case kIndActividadCliente:
-      return &r->ind_actividad_cliente.state;
-    case kRenta:
-      return &r->renta.state;
-    default:
-      return &r->segmento.state;
-  }
-}
-
-}  // namespace
-
 FieldState RawColumnState(const RawRecord& r, int id) {
-  if (id < kFirstProductColumn) return *StateOf(&r, id);
+  if (id < kFirstProductColumn) {
+    return VisitField(kRawColumns[id], &r,
+                      [](const auto& field) { return field.state; });
+  }
   const ProductMask bit = ProductBit(id - kFirstProductColumn);
   if (!r.has_products || (r.products_missing & bit))
     return FieldState::kMissing;
@@ -83,7 +141,43 @@ FieldState RawColumnState(const RawRecord& r, int id) {
 }
 
 FieldState* MutableRawColumnState(RawRecord* record, int id) {
-  return StateOf(record, id);
+  return VisitField(kRawColumns[id], record,
+                    [](auto& field) { return &field.state; });
+}
+
+void ClearColumn(const RawColumn& column, RawRecord* record) {
+  VisitField(column, record, [](auto& field) {
+    field.state = FieldState::kMissing;
+    if constexpr (std::is_same_v<std::decay_t<decltype(field)>, TextField>) {
+      field.value.clear();  // keeps the capacity for the next row
+    } else {
+      field.value = {};
+    }
+  });
+}
+
+absl::string_view ParseColumnText(const RawColumn& column,
+                                  absl::string_view text, RawRecord* record) {
+  switch (column.kind) {
+    case ColumnKind::kDate:
+      return ParseDateField(text, &(record->*std::get<DateField RawRecord::*>(
+                                                 column.member)));
+    case ColumnKind::kInt:
+      return ParseNumber(
+          &ParseIntText, kNotInteger, text,
+          &(record->*std::get<IntField RawRecord::*>(column.member)));
+    case ColumnKind::kDouble:
+      return ParseNumber(
+          &ParseDoubleText, kNotNumber, text,
+          &(record->*std::get<DoubleField RawRecord::*>(column.member)));
+    case ColumnKind::kText:
+      return ParseText(
+          text, &(record->*std::get<TextField RawRecord::*>(column.member)));
+    case ColumnKind::kCustomerType:
+      return ParseCustomerType(
+          text, &(record->*std::get<TextField RawRecord::*>(column.member)));
+  }
+  return {};
 }
 
 }  // namespace recsys

@@ -4,146 +4,21 @@
 #include <optional>
 #include <utility>
 
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "common/date.h"
 #include "common/field_parse.h"
 #include "common/raw_columns.h"
 
 namespace recsys {
 namespace {
 
-constexpr absl::string_view kNotInteger = "not an integer";
-constexpr absl::string_view kNotNumber = "not a number";
-constexpr absl::string_view kNotCustomerType =
-    "not a customer type (1, 2, 3, 4 or P)";
 constexpr absl::string_view kNotProductFlag = "not a product flag (0, 1 or NA)";
 constexpr absl::string_view kRequiredMissing = "required value is missing";
-constexpr absl::string_view kNotUtf8 =
-    "not valid UTF-8 text (save the file as UTF-8; a byte shown as \\xHH is "
-    "not UTF-8)";
-
-void ResetText(TextField* field) {
-  field->state = FieldState::kMissing;
-  field->value.clear();  // keeps the capacity for the next row
-}
-
-template <typename T>
-void ResetValue(RawField<T>* field) {
-  field->state = FieldState::kMissing;
-  field->value = T{};
-}
 
 void ResetRecord(RawRecord* r) {
-  ResetValue(&r->fecha_dato);
-  ResetValue(&r->ncodpers);
-  ResetText(&r->ind_empleado);
-  ResetText(&r->pais_residencia);
-  ResetText(&r->sexo);
-  ResetValue(&r->age);
-  ResetValue(&r->fecha_alta);
-  ResetValue(&r->ind_nuevo);
-  ResetValue(&r->antiguedad);
-  ResetValue(&r->indrel);
-  ResetValue(&r->ult_fec_cli_1t);
-  ResetText(&r->indrel_1mes);
-  ResetText(&r->tiprel_1mes);
-  ResetText(&r->indresi);
-  ResetText(&r->indext);
-  ResetText(&r->conyuemp);
-  ResetText(&r->canal_entrada);
-  ResetText(&r->indfall);
-  ResetValue(&r->tipodom);
-  ResetValue(&r->cod_prov);
-  ResetText(&r->nomprov);
-  ResetValue(&r->ind_actividad_cliente);
-  ResetValue(&r->renta);
-  ResetText(&r->segmento);
+  for (const RawColumn& column : kRawColumns) ClearColumn(column, r);
   r->products = 0;
   r->products_missing = 0;
   r->products_invalid = 0;
-}
-
-constexpr absl::string_view kNotDate =
-    "not a date (expected YYYY-MM-DD or M/D/YYYY)";
-constexpr absl::string_view kImpossibleDate = "impossible date";
-
-// Each ParseX writes the field's value and state and returns "" or the error
-// message for an invalid text.
-absl::string_view ParseInt(absl::string_view text, IntField* field) {
-  switch (ParseIntText(text, &field->value)) {
-    case ParseOutcome::kValue:
-      field->state = FieldState::kPresent;
-      return {};
-    case ParseOutcome::kMissing:
-      field->value = 0;
-      return {};
-    case ParseOutcome::kInvalid:
-      break;
-  }
-  field->value = 0;
-  field->state = FieldState::kInvalid;
-  return kNotInteger;
-}
-
-absl::string_view ParseDouble(absl::string_view text, DoubleField* field) {
-  switch (ParseDoubleText(text, &field->value)) {
-    case ParseOutcome::kValue:
-      field->state = FieldState::kPresent;
-      return {};
-    case ParseOutcome::kMissing:
-      field->value = 0;
-      return {};
-    case ParseOutcome::kInvalid:
-      break;
-  }
-  field->value = 0;
-  field->state = FieldState::kInvalid;
-  return kNotNumber;
-}
-
-absl::string_view ParseDateField(absl::string_view text, DateField* field) {
-  if (IsMissingText(text)) return {};
-  absl::StatusOr<Date> date = ParseDate(text);
-  if (date.ok()) {
-    field->Set(*date);
-    return {};
-  }
-  field->state = FieldState::kInvalid;
-  return absl::StartsWith(date.status().message(), kImpossibleDate)
-             ? kImpossibleDate
-             : kNotDate;
-}
-
-// Stores what a text parser made of a field: the value, nothing (missing),
-// or kInvalid with `invalid_reason` returned.
-absl::string_view StoreText(ParseOutcome outcome, absl::string_view value,
-                            absl::string_view invalid_reason,
-                            TextField* field) {
-  switch (outcome) {
-    case ParseOutcome::kValue:
-      field->value.assign(value.data(), value.size());
-      field->state = FieldState::kPresent;
-      return {};
-    case ParseOutcome::kMissing:
-      return {};
-    case ParseOutcome::kInvalid:
-      break;
-  }
-  field->state = FieldState::kInvalid;
-  return invalid_reason;
-}
-
-absl::string_view ParseText(absl::string_view text, TextField* field) {
-  absl::string_view s;
-  const ParseOutcome outcome = ParseTextField(text, &s);
-  return StoreText(outcome, s, kNotUtf8, field);
-}
-
-absl::string_view ParseCustomerType(absl::string_view text, TextField* field) {
-  absl::string_view type;
-  const ParseOutcome outcome = ParseCustomerTypeText(text, &type);
-  return StoreText(outcome, type, kNotCustomerType, field);
 }
 
 absl::string_view ParseProduct(absl::string_view text, int product,
@@ -173,58 +48,8 @@ absl::string_view ParseProduct(absl::string_view text, int product,
 
 // Parses `text` as column `id` of `r`. Returns "" or the error message.
 absl::string_view ParseColumn(int id, absl::string_view text, RawRecord* r) {
-  switch (id) {
-    case kFechaDato:
-      return ParseDateField(text, &r->fecha_dato);
-    case kNcodpers:
-      return ParseInt(text, &r->ncodpers);
-    case kIndEmpleado:
-      return ParseText(text, &r->ind_empleado);
-    case kPaisResidencia:
-      return ParseText(text, &r->pais_residencia);
-    case kSexo:
-      return ParseText(text, &r->sexo);
-    case kAge:
-      return ParseInt(text, &r->age);
-    case kFechaAlta:
-      return ParseDateField(text, &r->fecha_alta);
-    case kIndNuevo:
-      return ParseInt(text, &r->ind_nuevo);
-    case kAntiguedad:
-      return ParseInt(text, &r->antiguedad);
-    case kIndrel:
-      return ParseInt(text, &r->indrel);
-    case kUltFecCli1t:
-      return ParseDateField(text, &r->ult_fec_cli_1t);
-    case kIndrel1mes:
-      return ParseCustomerType(text, &r->indrel_1mes);
-    case kTiprel1mes:
-      return ParseText(text, &r->tiprel_1mes);
-    case kIndresi:
-      return ParseText(text, &r->indresi);
-    case kIndext:
-      return ParseText(text, &r->indext);
-    case kConyuemp:
-      return ParseText(text, &r->conyuemp);
-    case kCanalEntrada:
-      return ParseText(text, &r->canal_entrada);
-    case kIndfall:
-      return ParseText(text, &r->indfall);
-    case kTipodom:
-      return ParseInt(text, &r->tipodom);
-    case kCodProv:
-      return ParseInt(text, &r->cod_prov);
-    case kNomprov:
-      return ParseText(text, &r->nomprov);
-    case kIndActividadCliente:
-      return ParseInt(text, &r->ind_actividad_cliente);
-    case kRenta:
-      return ParseDouble(text, &r->renta);
-    case kSegmento:
-      return ParseText(text, &r->segmento);
-    default:
-      return ParseProduct(text, id - kFirstProductColumn, r);
-  }
+  if (id < kFirstProductColumn) return ParseColumnText(kRawColumns[id], text, r);
+  return ParseProduct(text, id - kFirstProductColumn, r);
 }
 
 absl::string_view QuotingMessage(CsvProblem problem) {

@@ -1,6 +1,7 @@
 #include "featurizer/cleaning.h"
 
 #include <cmath>
+#include <variant>
 
 #include "absl/strings/str_cat.h"
 #include "common/field_parse.h"
@@ -30,48 +31,13 @@ Cleaned IntOneOf(const IntField& f, int64_t a, int64_t b) {
   return Cleaned::Value(static_cast<double>(f.value));
 }
 
-const TextField* TextFieldOf(const RawRecord& r, int column) {
-  switch (column) {
-    case kIndEmpleado:
-      return &r.ind_empleado;
-    case kPaisResidencia:
-      return &r.pais_residencia;
-    case kSexo:
-      return &r.sexo;
-    case kIndrel1mes:
-      return &r.indrel_1mes;
-    case kTiprel1mes:
-      return &r.tiprel_1mes;
-    case kIndresi:
-      return &r.indresi;
-    case kIndext:
-      return &r.indext;
-    case kConyuemp:
-      return &r.conyuemp;
-    case kCanalEntrada:
-      return &r.canal_entrada;
-    case kIndfall:
-      return &r.indfall;
-    case kNomprov:
-      return &r.nomprov;
-    case kSegmento:
-      return &r.segmento;
-    default:
-      return nullptr;
-  }
-}
-
-const DateField* DateFieldOf(const RawRecord& r, int column) {
-  switch (column) {
-    case kFechaDato:
-      return &r.fecha_dato;
-    case kFechaAlta:
-      return &r.fecha_alta;
-    case kUltFecCli1t:
-      return &r.ult_fec_cli_1t;
-    default:
-      return nullptr;
-  }
+// The field of demographic column `column` when it has type Field, else null.
+template <typename Field>
+const Field* FieldOf(const RawRecord& r, int column) {
+  if (column < 0 || column >= kNumDemographicColumns) return nullptr;
+  const auto* member =
+      std::get_if<Field RawRecord::*>(&kRawColumns[column].member);
+  return member == nullptr ? nullptr : &(r.**member);
 }
 
 constexpr absl::string_view kDateFeatureNames[kNumDateFeatures] = {
@@ -117,19 +83,10 @@ Cleaned CleanTipodom(const IntField& tipodom) {
 }
 
 bool IsNumericColumn(int column) {
-  switch (column) {
-    case kAge:
-    case kAntiguedad:
-    case kRenta:
-    case kIndNuevo:
-    case kIndrel:
-    case kIndActividadCliente:
-    case kCodProv:
-    case kTipodom:
-      return true;
-    default:
-      return false;
-  }
+  if (column < 0 || column >= kNumDemographicColumns || column == kNcodpers)
+    return false;  // ncodpers is the customer key, never a feature
+  const ColumnKind kind = kRawColumns[column].kind;
+  return kind == ColumnKind::kInt || kind == ColumnKind::kDouble;
 }
 
 Cleaned CleanNumeric(const RawRecord& r, int column) {
@@ -156,30 +113,16 @@ Cleaned CleanNumeric(const RawRecord& r, int column) {
 }
 
 bool IsCategoricalColumn(int column) {
-  switch (column) {
-    case kIndEmpleado:
-    case kPaisResidencia:
-    case kSexo:
-    case kIndrel1mes:
-    case kTiprel1mes:
-    case kIndresi:
-    case kIndext:
-    case kConyuemp:
-    case kCanalEntrada:
-    case kIndfall:
-    case kNomprov:
-    case kSegmento:
-      return true;
-    default:
-      return false;
-  }
+  if (column < 0 || column >= kNumDemographicColumns) return false;
+  const ColumnKind kind = kRawColumns[column].kind;
+  return kind == ColumnKind::kText || kind == ColumnKind::kCustomerType;
 }
 
 CleanedText CleanCategorical(const RawRecord& r, int column) {
-  const TextField* f = TextFieldOf(r, column);
-  if (f == nullptr) return {};
+  if (!IsCategoricalColumn(column)) return {};
+  const TextField* f = FieldOf<TextField>(r, column);
   if (!f->present()) return {{}, NotPresent(f->state)};
-  if (column == kIndrel1mes) {
+  if (kRawColumns[column].kind == ColumnKind::kCustomerType) {
     absl::string_view canonical;
     switch (ParseCustomerTypeText(f->value, &canonical)) {
       case ParseOutcome::kValue:
@@ -258,7 +201,7 @@ CleanOutcome ColumnOutcome(const RawRecord& r, int column) {
       r.fecha_dato.present()) {
     return CleanDateFeature(r, DateFeature::kMonthsSinceAlta).outcome;
   }
-  if (const DateField* d = DateFieldOf(r, column)) {
+  if (const DateField* d = FieldOf<DateField>(r, column)) {
     return d->present() ? CleanOutcome::kValue : NotPresent(d->state);
   }
   return CleanOutcome::kMissing;

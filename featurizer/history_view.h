@@ -19,6 +19,8 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -59,10 +61,29 @@ struct HistoryView {
   // empty list gives what a snapshot gives a new customer (found false,
   // first_seen_months_ago -1).
   // Returns INVALID_ARGUMENT naming the entry for a months_ago out of range, a
-  // month listed twice, or a mask with bits beyond the 24 products.
+  // month listed twice, or a mask with bits beyond the 24 products (the rules
+  // of CheckExplicitHistory).
   static absl::StatusOr<HistoryView> FromExplicit(
       const std::vector<std::pair<int, ProductMask>>& months);
 };
+
+// What is wrong with an explicit history (see CheckExplicitHistory).
+struct ExplicitHistoryError {
+  int entry = 0;         // index of the first bad entry
+  int other_entry = -1;  // a month listed twice: the entry that listed it first
+  const char* field = "months_ago";  // "months_ago" or "products"
+  // "must be between 1 and 12", "month listed twice" or "mask has bits beyond
+  // the 24 products"; the caller adds where and ", got <value>".
+  std::string message;
+  int64_t value = 0;     // the offending months_ago or mask
+};
+
+// The rules of an explicit (per-request) history, in one place: each
+// months_ago is in 1..kMaxHistoryMonths and listed once, and each mask holds
+// only the 24 products. Returns the first problem, or nullopt when there is
+// none. HistoryView::FromExplicit and the server's request decoder use it.
+std::optional<ExplicitHistoryError> CheckExplicitHistory(
+    const std::vector<std::pair<int, ProductMask>>& months);
 
 }  // namespace recsys
 

@@ -3,14 +3,13 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
-#include <initializer_list>
+#include <variant>
 
 #include "absl/strings/cord.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
-#include "common/date.h"
+#include "common/raw_columns.h"
 #include "common/status_macros.h"
 
 namespace recsys {
@@ -38,98 +37,70 @@ std::string Quote(absl::string_view text) {
   return absl::StrCat("\"", absl::Utf8SafeCEscape(text), "\"");
 }
 
-void DecodeText(bool has, const std::string& text, TextField* out) {
-  if (!has) return;
-  absl::string_view trimmed = absl::StripAsciiWhitespace(text);
-  if (!trimmed.empty()) out->Set(std::string(trimmed));
+// A string field: the rule of the column's file cell (ParseColumnText), so
+// that "NA", padding, "1.00" or "6/28/2016" mean what they mean in a file.
+absl::Status DecodeField(const RawColumn& column, bool has,
+                         const std::string& text, absl::string_view path,
+                         RawRecord* r) {
+  if (!has) return absl::OkStatus();
+  const absl::string_view reason = ParseColumnText(column, text, r);
+  if (reason.empty()) return absl::OkStatus();
+  return FieldError(Join(path, column.name),
+                    absl::StrCat(reason, ", got ", Quote(text)));
 }
 
-absl::Status DecodeDate(bool has, const std::string& text,
-                        absl::string_view path, absl::string_view field,
-                        DateField* out) {
-  if (!has) return absl::OkStatus();
-  absl::string_view trimmed = absl::StripAsciiWhitespace(text);
-  if (trimmed.empty()) return absl::OkStatus();
-  absl::StatusOr<Date> date = ParseDate(trimmed);
-  if (!date.ok()) {
-    return FieldError(
-        Join(path, field),
-        absl::StrCat("not a date (YYYY-MM-DD), got ", Quote(text)));
+// "must be between 0 and 150" / "must be 1 or 99" for an ApiIntRule.
+std::string ApiRuleText(const ApiIntRule& rule) {
+  if (rule.ends_only) return absl::StrCat("must be ", rule.lo, " or ", rule.hi);
+  std::string text = absl::StrCat("must be between ", rule.lo, " and ", rule.hi);
+  if (rule.unknown_marker) {
+    absl::StrAppend(&text, " (or ", kUnknownSeniority, " for unknown)");
   }
-  out->Set(*date);
+  return text;
+}
+
+bool Accepts(const ApiIntRule& rule, int64_t value) {
+  if (!rule.checked) return true;
+  if (rule.unknown_marker && value == kUnknownSeniority) return true;
+  if (rule.ends_only) return value == rule.lo || value == rule.hi;
+  return value >= rule.lo && value <= rule.hi;
+}
+
+// An integer field: the column's API rule (RECSYS_DEMOGRAPHIC_COLUMNS).
+absl::Status DecodeField(const RawColumn& column, bool has, int32_t value,
+                         absl::string_view path, RawRecord* r) {
+  if (!has) return absl::OkStatus();
+  if (!Accepts(column.api, value)) {
+    return FieldError(Join(path, column.name),
+                      absl::StrCat(ApiRuleText(column.api), ", got ", value));
+  }
+  (r->*std::get<IntField RawRecord::*>(column.member)).Set(value);
   return absl::OkStatus();
 }
 
-absl::Status DecodeIntInRange(bool has, int64_t value, absl::string_view path,
-                              absl::string_view field, int64_t lo, int64_t hi,
-                              IntField* out) {
-  if (!has) return absl::OkStatus();
-  if (value < lo || value > hi) {
-    return FieldError(
-        Join(path, field),
-        absl::StrCat("must be between ", lo, " and ", hi, ", got ", value));
-  }
-  out->Set(value);
-  return absl::OkStatus();
-}
-
-absl::Status DecodeIntOneOf(bool has, int64_t value, absl::string_view path,
-                            absl::string_view field,
-                            std::initializer_list<int64_t> allowed,
-                            IntField* out) {
-  if (!has) return absl::OkStatus();
-  if (std::find(allowed.begin(), allowed.end(), value) == allowed.end()) {
-    return FieldError(Join(path, field),
-                      absl::StrCat("must be ", absl::StrJoin(allowed, " or "),
-                                   ", got ", value));
-  }
-  out->Set(value);
-  return absl::OkStatus();
-}
-
-// Seniority: 0..1200 months, or the files' unknown marker -999999.
-constexpr int64_t kUnknownSeniority = -999999;
-
-absl::Status DecodeAntiguedad(bool has, int64_t value, absl::string_view path,
-                              IntField* out) {
-  if (!has) return absl::OkStatus();
-  if (value != kUnknownSeniority && (value < 0 || value > 1200)) {
-    return FieldError(Join(path, "antiguedad"),
-                      absl::StrCat("must be between 0 and 1200 (or -999999 "
-                                   "for unknown), got ",
-                                   value));
-  }
-  out->Set(value);
-  return absl::OkStatus();
-}
-
-// "1".."4" (also "1.0".."4.0") or "P".
-absl::Status DecodeIndrel1mes(bool has, const std::string& text,
-                              absl::string_view path, TextField* out) {
-  if (!has) return absl::OkStatus();
-  absl::string_view trimmed = absl::StripAsciiWhitespace(text);
-  if (trimmed.empty()) return absl::OkStatus();
-  absl::string_view code = trimmed;
-  absl::ConsumeSuffix(&code, ".0");
-  if (trimmed == "P" ||
-      (code.size() == 1 && code[0] >= '1' && code[0] <= '4')) {
-    out->Set(std::string(trimmed == "P" ? trimmed : code));
-    return absl::OkStatus();
-  }
-  return FieldError(
-      Join(path, "indrel_1mes"),
-      absl::StrCat("must be one of 1 2 3 4 P, got ", Quote(text)));
-}
-
-absl::Status DecodeRenta(bool has, double value, absl::string_view path,
-                         DoubleField* out) {
+// A number field (renta): finite and not negative.
+absl::Status DecodeField(const RawColumn& column, bool has, double value,
+                         absl::string_view path, RawRecord* r) {
   if (!has) return absl::OkStatus();
   if (!std::isfinite(value) || value < 0) {
     return FieldError(
-        Join(path, "renta"),
+        Join(path, column.name),
         absl::StrCat("must be a finite amount >= 0, got ", value));
   }
-  out->Set(value);
+  (r->*std::get<DoubleField RawRecord::*>(column.member)).Set(value);
+  return absl::OkStatus();
+}
+
+// A field without presence (ncodpers, the customer key): required, positive.
+absl::Status DecodeRequiredKey(const RawColumn& column, int64_t value,
+                               absl::string_view path, RawRecord* r) {
+  if (value <= 0) {
+    return FieldError(Join(path, column.name),
+                      absl::StrCat("required, must be a positive customer "
+                                   "code, got ",
+                                   value));
+  }
+  (r->*std::get<IntField RawRecord::*>(column.member)).Set(value);
   return absl::OkStatus();
 }
 
@@ -152,48 +123,24 @@ absl::StatusOr<DecodedRequest> DecodeParts(
 absl::StatusOr<RawRecord> DecodeCustomer(const v1::CustomerRecord& c,
                                          absl::string_view path) {
   RawRecord r;
-  if (c.ncodpers() <= 0) {
-    return FieldError(Join(path, "ncodpers"),
-                      absl::StrCat("required, must be a positive customer "
-                                   "code, got ",
-                                   c.ncodpers()));
+  // Every column in file order, each by its CustomerRecord field of the same
+  // name; a field without presence is the required customer key. (The lambda
+  // makes `message` dependent, so that `if constexpr` can ask for has_X().)
+  auto decode = [&](const auto& message) -> absl::Status {
+#define RECSYS_DECODE_COLUMN(name, Id, ...)                                \
+  if constexpr (requires { message.has_##name(); }) {                      \
+    RECSYS_RETURN_IF_ERROR(DecodeField(kRawColumns[k##Id],                 \
+                                       message.has_##name(), message.name(), \
+                                       path, &r));                         \
+  } else {                                                                 \
+    RECSYS_RETURN_IF_ERROR(                                                \
+        DecodeRequiredKey(kRawColumns[k##Id], message.name(), path, &r));  \
   }
-  r.ncodpers.Set(c.ncodpers());
-  RECSYS_RETURN_IF_ERROR(DecodeDate(c.has_fecha_dato(), c.fecha_dato(), path,
-                                    "fecha_dato", &r.fecha_dato));
-  DecodeText(c.has_ind_empleado(), c.ind_empleado(), &r.ind_empleado);
-  DecodeText(c.has_pais_residencia(), c.pais_residencia(), &r.pais_residencia);
-  DecodeText(c.has_sexo(), c.sexo(), &r.sexo);
-  RECSYS_RETURN_IF_ERROR(
-      DecodeIntInRange(c.has_age(), c.age(), path, "age", 0, 150, &r.age));
-  RECSYS_RETURN_IF_ERROR(DecodeDate(c.has_fecha_alta(), c.fecha_alta(), path,
-                                    "fecha_alta", &r.fecha_alta));
-  RECSYS_RETURN_IF_ERROR(DecodeIntOneOf(c.has_ind_nuevo(), c.ind_nuevo(), path,
-                                        "ind_nuevo", {0, 1}, &r.ind_nuevo));
-  RECSYS_RETURN_IF_ERROR(DecodeAntiguedad(c.has_antiguedad(), c.antiguedad(),
-                                          path, &r.antiguedad));
-  RECSYS_RETURN_IF_ERROR(DecodeIntOneOf(c.has_indrel(), c.indrel(), path,
-                                        "indrel", {1, 99}, &r.indrel));
-  RECSYS_RETURN_IF_ERROR(DecodeDate(c.has_ult_fec_cli_1t(), c.ult_fec_cli_1t(),
-                                    path, "ult_fec_cli_1t", &r.ult_fec_cli_1t));
-  RECSYS_RETURN_IF_ERROR(DecodeIndrel1mes(c.has_indrel_1mes(), c.indrel_1mes(),
-                                          path, &r.indrel_1mes));
-  DecodeText(c.has_tiprel_1mes(), c.tiprel_1mes(), &r.tiprel_1mes);
-  DecodeText(c.has_indresi(), c.indresi(), &r.indresi);
-  DecodeText(c.has_indext(), c.indext(), &r.indext);
-  DecodeText(c.has_conyuemp(), c.conyuemp(), &r.conyuemp);
-  DecodeText(c.has_canal_entrada(), c.canal_entrada(), &r.canal_entrada);
-  DecodeText(c.has_indfall(), c.indfall(), &r.indfall);
-  RECSYS_RETURN_IF_ERROR(DecodeIntInRange(c.has_tipodom(), c.tipodom(), path,
-                                          "tipodom", 0, INT32_MAX, &r.tipodom));
-  RECSYS_RETURN_IF_ERROR(DecodeIntInRange(c.has_cod_prov(), c.cod_prov(), path,
-                                          "cod_prov", 1, 52, &r.cod_prov));
-  DecodeText(c.has_nomprov(), c.nomprov(), &r.nomprov);
-  RECSYS_RETURN_IF_ERROR(DecodeIntOneOf(
-      c.has_ind_actividad_cliente(), c.ind_actividad_cliente(), path,
-      "ind_actividad_cliente", {0, 1}, &r.ind_actividad_cliente));
-  RECSYS_RETURN_IF_ERROR(DecodeRenta(c.has_renta(), c.renta(), path, &r.renta));
-  DecodeText(c.has_segmento(), c.segmento(), &r.segmento);
+    RECSYS_DEMOGRAPHIC_COLUMNS(RECSYS_DECODE_COLUMN)
+#undef RECSYS_DECODE_COLUMN
+    return absl::OkStatus();
+  };
+  RECSYS_RETURN_IF_ERROR(decode(c));
   return r;
 }
 
@@ -202,23 +149,8 @@ absl::StatusOr<ExplicitHistory> DecodeHistory(
     absl::string_view path) {
   ExplicitHistory decoded;
   decoded.reserve(history.size());
-  int entry_of_month[kMaxHistoryMonths + 1];
-  std::fill(std::begin(entry_of_month), std::end(entry_of_month), -1);
   for (int i = 0; i < history.size(); ++i) {
     const v1::MonthProducts& month = history[i];
-    const int months_ago = month.months_ago();
-    if (months_ago < 1 || months_ago > kMaxHistoryMonths) {
-      return FieldError(absl::StrCat(path, "[", i, "].months_ago"),
-                        absl::StrCat("must be between 1 and ",
-                                     kMaxHistoryMonths, ", got ", months_ago));
-    }
-    if (entry_of_month[months_ago] >= 0) {
-      return FieldError(
-          absl::StrCat(path, "[", i, "].months_ago"),
-          absl::StrCat("month given twice (also in ", path, "[",
-                       entry_of_month[months_ago], "]), got ", months_ago));
-    }
-    entry_of_month[months_ago] = i;
     ProductMask owned = 0;
     for (int p = 0; p < month.products_size(); ++p) {
       const std::string& name = month.products(p);
@@ -234,7 +166,15 @@ absl::StatusOr<ExplicitHistory> DecodeHistory(
       }
       owned |= ProductBit(*product);
     }
-    decoded.emplace_back(months_ago, owned);
+    decoded.emplace_back(month.months_ago(), owned);
+  }
+  if (std::optional<ExplicitHistoryError> e = CheckExplicitHistory(decoded)) {
+    std::string message = e->message;
+    if (e->other_entry >= 0) {
+      absl::StrAppend(&message, " (also in ", path, "[", e->other_entry, "])");
+    }
+    return FieldError(absl::StrCat(path, "[", e->entry, "].", e->field),
+                      absl::StrCat(message, ", got ", e->value));
   }
   std::sort(decoded.begin(), decoded.end());
   return decoded;

@@ -13,27 +13,37 @@
 // value, e.g. "customer.age: must be between 0 and 150, got -3", and carry the
 // path as a payload (see FieldPathOf) for RowError.field_path.
 //
+// A string field means what the same text means in a raw file: it is read by
+// ParseColumnText (common/raw_columns.h), the function the row parser uses,
+// so "NA", "" and padding are missing, "1.00" is indrel_1mes 1 and
+// "6/28/2016" is a date, exactly as in training (checked by
+// record_codec_differential_test.cc). Integer and double fields are typed;
+// their ranges are the ApiIntRule of each column in the same table.
+//
 // What is an error and what is left to the featurizer's cleaning:
 //   Errors (the value cannot be a fact about a customer):
 //   - ncodpers unset or <= 0; an unset `customer` message;
-//   - a date field (fecha_dato, fecha_alta, ult_fec_cli_1t) that is not a
-//     date ("YYYY-MM-DD" or "M/D/YYYY", years 1900..2100);
+//   - text a file cell could not hold either: a date field (fecha_dato,
+//     fecha_alta, ult_fec_cli_1t) that is not a date ("YYYY-MM-DD" or
+//     "M/D/YYYY", years 1900..2100), an indrel_1mes not one of 1 2 3 4 P
+//     ("1.0", "1.00" ... accepted), text that is not UTF-8;
 //   - age outside 0..150; antiguedad outside 0..1200 other than -999999;
 //     ind_nuevo and ind_actividad_cliente other than 0/1; indrel other than
 //     1/99; cod_prov outside 1..52; tipodom < 0; renta negative, NaN or
-//     infinite; indrel_1mes not one of 1 2 3 4 P (1.0 .. 4.0 accepted);
+//     infinite (each of these cleans to missing in a file too);
 //   - k outside 0..24 (0 = the default 7);
 //   - history: months_ago outside 1..12, a month given twice, a product name
-//     that is neither a Kaggle column nor an English product name.
+//     that is neither a Kaggle column nor an English product name (the month
+//     rules are CheckExplicitHistory's, featurizer/history_view.h).
 //   Passed through for cleaning (what the raw files also contain):
-//   - unset fields, and text fields that are empty or only spaces: missing,
-//     exactly as "NA" / "" in a file;
+//   - unset fields, and text fields that are "", "NA" or only spaces:
+//     missing, exactly as in a file;
 //   - antiguedad -999999 (the files' unknown marker);
 //   - categorical codes outside the known sets (a sexo "X", a new channel):
 //     the featurizer encodes them as "unseen" and counts them;
 //   - combinations that are odd but possible (fecha_alta after fecha_dato,
 //     a province code that does not match nomprov).
-//   Text is trimmed of surrounding spaces and otherwise kept verbatim.
+//   Text is trimmed of surrounding spaces and tabs and otherwise kept verbatim.
 //   RawRecord::line is 0 and has_products false in decoded records.
 #ifndef RECSYS_SERVER_RECORD_CODEC_H_
 #define RECSYS_SERVER_RECORD_CODEC_H_

@@ -3,6 +3,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdint>
+#include <variant>
 
 #include "common/raw_columns.h"
 
@@ -74,6 +75,43 @@ void AppendIndrel1mes(const TextField& field, const RawSpelling& spelling,
   if (numeric && spelling.indrel_1mes_decimal) out->append(".0");
 }
 
+template <typename Field>
+const Field& FieldOf(const RawColumn& column, const RawRecord& r) {
+  return r.*std::get<Field RawRecord::*>(column.member);
+}
+
+void AppendColumn(const RawColumn& column, const RawRecord& r,
+                  FileLayout layout, const RawSpelling& spelling,
+                  std::string* out) {
+  switch (column.kind) {
+    case ColumnKind::kDate:
+      AppendDate(FieldOf<DateField>(column, r), out);
+      return;
+    case ColumnKind::kInt:
+      AppendInt(FieldOf<IntField>(column, r), column.file_width, out);
+      return;
+    case ColumnKind::kDouble: {
+      const DoubleField& field = FieldOf<DoubleField>(column, r);
+      if (field.present()) {
+        AppendShortestDouble(field.value, out);
+      } else if (layout == FileLayout::kTest) {
+        out->append("         NA");
+      }
+      return;
+    }
+    case ColumnKind::kText:
+      if (column.id == kNomprov) {
+        AppendQuoted(FieldOf<TextField>(column, r), out);
+      } else {
+        AppendText(FieldOf<TextField>(column, r), out);
+      }
+      return;
+    case ColumnKind::kCustomerType:
+      AppendIndrel1mes(FieldOf<TextField>(column, r), spelling, out);
+      return;
+  }
+}
+
 }  // namespace
 
 void AppendShortestDouble(double value, std::string* out) {
@@ -93,7 +131,8 @@ void AppendShortestDouble(double value, std::string* out) {
 
 std::string RawHeaderLine(FileLayout layout) {
   std::string line;
-  for (absl::string_view name : kDemographicColumns) {
+  for (const RawColumn& column : kRawColumns) {
+    const absl::string_view name = column.name;
     if (!line.empty()) line.push_back(',');
     line.push_back('"');
     line.append(name.data(), name.size());
@@ -112,57 +151,10 @@ std::string RawHeaderLine(FileLayout layout) {
 
 void AppendRawRow(const RawRecord& r, FileLayout layout,
                   const RawSpelling& spelling, std::string* out) {
-  AppendDate(r.fecha_dato, out);
-  out->push_back(',');
-  AppendInt(r.ncodpers, 0, out);
-  out->push_back(',');
-  AppendText(r.ind_empleado, out);
-  out->push_back(',');
-  AppendText(r.pais_residencia, out);
-  out->push_back(',');
-  AppendText(r.sexo, out);
-  out->push_back(',');
-  AppendInt(r.age, 3, out);
-  out->push_back(',');
-  AppendDate(r.fecha_alta, out);
-  out->push_back(',');
-  AppendInt(r.ind_nuevo, 2, out);
-  out->push_back(',');
-  AppendInt(r.antiguedad, 7, out);
-  out->push_back(',');
-  AppendInt(r.indrel, 2, out);
-  out->push_back(',');
-  AppendDate(r.ult_fec_cli_1t, out);
-  out->push_back(',');
-  AppendIndrel1mes(r.indrel_1mes, spelling, out);
-  out->push_back(',');
-  AppendText(r.tiprel_1mes, out);
-  out->push_back(',');
-  AppendText(r.indresi, out);
-  out->push_back(',');
-  AppendText(r.indext, out);
-  out->push_back(',');
-  AppendText(r.conyuemp, out);
-  out->push_back(',');
-  AppendText(r.canal_entrada, out);
-  out->push_back(',');
-  AppendText(r.indfall, out);
-  out->push_back(',');
-  AppendInt(r.tipodom, 2, out);
-  out->push_back(',');
-  AppendInt(r.cod_prov, 2, out);
-  out->push_back(',');
-  AppendQuoted(r.nomprov, out);
-  out->push_back(',');
-  AppendInt(r.ind_actividad_cliente, 2, out);
-  out->push_back(',');
-  if (r.renta.present()) {
-    AppendShortestDouble(r.renta.value, out);
-  } else if (layout == FileLayout::kTest) {
-    out->append("         NA");
+  for (const RawColumn& column : kRawColumns) {
+    if (column.id != 0) out->push_back(',');
+    AppendColumn(column, r, layout, spelling, out);
   }
-  out->push_back(',');
-  AppendText(r.segmento, out);
   if (layout == FileLayout::kTrain) {
     const ProductMask missing = r.products_missing | r.products_invalid;
     for (int i = 0; i < kNumProducts; ++i) {

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "absl/flags/flag.h"
+#include "common/raw_columns.h"
 
 // --- every subcommand that talks to a server ---
 ABSL_FLAG(std::string, server, "127.0.0.1:50051",
@@ -78,35 +79,11 @@ ABSL_FLAG(std::string, history, "",
           "\"1:ind_cco_fin_ult1,ind_recibo_ult1;2:ind_cco_fin_ult1\" (1 = last "
           "month; Kaggle column or English names; \"3:\" = owned nothing).");
 
-// The 24 demographic fields, as text exactly as in a test_ver2.csv cell.
-#define RECSYS_FIELD_FLAG(name, help) \
-  ABSL_FLAG(std::string, name, "", "Customer field " #name ": " help)
-RECSYS_FIELD_FLAG(
-    fecha_dato,
-    "month scored, YYYY-MM-DD (default: the month after the model's data).");
-RECSYS_FIELD_FLAG(ncodpers, "customer code (required with field flags).");
-RECSYS_FIELD_FLAG(ind_empleado, "employee index A B F N S.");
-RECSYS_FIELD_FLAG(pais_residencia, "country of residence, e.g. ES.");
-RECSYS_FIELD_FLAG(sexo, "sex, H or V.");
-RECSYS_FIELD_FLAG(age, "age in years.");
-RECSYS_FIELD_FLAG(fecha_alta, "date of the first contract, YYYY-MM-DD.");
-RECSYS_FIELD_FLAG(ind_nuevo, "1 if registered in the last 6 months.");
-RECSYS_FIELD_FLAG(antiguedad, "seniority in months.");
-RECSYS_FIELD_FLAG(indrel, "1 primary, 99 primary until the month's end.");
-RECSYS_FIELD_FLAG(ult_fec_cli_1t, "last date as primary customer, YYYY-MM-DD.");
-RECSYS_FIELD_FLAG(indrel_1mes, "customer type 1 2 3 4 or P.");
-RECSYS_FIELD_FLAG(tiprel_1mes, "relation type A I N P R.");
-RECSYS_FIELD_FLAG(indresi, "residence index S or N.");
-RECSYS_FIELD_FLAG(indext, "foreigner index S or N.");
-RECSYS_FIELD_FLAG(conyuemp, "spouse of an employee, S or N.");
-RECSYS_FIELD_FLAG(canal_entrada, "joining channel, e.g. KHE.");
-RECSYS_FIELD_FLAG(indfall, "deceased index S or N.");
-RECSYS_FIELD_FLAG(tipodom, "address type (1).");
-RECSYS_FIELD_FLAG(cod_prov, "province code 1..52.");
-RECSYS_FIELD_FLAG(nomprov, "province name, e.g. MADRID.");
-RECSYS_FIELD_FLAG(ind_actividad_cliente, "1 active, 0 inactive.");
-RECSYS_FIELD_FLAG(renta, "gross household income.");
-RECSYS_FIELD_FLAG(segmento, "segment, e.g. \"02 - PARTICULARES\".");
+// The 24 demographic fields, as text exactly as in a test_ver2.csv cell, one
+// per column of common/raw_columns.h.
+#define RECSYS_FIELD_FLAG(name, Id, kind, width, api, meaning) \
+  ABSL_FLAG(std::string, name, "", "Customer field " #name ": " meaning);
+RECSYS_DEMOGRAPHIC_COLUMNS(RECSYS_FIELD_FLAG)
 #undef RECSYS_FIELD_FLAG
 
 // --- info, pin ---
@@ -124,19 +101,12 @@ ABSL_FLAG(std::string, truth, "",
 namespace recsys {
 
 const std::vector<std::string>& CustomerFieldFlags() {
-  static const auto* const kFields =
-      new std::vector<std::string>{"fecha_dato",     "ncodpers",
-                                   "ind_empleado",   "pais_residencia",
-                                   "sexo",           "age",
-                                   "fecha_alta",     "ind_nuevo",
-                                   "antiguedad",     "indrel",
-                                   "ult_fec_cli_1t", "indrel_1mes",
-                                   "tiprel_1mes",    "indresi",
-                                   "indext",         "conyuemp",
-                                   "canal_entrada",  "indfall",
-                                   "tipodom",        "cod_prov",
-                                   "nomprov",        "ind_actividad_cliente",
-                                   "renta",          "segmento"};
+  static const auto* const kFields = [] {
+    auto* fields = new std::vector<std::string>;
+    for (const RawColumn& column : kRawColumns)
+      fields->emplace_back(column.name);
+    return fields;
+  }();
   return *kFields;
 }
 

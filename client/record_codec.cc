@@ -56,8 +56,8 @@ absl::Status EncodeCustomerTo(const RawRecord& r, v1::CustomerRecord* out) {
   out->Clear();
   v1::CustomerRecord& c = *out;
   // Every column, in file order, into the CustomerRecord field of its name.
-#define RECSYS_ENCODE_COLUMN(name, ...)                                 \
-  RECSYS_RETURN_IF_ERROR(Put<std::decay_t<decltype(c.name())>>(          \
+#define RECSYS_ENCODE_COLUMN(name, ...)                         \
+  RECSYS_RETURN_IF_ERROR(Put<std::decay_t<decltype(c.name())>>( \
       r.name, #name, [&](const auto& v) { c.set_##name(v); }));
   RECSYS_DEMOGRAPHIC_COLUMNS(RECSYS_ENCODE_COLUMN)
 #undef RECSYS_ENCODE_COLUMN

@@ -160,8 +160,8 @@ absl::string_view ParseColumnText(const RawColumn& column,
                                   absl::string_view text, RawRecord* record) {
   switch (column.kind) {
     case ColumnKind::kDate:
-      return ParseDateField(text, &(record->*std::get<DateField RawRecord::*>(
-                                                 column.member)));
+      return ParseDateField(
+          text, &(record->*std::get<DateField RawRecord::*>(column.member)));
     case ColumnKind::kInt:
       return ParseNumber(
           &ParseIntText, kNotInteger, text,

@@ -42,8 +42,9 @@ absl::StatusOr<HistoryView> HistoryView::FromExplicit(
   if (std::optional<ExplicitHistoryError> e = CheckExplicitHistory(months)) {
     return absl::InvalidArgumentError(absl::StrCat(
         "history entry ", e->entry, ": ", e->field, " ", e->message,
-        e->other_entry >= 0 ? absl::StrCat(" (also in entry ", e->other_entry, ")")
-                            : "",
+        e->other_entry >= 0
+            ? absl::StrCat(" (also in entry ", e->other_entry, ")")
+            : "",
         ", got ", e->value));
   }
   HistoryView view;

@@ -52,7 +52,8 @@ absl::Status DecodeField(const RawColumn& column, bool has,
 // "must be between 0 and 150" / "must be 1 or 99" for an ApiIntRule.
 std::string ApiRuleText(const ApiIntRule& rule) {
   if (rule.ends_only) return absl::StrCat("must be ", rule.lo, " or ", rule.hi);
-  std::string text = absl::StrCat("must be between ", rule.lo, " and ", rule.hi);
+  std::string text =
+      absl::StrCat("must be between ", rule.lo, " and ", rule.hi);
   if (rule.unknown_marker) {
     absl::StrAppend(&text, " (or ", kUnknownSeniority, " for unknown)");
   }
@@ -127,14 +128,13 @@ absl::StatusOr<RawRecord> DecodeCustomer(const v1::CustomerRecord& c,
   // name; a field without presence is the required customer key. (The lambda
   // makes `message` dependent, so that `if constexpr` can ask for has_X().)
   auto decode = [&](const auto& message) -> absl::Status {
-#define RECSYS_DECODE_COLUMN(name, Id, ...)                                \
-  if constexpr (requires { message.has_##name(); }) {                      \
-    RECSYS_RETURN_IF_ERROR(DecodeField(kRawColumns[k##Id],                 \
-                                       message.has_##name(), message.name(), \
-                                       path, &r));                         \
-  } else {                                                                 \
-    RECSYS_RETURN_IF_ERROR(                                                \
-        DecodeRequiredKey(kRawColumns[k##Id], message.name(), path, &r));  \
+#define RECSYS_DECODE_COLUMN(name, Id, ...)                                   \
+  if constexpr (requires { message.has_##name(); }) {                         \
+    RECSYS_RETURN_IF_ERROR(DecodeField(                                       \
+        kRawColumns[k##Id], message.has_##name(), message.name(), path, &r)); \
+  } else {                                                                    \
+    RECSYS_RETURN_IF_ERROR(                                                   \
+        DecodeRequiredKey(kRawColumns[k##Id], message.name(), path, &r));     \
   }
     RECSYS_DEMOGRAPHIC_COLUMNS(RECSYS_DECODE_COLUMN)
 #undef RECSYS_DECODE_COLUMN

@@ -89,7 +89,8 @@ bool CallerMessage(const Cells& cells, v1::CustomerRecord* out) {
   const google::protobuf::Descriptor* d = out->GetDescriptor();
   const google::protobuf::Reflection* r = out->GetReflection();
   for (int c = 0; c < kNumDemographicColumns; ++c) {
-    const FieldDescriptor* f = d->FindFieldByName(std::string(RawColumnName(c)));
+    const FieldDescriptor* f =
+        d->FindFieldByName(std::string(RawColumnName(c)));
     EXPECT_NE(f, nullptr) << RawColumnName(c);
     if (f == nullptr) return false;
     const std::string& text = cells[c];
@@ -124,11 +125,13 @@ bool CallerMessage(const Cells& cells, v1::CustomerRecord* out) {
 // A cleaned number or category as text, for comparison ("NaN(reason)" when
 // not a value).
 std::string Show(const Cleaned& c) {
-  if (!c.ok()) return absl::StrCat("not a value (", static_cast<int>(c.outcome), ")");
+  if (!c.ok())
+    return absl::StrCat("not a value (", static_cast<int>(c.outcome), ")");
   return absl::StrCat(c.value);
 }
 std::string Show(const CleanedText& c) {
-  if (!c.ok()) return absl::StrCat("not a value (", static_cast<int>(c.outcome), ")");
+  if (!c.ok())
+    return absl::StrCat("not a value (", static_cast<int>(c.outcome), ")");
   return absl::StrCat("\"", c.text, "\"");
 }
 
@@ -152,7 +155,8 @@ std::map<std::string, std::string> CleanedView(const RawRecord& r) {
        {std::pair{"fecha_dato", &r.fecha_dato},
         std::pair{"fecha_alta", &r.fecha_alta},
         std::pair{"ult_fec_cli_1t", &r.ult_fec_cli_1t}}) {
-    if (field->present()) absl::StrAppend(&view[name], ", ", field->value.ToString());
+    if (field->present())
+      absl::StrAppend(&view[name], ", ", field->value.ToString());
   }
   const std::optional<uint32_t> id = CleanCustomerId(r.ncodpers);
   absl::StrAppend(&view["ncodpers"], ", id ", id ? absl::StrCat(*id) : "none");
@@ -176,8 +180,8 @@ void Compare(const Cells& cells, Tally* tally) {
     return;
   }
   std::vector<RowError> row_errors;
-  absl::StatusOr<RawRecord> file = ParseRawLine(TestHeader(), CsvLine(cells),
-                                                &row_errors);
+  absl::StatusOr<RawRecord> file =
+      ParseRawLine(TestHeader(), CsvLine(cells), &row_errors);
   ASSERT_TRUE(file.ok()) << file.status();
   // The first column whose text the file side refuses. A missing fecha_dato
   // is a file-only rule (a request without one is scored for the model's next
@@ -196,8 +200,11 @@ void Compare(const Cells& cells, Tally* tally) {
   };
   if (!served.ok()) {
     const std::string path = FieldPathOf(served.status());
-    std::optional<int> column = FindRawColumn(absl::StripPrefix(path, "customer."));
-    if (!column) return fail(absl::StrCat("error without a column: ", served.status().ToString()));
+    std::optional<int> column =
+        FindRawColumn(absl::StripPrefix(path, "customer."));
+    if (!column)
+      return fail(
+          absl::StrCat("error without a column: ", served.status().ToString()));
     if (*column == file_error) {
       ++tally->same_error;
       return;
@@ -215,11 +222,12 @@ void Compare(const Cells& cells, Tally* tally) {
       ++tally->refused_non_value;
       return;
     }
-    return fail(absl::StrCat("gRPC refuses ", path, " (",
-                             served.status().message(), ") but the file ",
-                             file_error < 0 ? "accepts the row"
-                                            : absl::StrCat("refuses column ",
-                                                           RawColumnName(file_error))));
+    return fail(absl::StrCat(
+        "gRPC refuses ", path, " (", served.status().message(),
+        ") but the file ",
+        file_error < 0
+            ? "accepts the row"
+            : absl::StrCat("refuses column ", RawColumnName(file_error))));
   }
   if (file_error >= 0) {
     return fail(absl::StrCat("the file refuses ", RawColumnName(file_error),
@@ -232,7 +240,8 @@ void Compare(const Cells& cells, Tally* tally) {
     std::string diff;
     for (const auto& [name, text] : want) {
       if (got.at(name) != text)
-        absl::StrAppend(&diff, " ", name, ": file {", text, "} gRPC {", got.at(name), "}");
+        absl::StrAppend(&diff, " ", name, ": file {", text, "} gRPC {",
+                        got.at(name), "}");
     }
     return fail(absl::StrCat("different cleaned records:", diff));
   }
@@ -266,7 +275,8 @@ std::vector<std::set<std::string>> RealValues() {
           column_of.push_back(FindRawColumn(TrimSpaces(name)).value_or(-1));
         continue;
       }
-      for (size_t i = 0; i < record.fields.size() && i < column_of.size(); ++i) {
+      for (size_t i = 0; i < record.fields.size() && i < column_of.size();
+           ++i) {
         if (column_of[i] >= 0 && column_of[i] < kNumDemographicColumns)
           values[column_of[i]].emplace(record.fields[i]);
       }
@@ -277,9 +287,10 @@ std::vector<std::set<std::string>> RealValues() {
 
 // The first row of the real test file (spreadsheet spelling).
 Cells BaseRow() {
-  return {"6/28/2016", "15889", "F", "ES", "V", "56", "1/16/1995", "0",
-          "256", "1", "", "1", "A", "S", "N", "N", "KAT", "N", "1", "28",
-          "MADRID", "1", "326124.9", "01 - TOP"};
+  return {"6/28/2016", "15889", "F",      "ES", "V",        "56",
+          "1/16/1995", "0",     "256",    "1",  "",         "1",
+          "A",         "S",     "N",      "N",  "KAT",      "N",
+          "1",         "28",    "MADRID", "1",  "326124.9", "01 - TOP"};
 }
 
 // Odd and invalid texts per kind of column: padding, the files' missing
@@ -291,16 +302,18 @@ std::vector<std::string> OddTexts(int column) {
     case kFechaDato:
     case kFechaAlta:
     case kUltFecCli1t:
-      more = {"2015-01-28", " 2015-01-28 ", "1/28/2015", " 1/28/2015",
-              "12/31/2015", "2016-02-29", "2015-02-29", "2015-02-30",
-              "2015-13-01", "13/1/2015", "2015-1-28", "28/01/2015",
-              "1/28/15", "2015-01-28T00:00", "last june", "1899-12-31",
-              "2101-01-01", "na", "N/A", "0/0/2015"};
+      more = {"2015-01-28", " 2015-01-28 ",     "1/28/2015",
+              " 1/28/2015", "12/31/2015",       "2016-02-29",
+              "2015-02-29", "2015-02-30",       "2015-13-01",
+              "13/1/2015",  "2015-1-28",        "28/01/2015",
+              "1/28/15",    "2015-01-28T00:00", "last june",
+              "1899-12-31", "2101-01-01",       "na",
+              "N/A",        "0/0/2015"};
       break;
     case kIndrel1mes:
-      more = {"1", "2", "3", "4", "P", "1.0", "1.00", "2.000", " 3.0 ",
-              "4.0", " P ", "p", "5", "0", "1.5", "1.", "01", "1.0.0", "-1",
-              "+1", "P.0", "na", "NaN"};
+      more = {"1",     "2",     "3",   "4",  "P",   "1.0", "1.00", "2.000",
+              " 3.0 ", "4.0",   " P ", "p",  "5",   "0",   "1.5",  "1.",
+              "01",    "1.0.0", "-1",  "+1", "P.0", "na",  "NaN"};
       break;
     case kNcodpers:
     case kAge:
@@ -310,26 +323,49 @@ std::vector<std::string> OddTexts(int column) {
     case kTipodom:
     case kCodProv:
     case kIndActividadCliente:
-      more = {"0", "1", " 1", "1.0", " 1.00", "2", "99", " 35", "35.0",
-              "-1", "-999999", "120", "121", "150", "151", "1200", "1201",
-              "52", "53", "2147483647", "3x", "1.5", "+3", "0x10", "1e2"};
+      more = {"0",   "1",    " 1",   "1.0",     " 1.00", "2",          "99",
+              " 35", "35.0", "-1",   "-999999", "120",   "121",        "150",
+              "151", "1200", "1201", "52",      "53",    "2147483647", "3x",
+              "1.5", "+3",   "0x10", "1e2"};
       break;
     case kRenta:
-      more = {"87218.1", "122179.11000000002", " 1202.73", "1202.73 ",
-              "         NA", "0", "0.0", "-5", "-0.0", "1e5", "1E5", ".5",
-              "inf", "nan", "12,5", "1e", "28894395.51"};
+      more = {"87218.1",     "122179.11000000002",
+              " 1202.73",    "1202.73 ",
+              "         NA", "0",
+              "0.0",         "-5",
+              "-0.0",        "1e5",
+              "1E5",         ".5",
+              "inf",         "nan",
+              "12,5",        "1e",
+              "28894395.51"};
       break;
     default:  // categorical text
-      more = {"ES", " ES", "ES ", "N", "S", "X", "na", "Na", "N A", "NA NA",
-              "CORUÑA, A", "\"QUOTED\"", "02 - PARTICULARES",
-              " 02 - PARTICULARES ", "M\xE1LAGA", "\xC3", "1.0", "0"};
+      more = {"ES",
+              " ES",
+              "ES ",
+              "N",
+              "S",
+              "X",
+              "na",
+              "Na",
+              "N A",
+              "NA NA",
+              "CORUÑA, A",
+              "\"QUOTED\"",
+              "02 - PARTICULARES",
+              " 02 - PARTICULARES ",
+              "M\xE1LAGA",
+              "\xC3",
+              "1.0",
+              "0"};
       break;
   }
   common.insert(common.end(), more.begin(), more.end());
   return common;
 }
 
-TEST(RecordCodecDifferentialTest, EveryRealValueMeansTheSameInAFileAndOverGrpc) {
+TEST(RecordCodecDifferentialTest,
+     EveryRealValueMeansTheSameInAFileAndOverGrpc) {
   const std::vector<std::set<std::string>> real = RealValues();
   if (real[kAge].empty()) GTEST_SKIP() << "no real rows in " RECSYS_SHARED_DIR;
   Tally tally;
@@ -347,7 +383,8 @@ TEST(RecordCodecDifferentialTest, EveryRealValueMeansTheSameInAFileAndOverGrpc) 
   EXPECT_GT(tally.same_record, cases * 9 / 10);
 }
 
-TEST(RecordCodecDifferentialTest, OddAndInvalidTextsMeanTheSameInAFileAndOverGrpc) {
+TEST(RecordCodecDifferentialTest,
+     OddAndInvalidTextsMeanTheSameInAFileAndOverGrpc) {
   Tally tally;
   for (int c = 0; c < kNumDemographicColumns; ++c) {
     for (const std::string& text : OddTexts(c)) {

@@ -167,6 +167,7 @@ const ProgramSpec& Program() {
                            {"input", "output", "errors", "batch_rows", "window",
                             "k", "retry_for_seconds", "connect_timeout_seconds",
                             "progress"}}},
+                .required = {"input", "output"},
                 .exit_status =
                     "0 every row scored; 1 some rows are in the errors file; 2 "
                     "usage error, unreadable input (an I/O error names the "
@@ -296,6 +297,7 @@ const ProgramSpec& Program() {
                     "averaged over every customer of the truth file (customers "
                     "who added nothing score 0, as on Kaggle). Runs offline.",
                 .flags = {{"Flags", {"submission", "truth"}}},
+                .required = {"submission", "truth"},
                 .exit_status = "0 ok; 2 usage error or a file that cannot be "
                                "read."},
                [](const std::vector<std::string>&) {
@@ -349,6 +351,7 @@ const ProgramSpec& Program() {
                             "requests", "rate", "json", "k", "batch_rows",
                             "window", "retry_for_seconds", "arenas",
                             "connect_timeout_seconds"}}},
+                .required = {"input"},
                 .exit_status =
                     "0 no errors; 1 some calls or rows failed; 2 usage error, "
                     "unreadable input, or the server could not be reached."},

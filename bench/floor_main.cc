@@ -14,10 +14,9 @@
 #include <string>
 
 #include "absl/flags/flag.h"
-#include "absl/flags/parse.h"
-#include "absl/flags/usage.h"
 #include "bench/floor.h"
 #include "bench/npy.h"
+#include "common/command_line.h"
 #include "common/status_macros.h"
 #include "model_store/bundle.h"
 
@@ -50,9 +49,6 @@ absl::Status Dump(const FloorResult& result, int num_features,
 absl::Status Run() {
   const std::string bundle = absl::GetFlag(FLAGS_bundle);
   const std::string input = absl::GetFlag(FLAGS_input);
-  if (bundle.empty() || input.empty()) {
-    return absl::InvalidArgumentError("--bundle and --input are required");
-  }
   RECSYS_ASSIGN_OR_RETURN(BundleManifest manifest, ReadManifest(bundle));
   RECSYS_ASSIGN_OR_RETURN(std::shared_ptr<const ModelVersion> model,
                           LoadModelVersion(bundle, manifest.version));
@@ -91,17 +87,45 @@ absl::Status Run() {
 }  // namespace
 }  // namespace recsys
 
+namespace {
+
+const recsys::CommandSpec& Command() {
+  static const auto* const kCommand = new recsys::CommandSpec{
+      .name = "recsys-floor",
+      .summary =
+          "scores a raw file in-process (no gRPC) and prints rows/s "
+          "and the per-row cost of each stage.",
+      .usage = {"recsys-floor --bundle DIR --input test_ver2.csv [--threads 2]",
+                "             [--batch-rows 256] [--json F] [--submission F] "
+                "[--dump PREFIX]"},
+      .description =
+          "The floor of the batch path (bench/floor.h): what the server's "
+          "parse, featurize (with the history lookup), predict and rank cost "
+          "per row without gRPC. --dump PREFIX writes what the Python "
+          "reference needs (bench/python/reference.py): PREFIX.features.npy "
+          "(float32, rows x features, NaN = missing), PREFIX.owned.npy "
+          "(uint32 masks of the products owned last month) and "
+          "PREFIX.ncodpers.npy (int64).",
+      .flags = {{"Flags",
+                 {"bundle", "input", "threads", "batch_rows", "k", "max_rows"}},
+                {"Output flags", {"json", "submission", "dump"}}},
+      .required = {"bundle", "input"},
+      .exit_status =
+          "0 scored; 1 it failed (unreadable bundle or input); 2 "
+          "usage error."};
+  return *kCommand;
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
-  absl::SetProgramUsageMessage(
-      "scores a raw file in-process (no gRPC) and prints rows/s and the "
-      "per-row cost of each stage.\n  recsys-floor --bundle DIR --input "
-      "test_ver2.csv [--threads 2] [--batch-rows 256] [--json F] "
-      "[--submission F] [--dump PREFIX]");
-  absl::ParseCommandLine(argc, argv);
+  const recsys::ParsedCommand command =
+      recsys::ParseCommand(Command(), argc, argv);
+  if (command.exit_code) return *command.exit_code;
   const absl::Status status = recsys::Run();
   if (!status.ok()) {
-    std::cerr << "recsys-floor: " << status << "\n";
-    return absl::IsInvalidArgument(status) ? 2 : 1;
+    std::cerr << Command().name << ": " << status << "\n";
+    return recsys::kExitFailed;
   }
-  return 0;
+  return recsys::kExitOk;
 }

@@ -10,16 +10,14 @@
 
 #include "absl/flags/flag.h"
 #include "absl/flags/marshalling.h"
-#include "absl/flags/parse.h"
-#include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
-#include "server/command_line.h"
+#include "common/command_line.h"
 #include "server/event_log.h"
-#include "server/metrics.h"
 #include "server/log_throttle.h"
 #include "server/memory_bound.h"
+#include "server/metrics.h"
 #include "server/server.h"
 #include "server/signal_thread.h"
 
@@ -143,63 +141,54 @@ ABSL_FLAG(std::string, predictor, "auto",
 
 namespace {
 
-constexpr char kUsage[] =
-    "serves Santander product recommendations over gRPC.\n"
-    "\n"
-    "  recsys-server --store STORE [--port PORT] [--metrics-port PORT]\n"
-    "\n"
-    "The server loads the newest valid model version from STORE/MODEL/ (a\n"
-    "bundle written by `recsys-train`: manifest, XGBoost model, "
-    "product-history\n"
-    "snapshot), checks it (feature spec, checksums, golden set), warms it, "
-    "and\n"
-    "answers the santander.recsys.v1 Recommender and ModelAdmin services. New\n"
-    "versions are picked up without a restart; a broken one is refused and "
-    "the\n"
-    "serving one stays. Until a model is loaded the standard grpc.health.v1\n"
-    "service answers NOT_SERVING (the server keeps watching the store);\n"
-    "the service \"liveness\" answers SERVING as long as the process works.\n"
-    "\n"
-    "Signals: SIGHUP rescans the store now; SIGTERM or SIGINT drains "
-    "in-flight\n"
-    "calls for up to --grace-period, then exits 0.\n"
-    "\n"
-    "Example:\n"
-    "  recsys-server --store models --port 0 --metrics-port 0\n"
-    "  recsys info --server 127.0.0.1:PORT    (PORT from the log)";
-
-// The flags --help lists, in this order.
-const std::vector<std::string> kFlagNames = {"store",
-                                             "model",
-                                             "host",
-                                             "port",
-                                             "metrics_port",
-                                             "metrics_host",
-                                             "metrics_threads",
-                                             "tls_cert",
-                                             "tls_key",
-                                             "tls_client_ca",
-                                             "admin_token_file",
-                                             "admin_client_names",
-                                             "admin_insecure",
-                                             "workers",
-                                             "liveness_stuck_after",
-                                             "poll_seconds",
-                                             "grace_period",
-                                             "max_message_bytes",
-                                             "max_unary_message_bytes",
-                                             "max_concurrent_streams",
-                                             "max_concurrent_calls",
-                                             "max_streams_per_connection",
-                                             "request_memory_bytes",
-                                             "grpc_memory_bytes",
-                                             "max_rows_per_request",
-                                             "max_unary_batch",
-                                             "load_timeout",
-                                             "max_bundle_file_bytes",
-                                             "drift_window",
-                                             "drift_min_rows",
-                                             "predictor"};
+const recsys::CommandSpec& Command() {
+  static const auto* const kCommand = new recsys::CommandSpec{
+      .name = "recsys-server",
+      .summary = "serves Santander product recommendations over gRPC.",
+      .usage = {"recsys-server --store STORE [--port PORT] "
+                "[--metrics-port PORT] [flags]"},
+      .description =
+          "The server loads the newest valid model version from STORE/MODEL/ "
+          "(a bundle written by `recsys-train`: manifest, XGBoost model, "
+          "product-history snapshot), checks it (feature spec, checksums, "
+          "golden set), warms it, and answers the santander.recsys.v1 "
+          "Recommender and ModelAdmin services. New versions are picked up "
+          "without a restart; a broken one is refused and the serving one "
+          "stays. Until a model is loaded the standard grpc.health.v1 service "
+          "answers NOT_SERVING (the server keeps watching the store); the "
+          "service \"liveness\" answers SERVING as long as the process "
+          "works.\n\n"
+          "Signals: SIGHUP rescans the store now; SIGTERM or SIGINT drains "
+          "in-flight calls for up to --grace-period, then exits 0.\n\n"
+          "Example:\n"
+          "  recsys-server --store models --port 0 --metrics-port 0\n"
+          "  recsys info --server 127.0.0.1:PORT    (PORT from the log)",
+      .flags = {{"Model flags",
+                 {"store", "model", "poll_seconds", "load_timeout",
+                  "max_bundle_file_bytes", "predictor"}},
+                {"Network flags",
+                 {"host", "port", "metrics_port", "metrics_host",
+                  "metrics_threads"}},
+                {"Security flags (docs/security.md)",
+                 {"tls_cert", "tls_key", "tls_client_ca", "admin_token_file",
+                  "admin_client_names", "admin_insecure"}},
+                {"Scoring flags",
+                 {"workers", "max_unary_batch", "liveness_stuck_after",
+                  "grace_period"}},
+                {"Limits (docs/limits.md)",
+                 {"max_message_bytes", "max_unary_message_bytes",
+                  "max_concurrent_streams", "max_concurrent_calls",
+                  "max_streams_per_connection", "request_memory_bytes",
+                  "grpc_memory_bytes", "max_rows_per_request"}},
+                {"Drift monitoring flags", {"drift_window", "drift_min_rows"}}},
+      .required = {"store"},
+      .exit_status =
+          "0 stopped by SIGTERM or SIGINT after draining; 1 the server could "
+          "not start (e.g. a port in use, an unreadable certificate); 2 usage "
+          "error (unknown flag, bad value, missing --store, inconsistent "
+          "security flags)."};
+  return *kCommand;
+}
 
 int Fail(int code, const std::string& message) {
   recsys::LogEvent(message);
@@ -215,29 +204,15 @@ int main(int argc, char** argv) {
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   recsys::ConfigureMallocForServing();
   recsys::InstallLibraryLogHandlers();
-  absl::SetProgramUsageMessage(kUsage);
-  std::vector<std::string> storage;
-  std::vector<char*> args = recsys::DashedFlagsToAbseil(argc, argv, &storage);
-  if (recsys::WantsHelp(args)) {
-    std::fputs(
-        recsys::ServerHelp(absl::StrCat("recsys-server: ", kUsage), kFlagNames)
-            .c_str(),
-        stdout);
-    return 0;
-  }
-  std::vector<char*> rest =
-      absl::ParseCommandLine(static_cast<int>(args.size()), args.data());
+  const recsys::ParsedCommand command =
+      recsys::ParseCommand(Command(), argc, argv);
+  if (command.exit_code) return *command.exit_code;
   // Before any thread exists, so that every thread inherits the mask and
   // only the signal thread receives SIGTERM/SIGINT/SIGHUP.
   recsys::BlockServerSignals();
-  if (rest.size() > 1) {
-    return Fail(
-        2, absl::StrCat("unexpected argument \"", rest[1], "\" (see --help)"));
-  }
-  if (absl::GetFlag(FLAGS_store).empty())
-    return Fail(2, "--store is required (see --help)");
   if (absl::GetFlag(FLAGS_poll_seconds) < 1)
-    return Fail(2, "--poll-seconds must be at least 1");
+    return recsys::UsageError(Command().name,
+                              "--poll-seconds must be at least 1");
 
   recsys::MetricsOptions metrics_options;
   metrics_options.bind = absl::GetFlag(FLAGS_metrics_host).empty()
@@ -285,7 +260,9 @@ int main(int argc, char** argv) {
   absl::StatusOr<recsys::PredictorChoice> predictor =
       recsys::ParsePredictorChoice(absl::GetFlag(FLAGS_predictor));
   if (!predictor.ok()) {
-    return Fail(2, absl::StrCat("--predictor: ", predictor.status().message()));
+    return recsys::UsageError(
+        Command().name,
+        absl::StrCat("--predictor: ", predictor.status().message()));
   }
   options.predictor = *predictor;
   absl::StatusOr<std::unique_ptr<recsys::RecsysServer>> server =

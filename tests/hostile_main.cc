@@ -11,13 +11,11 @@
 #include <vector>
 
 #include "absl/flags/flag.h"
-#include "absl/flags/parse.h"
-#include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
-#include "server/command_line.h"
+#include "common/command_line.h"
 #include "tests/hostile.h"
 #include "tests/server_process.h"
 
@@ -56,28 +54,34 @@ namespace {
 
 using recsys::testing::ProcessMemory;
 
-constexpr char kUsage[] =
-    "runs one hostile-client attack against a recsys-server and prints what "
-    "happened.\n\n"
-    "  recsys-hostile --address 127.0.0.1:50051 --pid PID --attack flood "
-    "--csv test_ver2.csv\n"
-    "  recsys-hostile --address 127.0.0.1:50051 --pid PID --attack "
-    "rapid-reset --pairs 20000\n\n"
-    "Exit code: 0 when the attack ran (whatever the server did), 2 on a "
-    "usage error, 1 when the attack could not run.";
-
-const std::vector<std::string> kFlagNames = {"address",
-                                             "pid",
-                                             "attack",
-                                             "csv",
-                                             "streams",
-                                             "message_bytes",
-                                             "rows_per_message",
-                                             "seconds",
-                                             "after_seconds",
-                                             "pairs",
-                                             "calls",
-                                             "path"};
+const recsys::CommandSpec& Command() {
+  static const auto* const kCommand = new recsys::CommandSpec{
+      .name = "recsys-hostile",
+      .summary =
+          "runs one hostile-client attack against a recsys-server and "
+          "prints what happened.",
+      .usage = {"recsys-hostile --address HOST:PORT --attack ATTACK [--pid "
+                "PID] [flags]"},
+      .description =
+          "For measuring by hand; tests/hostile_e2e_test runs the same "
+          "attacks with assertions. Given --pid, the server's memory (RSS, "
+          "VmHWM) and CPU time are printed before, during and after the "
+          "attack.\n\n"
+          "Examples:\n"
+          "  recsys-hostile --address 127.0.0.1:50051 --pid PID \\\n"
+          "      --attack flood --csv test_ver2.csv\n"
+          "  recsys-hostile --address 127.0.0.1:50051 --pid PID \\\n"
+          "      --attack rapid-reset --pairs 20000",
+      .flags = {{"Flags", {"address", "pid", "attack", "csv"}},
+                {"Attack sizes",
+                 {"streams", "message_bytes", "rows_per_message", "seconds",
+                  "after_seconds", "pairs", "calls", "path"}}},
+      .required = {"address", "attack"},
+      .exit_status =
+          "0 the attack ran (whatever the server did); 1 the "
+          "attack could not run; 2 usage error."};
+  return *kCommand;
+}
 
 double MiB(int64_t bytes) { return static_cast<double>(bytes) / (1 << 20); }
 
@@ -131,20 +135,11 @@ int Fail(int code, const std::string& message) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  absl::SetProgramUsageMessage(kUsage);
-  std::vector<std::string> storage;
-  std::vector<char*> args = recsys::DashedFlagsToAbseil(argc, argv, &storage);
-  if (recsys::WantsHelp(args)) {
-    std::fputs(
-        recsys::ServerHelp(absl::StrCat("recsys-hostile: ", kUsage), kFlagNames)
-            .c_str(),
-        stdout);
-    return 0;
-  }
-  absl::ParseCommandLine(static_cast<int>(args.size()), args.data());
+  const recsys::ParsedCommand command =
+      recsys::ParseCommand(Command(), argc, argv);
+  if (command.exit_code) return *command.exit_code;
   const std::string address = absl::GetFlag(FLAGS_address);
   const std::string attack = absl::GetFlag(FLAGS_attack);
-  if (address.empty()) return Fail(2, "--address is required (see --help)");
   Probe probe(absl::GetFlag(FLAGS_pid));
   probe.Print("before");
   const double cpu_before = probe.Cpu();
@@ -152,7 +147,8 @@ int main(int argc, char** argv) {
 
   if (attack == "flood" || attack == "garbage-stream") {
     if (absl::GetFlag(FLAGS_csv).empty())
-      return Fail(2, "--csv is required for --attack=" + attack);
+      return recsys::UsageError(Command().name,
+                                "--csv is required for --attack=" + attack);
     absl::StatusOr<recsys::v1::ScoreRow> row =
         recsys::testing::FirstCleanRow(absl::GetFlag(FLAGS_csv));
     if (!row.ok()) return Fail(1, std::string(row.status().message()));
@@ -258,9 +254,11 @@ int main(int argc, char** argv) {
       std::printf("  message: \"%s\"\n", m.c_str());
     probe.Print("after");
   } else {
-    return Fail(2, absl::StrCat("--attack must be flood, rapid-reset, "
-                                "garbage-stream or garbage-unary, got \"",
-                                attack, "\""));
+    return recsys::UsageError(
+        Command().name,
+        absl::StrCat("--attack must be flood, rapid-reset, garbage-stream or "
+                     "garbage-unary, got \"",
+                     attack, "\""));
   }
   return 0;
 }

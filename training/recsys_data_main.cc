@@ -1,179 +1,64 @@
 // recsys-data: writes synthetic Santander files and inspects raw files.
-// See kUsage below (or run `recsys-data --help`).
+// See Program() below (or run `recsys-data --help`).
 #include <chrono>
 #include <cstdint>
-#include <cstdio>
 #include <iostream>
-#include <set>
 #include <string>
 #include <vector>
 
 #include "absl/flags/flag.h"
-#include "absl/flags/parse.h"
-#include "absl/flags/reflection.h"
-#include "absl/flags/usage.h"
-#include "absl/flags/usage_config.h"
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
-#include "absl/strings/string_view.h"
+#include "common/command_line.h"
 #include "common/inspect.h"
 #include "training/generator.h"
 
 ABSL_FLAG(
     int64_t, customers, 20000,
-    "generate: distinct customers over the 18 months (about 65% are in the "
+    "Distinct customers over the 18 months (about 65% are in the "
     "first month, the others join later). 950000 gives about the size of the "
     "real Kaggle files (13.6M train rows, about 2.3 GB).");
 ABSL_FLAG(uint64_t, seed, 1,
-          "generate: random seed. The same seed and options always write the "
+          "Random seed. The same seed and options always write the "
           "same bytes.");
 ABSL_FLAG(std::string, out, "data",
-          "generate: output directory (created if missing; existing files are "
+          "Output directory (created if missing; existing files are "
           "replaced).");
 ABSL_FLAG(
     bool, drift, false,
-    "generate: shift age, renta, canal_entrada and segmento in the test month "
+    "Shift age, renta, canal_entrada and segmento in the test month "
     "(2016-06-28) only, to exercise drift monitoring; train and truth files "
-    "are "
-    "unchanged.");
+    "are unchanged.");
 
 namespace {
 
-constexpr int kExitOk = 0;
-constexpr int kExitRowErrors = 1;
-constexpr int kExitUsage = 2;
+using recsys::kExitFailed;
+using recsys::kExitOk;
+using recsys::kExitUsage;
 
-constexpr char kUsage[] =
-    R"(makes and checks raw data files in the Kaggle Santander format.
+constexpr char kProgram[] = "recsys-data";
 
-The Kaggle "Santander Product Recommendation" data are monthly snapshots of a
-Spanish bank's customers: train_ver2.csv has 17 months (2015-01-28 ..
-2016-05-28) of 24 demographic columns plus 24 product-ownership flags, and
-test_ver2.csv has the next month (2016-06-28) without the products. The task is
-to predict which products each customer adds in the test month.
-
-Usage:
-  recsys-data generate [--customers N] [--seed S] [--out DIR] [--drift]
-      Writes synthetic DIR/train_ver2.csv and DIR/test_ver2.csv in exactly the
-      real files' text format, plus DIR/test_truth.csv
-      (ncodpers,added_products,owned_products) to score predictions locally.
-  recsys-data inspect FILE...
-      Reads raw train or test files (original, or re-saved by a spreadsheet) and
-      prints rows, months, customers, missing values per column, every row
-      that cannot be parsed (line, column, value) and every customer listed
-      twice in one month (line and first line).
-
-Exit status: 0 success; 1 inspect found rows that cannot be parsed or
-duplicate customers;
-2 bad command line, or a file that cannot be read or written.
-
-Examples:
-  recsys-data generate --customers 20000 --seed 1 --out data
-  recsys-data inspect data/train_ver2.csv data/test_ver2.csv)";
-
-constexpr const char* kGenerateFlags[] = {"customers", "seed", "out", "drift"};
-
-bool IsHelp(absl::string_view arg) {
-  return arg == "--help" || arg == "-help" || arg == "-h" ||
-         arg == "--helpfull" || arg == "--helpshort" || arg == "help";
-}
-
-// Writes `text` wrapped at 80 columns, each line indented by `indent`.
-void PrintWrapped(absl::string_view text, absl::string_view indent) {
-  std::string line(indent);
-  for (absl::string_view word : absl::StrSplit(text, ' ', absl::SkipEmpty())) {
-    if (line.size() > indent.size() && line.size() + 1 + word.size() > 80) {
-      std::cout << line << "\n";
-      line = std::string(indent);
-    }
-    if (line.size() > indent.size()) line.push_back(' ');
-    line.append(word.data(), word.size());
-  }
-  std::cout << line << "\n";
-}
-
-// The usage text and each flag with its default and help text.
-void PrintHelp() {
-  std::cout << "recsys-data: " << kUsage << "\n\nFlags:\n";
-  for (const char* name : kGenerateFlags) {
-    const absl::CommandLineFlag* flag = absl::FindCommandLineFlag(name);
-    std::cout << "  --" << name << " (default: " << flag->DefaultValue()
-              << ")\n";
-    PrintWrapped(flag->Help(), "      ");
-  }
-}
-
-int UsageError(absl::string_view message) {
-  std::cerr << "recsys-data: " << message
-            << "\nRun 'recsys-data --help' for usage.\n";
-  return kExitUsage;
-}
-
-// Checks every flag argument before absl::ParseCommandLine (which exits with
-// status 1 on errors): unknown names and bad values become usage errors that
-// name the argument. Returns "" when all are fine; adds the names of the
-// flags given to `*given`.
-std::string CheckFlagArguments(int argc, char** argv,
-                               std::set<std::string>* given) {
-  for (int i = 1; i < argc; ++i) {
-    absl::string_view arg = argv[i];
-    if (arg == "--") break;
-    if (arg.size() < 2 || arg[0] != '-') continue;
-    absl::string_view body = arg.substr(arg[1] == '-' ? 2 : 1);
-    const size_t eq = body.find('=');
-    absl::string_view name = body.substr(0, eq);
-    absl::CommandLineFlag* flag = absl::FindCommandLineFlag(name);
-    if (flag == nullptr && absl::StartsWith(name, "no")) {
-      flag = absl::FindCommandLineFlag(name.substr(2));
-      if (flag != nullptr && flag->IsOfType<bool>() &&
-          eq == absl::string_view::npos) {
-        given->insert(std::string(name.substr(2)));
-        continue;
-      }
-      flag = nullptr;
-    }
-    if (flag == nullptr) return absl::StrCat("unknown flag '", arg, "'");
-    given->insert(std::string(name));
-    std::string value;
-    if (eq != absl::string_view::npos) {
-      value = std::string(body.substr(eq + 1));
-    } else if (flag->IsOfType<bool>()) {
-      continue;
-    } else if (i + 1 < argc) {
-      value = argv[++i];
-    } else {
-      return absl::StrCat("flag '", arg, "' needs a value");
-    }
-    std::string error;
-    if (!flag->ParseFrom(value, &error)) {
-      return absl::StrCat("bad value '", value, "' for flag '--", name,
-                          "': ", error);
-    }
-  }
-  return "";
-}
-
-int Generate(const std::vector<char*>& args) {
-  if (args.size() > 2)
-    return UsageError(absl::StrCat("unexpected argument '", args[2], "'"));
+int Generate(const std::vector<std::string>&) {
   recsys::GeneratorOptions options;
   options.customers = absl::GetFlag(FLAGS_customers);
   options.seed = absl::GetFlag(FLAGS_seed);
   options.out_dir = absl::GetFlag(FLAGS_out);
   options.drift = absl::GetFlag(FLAGS_drift);
+  const std::string command = absl::StrCat(kProgram, " generate");
   if (options.customers < 1 ||
       options.customers > recsys::kMaxGeneratedCustomers) {
-    return UsageError(absl::StrCat("--customers must be in 1..",
-                                   recsys::kMaxGeneratedCustomers, ", got ",
-                                   options.customers));
+    return recsys::UsageError(
+        command, absl::StrCat("--customers must be in 1..",
+                              recsys::kMaxGeneratedCustomers, ", got ",
+                              options.customers));
   }
-  if (options.out_dir.empty()) return UsageError("--out must not be empty");
+  if (options.out_dir.empty()) {
+    return recsys::UsageError(command, "--out must not be empty");
+  }
   const auto start = std::chrono::steady_clock::now();
   recsys::GeneratorSummary summary;
   const absl::Status status = recsys::GenerateDataset(options, &summary);
   if (!status.ok()) {
-    std::cerr << "recsys-data: " << status << "\n";
+    std::cerr << kProgram << ": " << status << "\n";
     return kExitUsage;
   }
   const double seconds =
@@ -190,60 +75,86 @@ int Generate(const std::vector<char*>& args) {
   return kExitOk;
 }
 
-int Inspect(const std::vector<char*>& args,
-            const std::set<std::string>& given) {
-  for (const char* name : kGenerateFlags) {
-    if (given.count(name) > 0) {
-      return UsageError(
-          absl::StrCat("--", name, " applies to 'generate', not 'inspect'"));
-    }
-  }
-  if (args.size() < 3) return UsageError("inspect needs at least one FILE");
+int Inspect(const std::vector<std::string>& files) {
   int exit_code = kExitOk;
-  for (size_t i = 2; i < args.size(); ++i) {
+  for (const std::string& file : files) {
     recsys::InspectReport report;
-    const absl::Status status = recsys::InspectFile(args[i], &report);
+    const absl::Status status = recsys::InspectFile(file, &report);
     if (!status.ok()) {
-      std::cerr << "recsys-data: " << status << "\n";
+      std::cerr << kProgram << ": " << status << "\n";
       exit_code = kExitUsage;
       continue;
     }
     recsys::PrintInspectReport(report, std::cout);
     if ((!report.errors.empty() || report.duplicate_rows > 0) &&
         exit_code == kExitOk)
-      exit_code = kExitRowErrors;
+      exit_code = kExitFailed;
   }
   std::cout.flush();
   return exit_code;
 }
 
+const recsys::ProgramSpec& Program() {
+  static const auto* const kProgramSpec = new recsys::ProgramSpec{
+      .name = kProgram,
+      .summary =
+          "makes and checks raw data files in the Kaggle Santander format.",
+      .description =
+          "The Kaggle \"Santander Product Recommendation\" data are monthly "
+          "snapshots of a Spanish bank's customers: train_ver2.csv has 17 "
+          "months (2015-01-28 .. 2016-05-28) of 24 demographic columns plus "
+          "24 product-ownership flags, and test_ver2.csv has the next month "
+          "(2016-06-28) without the products. The task is to predict which "
+          "products each customer adds in the test month.\n\n"
+          "Examples:\n"
+          "  recsys-data generate --customers 20000 --seed 1 --out data\n"
+          "  recsys-data inspect data/train_ver2.csv data/test_ver2.csv",
+      .subcommands =
+          {{{.name = "generate",
+             .summary =
+                 "writes synthetic DIR/train_ver2.csv and DIR/test_ver2.csv "
+                 "in exactly the real files' text format, plus "
+                 "DIR/test_truth.csv (ncodpers,added_products,owned_products) "
+                 "to score predictions locally.",
+             .usage = {"recsys-data generate [--customers N] [--seed S] "
+                       "[--out DIR] [--drift]"},
+             .description =
+                 "train_ver2.csv holds 17 monthly snapshots (2015-01-28 .. "
+                 "2016-05-28), test_ver2.csv the month 2016-06-28 (the 24 "
+                 "demographic columns only), and test_truth.csv, per test "
+                 "customer, the products added versus 2016-05-28 and the "
+                 "products owned (Kaggle never published this; it lets a "
+                 "submission be scored with `recsys evaluate`). The same "
+                 "seed and options always write the same bytes.",
+             .flags = {{"Flags", {"customers", "seed", "out", "drift"}}},
+             .exit_status = "0 written; 2 usage error, or a file that cannot "
+                            "be written."},
+            Generate},
+           {{.name = "inspect",
+             .summary =
+                 "reads raw train or test files (original, or re-saved by a "
+                 "spreadsheet) and prints rows, months, customers, missing "
+                 "values per column, every row that cannot be parsed (line, "
+                 "column, value) and every customer listed twice in one month "
+                 "(line and first line).",
+             .usage = {"recsys-data inspect FILE..."},
+             .min_args = 1,
+             .max_args = -1,
+             .args_name = "FILE (one or more raw CSV files to inspect)",
+             .exit_status = "0 every row parses; 1 rows that cannot be "
+                            "parsed or duplicate customers; 2 usage error, "
+                            "or a file that cannot be read."},
+            Inspect}},
+      .exit_status =
+          "0 success; 1 inspect found rows that cannot be parsed or "
+          "duplicate customers; 2 usage error (unknown flag or subcommand, "
+          "bad value, missing argument), or a file that cannot be read or "
+          "written."};
+  return *kProgramSpec;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  absl::SetProgramUsageMessage(kUsage);
-  absl::FlagsUsageConfig config;
-  config.contains_help_flags = [](absl::string_view file) {
-    return absl::StrContains(file, "recsys_data_main");
-  };
-  config.contains_helpshort_flags = config.contains_help_flags;
-  absl::SetFlagsUsageConfig(config);
-
-  for (int i = 1; i < argc; ++i) {
-    if (absl::string_view(argv[i]) == "--") break;
-    if (IsHelp(argv[i])) {
-      PrintHelp();
-      return kExitOk;
-    }
-  }
-  std::set<std::string> given;
-  const std::string flag_error = CheckFlagArguments(argc, argv, &given);
-  if (!flag_error.empty()) return UsageError(flag_error);
-  const std::vector<char*> args = absl::ParseCommandLine(argc, argv);
-  if (args.size() < 2)
-    return UsageError("missing command: 'generate' or 'inspect'");
-  const absl::string_view command = args[1];
-  if (command == "generate") return Generate(args);
-  if (command == "inspect") return Inspect(args, given);
-  return UsageError(absl::StrCat("unknown command '", command,
-                                 "' (expected 'generate' or 'inspect')"));
+  return recsys::RunProgram(Program(), argc, argv);
 }

@@ -7,15 +7,13 @@
 #include <vector>
 
 #include "absl/flags/flag.h"
-#include "absl/flags/parse.h"
-#include "absl/flags/usage.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "common/flag_util.h"
+#include "common/command_line.h"
 #include "training/train_config.h"
 #include "training/trainer.h"
 
@@ -65,34 +63,46 @@ ABSL_FLAG(bool, dry_run, false, "Train and evaluate, but publish nothing.");
 
 namespace {
 
-constexpr char kUsage[] =
-    R"(trains the Santander product-recommendation model and publishes it.
-
-Streams train_ver2.csv month by month through the same cleaning and feature
-code the server uses, builds one training row per product a customer added
-(owned this month, not the month before), trains XGBoost (multi:softprob over
-the 24 products) with early stopping on the validation month, and prints MAP@7
-of the model beside a popularity baseline and the ceiling of a perfect ranking.
-It then retrains on every month (by default) and publishes a model bundle
-(model, feature spec, vocabularies, drift references, golden rows, metrics) and
-the product-history snapshot the server needs for the month after the data.
-
-Usage:
-  recsys-train --data DIR --store STORE [--config FILE] [flags]
-
-Examples:
-  recsys-train --data data --store models
-  recsys-train --data data --store models --cv-folds 3
-  recsys-train --data data --dry-run --grid "max_depth=4,6;eta=0.1,0.2"
-
-It works from any directory: the default feature spec is built in, and paths
-inside --config are relative to the config file.
-
-A file that ends inside a row, or a month with fewer than half the rows of its
-neighbours, is refused as cut short unless --allow-partial-months.
-
-Exit status: 0 published (or evaluated with --dry-run); 1 training failed (or
-the file is cut short); 2 bad command line or config.)";
+const recsys::CommandSpec& Command() {
+  static const auto* const kCommand = new recsys::CommandSpec{
+      .name = "recsys-train",
+      .summary =
+          "trains the Santander product-recommendation model and "
+          "publishes it.",
+      .usage = {"recsys-train --data DIR --store STORE [--config FILE] "
+                "[flags]"},
+      .description =
+          "Streams train_ver2.csv month by month through the same cleaning "
+          "and feature code the server uses, builds one training row per "
+          "product a customer added (owned this month, not the month "
+          "before), trains XGBoost (multi:softprob over the 24 products) "
+          "with early stopping on the validation month, and prints MAP@7 of "
+          "the model beside a popularity baseline and the ceiling of a "
+          "perfect ranking. It then retrains on every month (by default) and "
+          "publishes a model bundle (model, feature spec, vocabularies, drift "
+          "references, golden rows, metrics) and the product-history "
+          "snapshot the server needs for the month after the data.\n\n"
+          "It works from any directory: the default feature spec is built "
+          "in, and paths inside --config are relative to the config file. A "
+          "file that ends inside a row, or a month with fewer than half the "
+          "rows of its neighbours, is refused as cut short unless "
+          "--allow-partial-months.\n\n"
+          "Examples:\n"
+          "  recsys-train --data data --store models\n"
+          "  recsys-train --data data --store models --cv-folds 3\n"
+          "  recsys-train --data data --dry-run --grid "
+          "\"max_depth=4,6;eta=0.1,0.2\"",
+      .flags = {{"Input and output flags",
+                 {"data", "train", "store", "dry_run", "allow_partial_months"}},
+                {"Training flags (override the config)",
+                 {"config", "feature_spec", "model_name", "validation_month",
+                  "max_rounds", "cv_folds", "grid", "nthread"}}},
+      .exit_status =
+          "0 published (or evaluated with --dry-run); 1 training failed (or "
+          "the file is cut short); 2 usage error (unknown flag, bad value) or "
+          "a bad config."};
+  return *kCommand;
+}
 
 int Fail(int code, const std::string& message) {
   std::cerr << "recsys-train: " << message << "\n";
@@ -118,27 +128,24 @@ absl::StatusOr<std::map<std::string, std::vector<std::string>>> ParseGrid(
 }  // namespace
 
 int main(int argc, char** argv) {
-  absl::SetProgramUsageMessage(kUsage);
-  std::vector<std::string> args = recsys::NormalizeFlagNames(argc, argv);
-  std::vector<char*> argv2 = recsys::ArgvPointers(args);
-  std::vector<char*> rest = absl::ParseCommandLine(static_cast<int>(args.size()), argv2.data());
-  if (rest.size() > 1)
-    return Fail(2, absl::StrCat("unexpected argument \"", rest[1], "\""));
+  const recsys::ParsedCommand command =
+      recsys::ParseCommand(Command(), argc, argv);
+  if (command.exit_code) return *command.exit_code;
 
   std::string train = absl::GetFlag(FLAGS_train);
   if (train.empty()) {
     if (absl::GetFlag(FLAGS_data).empty()) {
-      return Fail(2,
-                  "give --data DIR (holding train_ver2.csv) or --train FILE; "
-                  "see --help");
+      return recsys::UsageError(
+          Command().name,
+          "give --data DIR (holding train_ver2.csv) or --train FILE");
     }
     train = absl::GetFlag(FLAGS_data) + "/train_ver2.csv";
   }
   const bool dry_run = absl::GetFlag(FLAGS_dry_run);
   if (!dry_run && absl::GetFlag(FLAGS_store).empty()) {
-    return Fail(2,
-                "give --store STORE (where to publish the model) or --dry-run; "
-                "see --help");
+    return recsys::UsageError(
+        Command().name,
+        "give --store STORE (where to publish the model) or --dry-run");
   }
 
   std::string config_path = absl::GetFlag(FLAGS_config);

@@ -17,12 +17,11 @@
 #include "absl/time/time.h"
 #include "client/batch_scorer.h"
 #include "client/recommender_client.h"
+#include "common/command_line.h"
 
 namespace recsys {
 
-inline constexpr int kExitOk = 0;
-inline constexpr int kExitFailed = 1;
-inline constexpr int kExitUsage = 2;
+// kExitOk, kExitFailed and kExitUsage are common/command_line.h's.
 
 // The exit status for a failed call: 2 when the server could not be reached
 // (UNAVAILABLE, DEADLINE_EXCEEDED), 1 otherwise.

@@ -55,6 +55,30 @@ std::string MonthDate(int month_index) {
   return DateFromMonthIndex(month_index, 28).ToString();
 }
 
+std::string ScoredDate(const RawRecord& record, int target_month) {
+  return record.fecha_dato.present() ? record.fecha_dato.value.ToString()
+                                     : MonthDate(target_month);
+}
+
+std::string RowScoreFieldPath(const RowScore& row) {
+  if (row.status.ok() || row.error_field.empty()) return std::string();
+  return absl::StrCat("customer.", row.error_field);
+}
+
+absl::Status RowScoreStatus(const RowScore& row) {
+  if (row.status.ok() || row.error_field.empty()) return row.status;
+  return absl::Status(row.status.code(),
+                      absl::StrCat(RowScoreFieldPath(row), ": ",
+                                   row.status.message()));
+}
+
+void EncodeRowError(const absl::Status& status, absl::string_view field_path,
+                    v1::RowError* error) {
+  error->set_code(static_cast<int>(status.code()));
+  error->set_message(std::string(status.message()));
+  error->set_field_path(std::string(field_path));
+}
+
 google::protobuf::Timestamp EncodeTime(absl::Time time) {
   google::protobuf::Timestamp out;
   const absl::Duration since_epoch = time - absl::UnixEpoch();

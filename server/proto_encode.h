@@ -19,6 +19,7 @@
 #include "absl/time/time.h"
 #include "common/ranking.h"
 #include "model_store/bundle.h"
+#include "common/raw_record.h"
 #include "model_store/model_store.h"
 #include "model_store/scorer.h"
 #include "proto/api.h"
@@ -33,6 +34,34 @@ v1::HistorySource EncodeHistorySource(HistorySourceKind kind);
 
 // "YYYY-MM-28" for a month index (Date::MonthIndex).
 std::string MonthDate(int month_index);
+
+// The date a row was scored for: its fecha_dato as given, else
+// MonthDate(target_month).
+std::string ScoredDate(const RawRecord& record, int target_month);
+
+// Fills the fields that RecommendResponse and RowRecommendations share from
+// `row`, the score of `record` (REQUIRES: row.status is OK).
+template <typename Answer>
+void EncodeScoredRow(const RawRecord& record, const RowScore& row,
+                     Answer* out) {
+  EncodeTop(row.top, out->mutable_recommendations());
+  out->set_history_found(row.history != HistorySourceKind::kNotFound);
+  out->set_history_source(EncodeHistorySource(row.history));
+  out->set_fecha_dato(ScoredDate(record, row.target_month));
+}
+
+// The request field a row the scorer did not score is about
+// ("customer.fecha_dato"), or "" when it names none.
+std::string RowScoreFieldPath(const RowScore& row);
+
+// Why a row was not scored, as the API says it: row.status with its message
+// prefixed by the field path ("customer.fecha_dato: fecha_dato 2015-03 is
+// before ..."). OK for a scored row.
+absl::Status RowScoreStatus(const RowScore& row);
+
+// Fills `*error` with `status` (not OK) and the field path it is about.
+void EncodeRowError(const absl::Status& status, absl::string_view field_path,
+                    v1::RowError* error);
 
 // An absl::Time as a Timestamp; unset (nullopt-like: a default Timestamp) is
 // never produced, callers skip absl::InfinitePast() themselves.

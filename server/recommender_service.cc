@@ -29,6 +29,21 @@ absl::StatusOr<v1::ModelInfo> DescribeStoredVersion(const ModelStore& store,
       absl::StrCat("version: no version ", version, " in the model store"));
 }
 
+// The answer to a unary Recommend call from what the engine gave: the
+// serialized response, or the call's status (the engine's, or the row's own
+// when the scorer could not score it).
+absl::Status EncodeRecommendResponse(
+    const absl::StatusOr<ScoredRows>& scored, grpc::ByteBuffer* out) {
+  if (!scored.ok()) return scored.status();
+  const RowScore& row = scored->scores[0];
+  if (!row.status.ok()) return RowScoreStatus(row);
+  v1::RecommendResponse response;
+  EncodeScoredRow(scored->requests[0].record, row, &response);
+  response.set_model_name(scored->model->name());
+  response.set_model_version(absl::StrCat(scored->model->version()));
+  return SerializeToByteBuffer(response, out);
+}
+
 }  // namespace
 
 grpc::ServerUnaryReactor* RecommenderService::Recommend(
@@ -55,14 +70,10 @@ grpc::ServerUnaryReactor* RecommenderService::Recommend(
                               std::chrono::steady_clock::now() - parse_start)
                               .count());
   if (!decoded.ok()) return call->FinishWith(decoded.status());
-  auto response = std::make_unique<v1::RecommendResponse>();
-  v1::RecommendResponse* target = response.get();
   engine_->Recommend(
-      context, *std::move(decoded), target,
-      [call, response_bytes,
-       response = std::move(response)](absl::Status status) {
-        if (status.ok()) status = SerializeToByteBuffer(*response, response_bytes);
-        call->FinishWith(status);
+      [context] { return CheckCall(*context); }, *std::move(decoded),
+      [call, response_bytes](absl::StatusOr<ScoredRows> scored) {
+        call->FinishWith(EncodeRecommendResponse(scored, response_bytes));
       });
   return call;
 }

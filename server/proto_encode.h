@@ -3,7 +3,7 @@
 //
 //   EncodeTop(row_score.top, response.mutable_recommendations());
 //   RECSYS_ASSIGN_OR_RETURN(v1::ModelInfo info,
-//       EncodeModelInfo(model->manifest(), model->loaded_at()));
+//                           EncodeModelInfo(DescribeVersion(*model)));
 //
 // Months: the manifest writes months as "YYYY-MM"; the API gives dates
 // "YYYY-MM-28" (the files' snapshot day).
@@ -18,7 +18,6 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "common/ranking.h"
-#include "model_store/bundle.h"
 #include "common/raw_record.h"
 #include "model_store/model_store.h"
 #include "model_store/scorer.h"
@@ -67,12 +66,11 @@ void EncodeRowError(const absl::Status& status, absl::string_view field_path,
 // never produced, callers skip absl::InfinitePast() themselves.
 google::protobuf::Timestamp EncodeTime(absl::Time time);
 
-// The ModelInfo of a version described by `manifest`, loaded at `loaded_at`
-// (absl::InfinitePast(): not loaded, load_time stays unset). num_features
-// comes from the manifest's feature spec. INVALID_ARGUMENT when the manifest
-// holds a month or a spec this server cannot read.
-absl::StatusOr<v1::ModelInfo> EncodeModelInfo(const BundleManifest& manifest,
-                                              absl::Time loaded_at);
+// The ModelInfo of a version (load_time unset when it is not loaded;
+// predictor and predictor_note as described). INVALID_ARGUMENT when the
+// manifest holds a month this server cannot read.
+absl::StatusOr<v1::ModelInfo> EncodeModelInfo(
+    const VersionDescription& description);
 
 v1::VersionState EncodeVersionState(VersionState state);
 v1::VersionInfo EncodeVersionInfo(const VersionStatus& status);

@@ -15,20 +15,6 @@ namespace {
 
 constexpr absl::string_view kService = "santander.recsys.v1.Recommender";
 
-// The ModelInfo of a version that is not the serving one: read from its
-// manifest on disk. NOT_FOUND when the store does not know the version.
-absl::StatusOr<v1::ModelInfo> DescribeStoredVersion(const ModelStore& store,
-                                                    int64_t version) {
-  for (const VersionStatus& status : store.Versions()) {
-    if (status.version != version) continue;
-    RECSYS_ASSIGN_OR_RETURN(BundleManifest manifest,
-                            ReadManifest(store.VersionDir(version)));
-    return EncodeModelInfo(manifest, status.loaded_at);
-  }
-  return absl::NotFoundError(
-      absl::StrCat("version: no version ", version, " in the model store"));
-}
-
 // The answer to a unary Recommend call from what the engine gave: the
 // serialized response, or the call's status (the engine's, or the row's own
 // when the scorer could not score it).
@@ -111,19 +97,18 @@ grpc::ServerUnaryReactor* RecommenderService::GetModelInfo(
         serving == nullptr
             ? absl::UnavailableError(
                   "no model is loaded yet; the server is not serving")
-            : EncodeModelInfo(serving->manifest(), serving->loaded_at());
+            : EncodeModelInfo(DescribeVersion(*serving));
     absl::Status status = info.status();
-    if (info.ok()) {
-      info->set_predictor(serving->predictor());
-      info->set_predictor_note(serving->predictor_note());
-      status = SerializeToByteBuffer(*info, response_bytes);
-    }
+    if (info.ok()) status = SerializeToByteBuffer(*info, response_bytes);
     return call->FinishWith(status);
   }
-  // Another version: its manifest is read from disk, off gRPC's threads (the
-  // admin pool stops only after every call has finished).
+  // Another version: it may have to be read from disk, off gRPC's threads
+  // (the admin pool stops only after every call has finished).
   admin_pool_->Submit([this, call, response_bytes, v = *version](int) {
-    absl::StatusOr<v1::ModelInfo> info = DescribeStoredVersion(*store_, v);
+    absl::StatusOr<VersionDescription> description = store_->Describe(v);
+    absl::StatusOr<v1::ModelInfo> info =
+        description.ok() ? EncodeModelInfo(*description)
+                         : absl::StatusOr<v1::ModelInfo>(description.status());
     absl::Status status = info.status();
     if (info.ok()) status = SerializeToByteBuffer(*info, response_bytes);
     call->FinishWith(status);

@@ -12,7 +12,8 @@
 namespace recsys {
 namespace {
 
-constexpr absl::string_view kService = "santander.recsys.v1.Recommender";
+// A string literal (RpcRecord keeps it).
+const char* const kService = v1::Recommender::service_full_name();
 
 std::string MessageName(int64_t index) {
   return absl::StrCat("request message ", index, " of the stream");

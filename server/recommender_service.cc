@@ -13,7 +13,8 @@
 namespace recsys {
 namespace {
 
-constexpr absl::string_view kService = "santander.recsys.v1.Recommender";
+// A string literal (RpcRecord keeps it).
+const char* const kService = v1::Recommender::service_full_name();
 
 // The answer to a unary Recommend call from what the engine gave: the
 // serialized response, or the call's status (the engine's, or the row's own

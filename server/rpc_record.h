@@ -31,8 +31,18 @@
 
 namespace recsys {
 
+// The grpc_type label values, as go-grpc-prometheus writes them.
 inline constexpr absl::string_view kUnary = "unary";
+inline constexpr absl::string_view kClientStream = "client_stream";
+inline constexpr absl::string_view kServerStream = "server_stream";
 inline constexpr absl::string_view kBidiStream = "bidi_stream";
+
+// The grpc_type of a method that streams requests and/or responses.
+inline absl::string_view RpcTypeOf(bool client_streaming,
+                                   bool server_streaming) {
+  if (client_streaming) return server_streaming ? kBidiStream : kClientStream;
+  return server_streaming ? kServerStream : kUnary;
+}
 
 // OK while the call may still be worked on; DEADLINE_EXCEEDED once its
 // deadline has passed; CANCELLED when the client (or the server's shutdown)

@@ -95,13 +95,11 @@ absl::Status ScoringEngine::ScoreDecoded(const ModelVersion& model,
   metrics_->StageDuration(Stage::kPredict, timings.predict_seconds);
   metrics_->StageDuration(Stage::kRank, timings.rank_seconds);
   metrics_->RowsScored(static_cast<int64_t>(s->tops.size()));
-  if (timings.history_hits > 0)
-    metrics_->HistoryLookups("hit", timings.history_hits);
-  if (timings.history_misses > 0)
-    metrics_->HistoryLookups("miss", timings.history_misses);
-  if (timings.history_from_request > 0) {
-    metrics_->HistoryLookups("request", timings.history_from_request);
-  }
+  metrics_->HistoryLookups(HistorySourceKind::kStore, timings.history_hits);
+  metrics_->HistoryLookups(HistorySourceKind::kNotFound,
+                           timings.history_misses);
+  metrics_->HistoryLookups(HistorySourceKind::kRequest,
+                           timings.history_from_request);
   if (!s->tops.empty()) {
     metrics_->ObserveBatch(model, s->score.features.data(),
                            static_cast<int64_t>(s->tops.size()),

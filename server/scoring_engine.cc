@@ -46,8 +46,13 @@ ScoringEngine::ScoringEngine(ModelStore* store, WorkerPool* workers,
     : store_(store),
       workers_(workers),
       metrics_(metrics),
-      options_{.max_unary_batch = std::max(1, options.max_unary_batch)},
-      scratch_(workers->size()) {}
+      options_{.max_unary_batch = std::max(1, options.max_unary_batch),
+               .score_lone_calls_inline = options.score_lone_calls_inline},
+      scratch_(workers->size()) {
+  absl::MutexLock lock(&unary_mu_);
+  for (int i = 0; i < workers->size(); ++i)
+    inline_scratch_.push_back(std::make_unique<Scratch>());
+}
 
 ScoringEngine::~ScoringEngine() {
   FailQueuedUnary(absl::UnavailableError("the server is shutting down"));
@@ -108,12 +113,46 @@ absl::Status ScoringEngine::ScoreDecoded(const ModelVersion& model,
   return absl::OkStatus();
 }
 
+std::unique_ptr<ScoringEngine::Scratch> ScoringEngine::InlineScratchLocked(
+    const ModelVersion* model) {
+  if (!options_.score_lone_calls_inline || model == nullptr ||
+      model->forest() == nullptr || !unary_queue_.empty() ||
+      inline_scratch_.empty()) {
+    return nullptr;
+  }
+  const int scoring_inline =
+      workers_->size() - static_cast<int>(inline_scratch_.size());
+  if (workers_->queued() > 0 ||
+      workers_->running() + scoring_inline >= workers_->size()) {
+    return nullptr;
+  }
+  std::unique_ptr<Scratch> scratch = std::move(inline_scratch_.back());
+  inline_scratch_.pop_back();
+  return scratch;
+}
+
 void ScoringEngine::Recommend(CallCheck check, DecodedRequest request,
                               Done done) {
+  std::shared_ptr<const ModelVersion> model;
+  if (options_.score_lone_calls_inline) model = store_->Current();
+  std::unique_ptr<Scratch> inline_scratch;
   {
     absl::MutexLock lock(&unary_mu_);
-    unary_queue_.push_back(
+    inline_scratch = InlineScratchLocked(model.get());
+    if (inline_scratch == nullptr) {
+      unary_queue_.push_back(
+          UnaryJob{std::move(check), std::move(request), std::move(done)});
+    }
+  }
+  if (inline_scratch != nullptr) {
+    inline_scratch->unary.clear();
+    inline_scratch->unary.push_back(
         UnaryJob{std::move(check), std::move(request), std::move(done)});
+    scored_inline_.fetch_add(1, std::memory_order_relaxed);
+    AnswerUnary(model, inline_scratch.get());
+    absl::MutexLock lock(&unary_mu_);
+    inline_scratch_.push_back(std::move(inline_scratch));
+    return;
   }
   // One task per call, and each task that finds calls queued takes at least
   // one: no call is left behind. A task may take several (see
@@ -157,6 +196,11 @@ void ScoringEngine::ScoreQueuedUnary(int worker) {
     s->unary.clear();
     return;
   }
+  AnswerUnary(*model, s);
+}
+
+void ScoringEngine::AnswerUnary(
+    const std::shared_ptr<const ModelVersion>& model, Scratch* s) {
   // Calls past their deadline (or cancelled) are answered now; the others
   // are scored together with the largest k asked for. TopK breaks ties by
   // product index, so the first k of a longer ranking are exactly the top k.
@@ -176,7 +220,7 @@ void ScoringEngine::ScoreQueuedUnary(int worker) {
   absl::Status scored = absl::OkStatus();
   if (!s->decoded.empty()) {
     metrics_->UnaryBatch(static_cast<int>(s->decoded.size()));
-    scored = ScoreDecoded(**model, CallCheck(), k, s);
+    scored = ScoreDecoded(*model, CallCheck(), k, s);
   }
   for (size_t j = 0; j < s->unary.size(); ++j) {
     if (s->unary_row[j] < 0) continue;
@@ -189,7 +233,7 @@ void ScoringEngine::ScoreQueuedUnary(int worker) {
     RowScore& row = s->out[r];
     // Scored with the batch's largest k: keep the call's own.
     row.top.size = std::min(row.top.size, s->decoded[r].k);
-    job.done(ScoredRows{.model = model->get(),
+    job.done(ScoredRows{.model = model.get(),
                         .requests = absl::MakeConstSpan(&s->decoded[r], 1),
                         .scores = absl::MakeConstSpan(&row, 1)});
   }

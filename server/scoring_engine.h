@@ -28,14 +28,26 @@
 // meanwhile (BENCHMARKS.md has the numbers). A batched call gets exactly the
 // answer it would get alone.
 //
+// Lone calls inline: when the serving version predicts with our forest
+// (model_store/forest.h, no per-thread state), a unary call that finds no
+// call queued, no pool task waiting and a core's worth of scoring capacity
+// free (pool tasks running plus calls being scored inline < workers) is
+// scored on the thread that called Recommend, without the hand-off to a
+// worker; `done` then runs before Recommend returns. XGBoost keeps a
+// prediction buffer per (thread, booster), so with it every call goes
+// through the pool's fixed threads.
+//
 // Each job holds the std::shared_ptr<const ModelVersion> it started with, so
 // a model swapped in meanwhile never changes a batch half-way.
 //
-// Thread-safe. `done` callbacks run on a worker thread (or inline, with
-// UNAVAILABLE, when the pool no longer accepts work).
+// Thread-safe. `done` callbacks run on a worker thread, or on the calling
+// thread for a call scored inline (and with UNAVAILABLE when the pool no
+// longer accepts work).
 #ifndef RECSYS_SERVER_SCORING_ENGINE_H_
 #define RECSYS_SERVER_SCORING_ENGINE_H_
 
+#include <atomic>
+#include <cstdint>
 #include <deque>
 #include <functional>
 #include <memory>
@@ -58,6 +70,9 @@ namespace recsys {
 struct ScoringEngineOptions {
   // Most unary calls scored in one batch, >= 1 (1: no batching). Default 64.
   int max_unary_batch = 64;
+  // Score a lone unary call on the calling thread when the forest predicts
+  // (see above). Default true.
+  bool score_lone_calls_inline = true;
 };
 
 // OK while a call may still be worked on, else why not (DEADLINE_EXCEEDED,
@@ -102,6 +117,11 @@ class ScoringEngine {
   // above); `done` gets one row.
   void Recommend(CallCheck check, DecodedRequest request, Done done);
 
+  // Unary calls scored on the calling thread so far.
+  int64_t scored_inline() const {
+    return scored_inline_.load(std::memory_order_relaxed);
+  }
+
   // Scores the rows that `decode` gives together, with `k` products each
   // (already validated); `done` gets them in the order `decode` gave them.
   void ScoreRows(CallCheck check, int k, DecodeRows decode, Done done);
@@ -132,6 +152,14 @@ class ScoringEngine {
   // Runs on a worker: takes up to max_unary_batch queued unary calls and
   // answers each.
   void ScoreQueuedUnary(int worker) ABSL_LOCKS_EXCLUDED(unary_mu_);
+  // Scores the calls in scratch->unary together on `model` and answers
+  // each; clears scratch->unary.
+  void AnswerUnary(const std::shared_ptr<const ModelVersion>& model,
+                   Scratch* scratch);
+  // Scratch for a call to score inline on `model`, or null when the call
+  // must go through the pool (see the file comment).
+  std::unique_ptr<Scratch> InlineScratchLocked(const ModelVersion* model)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(unary_mu_);
   // Answers every queued unary call with `status`.
   void FailQueuedUnary(const absl::Status& status)
       ABSL_LOCKS_EXCLUDED(unary_mu_);
@@ -144,8 +172,14 @@ class ScoringEngine {
   const ScoringEngineOptions options_;
   std::vector<Scratch> scratch_;  // one per worker, indexed by worker number
 
+  std::atomic<int64_t> scored_inline_{0};
+
   absl::Mutex unary_mu_;
   std::deque<UnaryJob> unary_queue_ ABSL_GUARDED_BY(unary_mu_);
+  // Scratch of calls scored inline, one per worker: a call finding none
+  // free goes through the pool.
+  std::vector<std::unique_ptr<Scratch>> inline_scratch_
+      ABSL_GUARDED_BY(unary_mu_);
 };
 
 }  // namespace recsys

@@ -50,8 +50,7 @@ ScoringEngine::ScoringEngine(ModelStore* store, WorkerPool* workers,
                .score_lone_calls_inline = options.score_lone_calls_inline},
       scratch_(workers->size()) {
   absl::MutexLock lock(&unary_mu_);
-  for (int i = 0; i < workers->size(); ++i)
-    inline_scratch_.push_back(std::make_unique<Scratch>());
+  inline_scratch_ = std::make_unique<Scratch>();
 }
 
 ScoringEngine::~ScoringEngine() {
@@ -117,18 +116,11 @@ std::unique_ptr<ScoringEngine::Scratch> ScoringEngine::InlineScratchLocked(
     const ModelVersion* model) {
   if (!options_.score_lone_calls_inline || model == nullptr ||
       model->forest() == nullptr || !unary_queue_.empty() ||
-      inline_scratch_.empty()) {
+      inline_scratch_ == nullptr || workers_->queued() > 0 ||
+      workers_->running() > 0) {
     return nullptr;
   }
-  const int scoring_inline =
-      workers_->size() - static_cast<int>(inline_scratch_.size());
-  if (workers_->queued() > 0 ||
-      workers_->running() + scoring_inline >= workers_->size()) {
-    return nullptr;
-  }
-  std::unique_ptr<Scratch> scratch = std::move(inline_scratch_.back());
-  inline_scratch_.pop_back();
-  return scratch;
+  return std::move(inline_scratch_);
 }
 
 void ScoringEngine::Recommend(CallCheck check, DecodedRequest request,
@@ -151,7 +143,7 @@ void ScoringEngine::Recommend(CallCheck check, DecodedRequest request,
     scored_inline_.fetch_add(1, std::memory_order_relaxed);
     AnswerUnary(model, inline_scratch.get());
     absl::MutexLock lock(&unary_mu_);
-    inline_scratch_.push_back(std::move(inline_scratch));
+    inline_scratch_ = std::move(inline_scratch);
     return;
   }
   // One task per call, and each task that finds calls queued takes at least

@@ -29,11 +29,13 @@
 // answer it would get alone.
 //
 // Lone calls inline: when the serving version predicts with our forest
-// (model_store/forest.h, no per-thread state), a unary call that finds no
-// call queued, no pool task waiting and a core's worth of scoring capacity
-// free (pool tasks running plus calls being scored inline < workers) is
-// scored on the thread that called Recommend, without the hand-off to a
-// worker; `done` then runs before Recommend returns. XGBoost keeps a
+// (model_store/forest.h, no per-thread state), a unary call that arrives to
+// an idle engine (no call queued, no pool task waiting or running, no call
+// being scored inline) is scored on the thread that called Recommend,
+// without the hand-off to a worker; `done` then runs before Recommend
+// returns. A call that arrives while anything is being scored goes through
+// the pool and may be batched, as before: on a busy server the pool's
+// batching is worth more than the hand-off (BENCHMARKS.md). XGBoost keeps a
 // prediction buffer per (thread, booster), so with it every call goes
 // through the pool's fixed threads.
 //
@@ -176,10 +178,8 @@ class ScoringEngine {
 
   absl::Mutex unary_mu_;
   std::deque<UnaryJob> unary_queue_ ABSL_GUARDED_BY(unary_mu_);
-  // Scratch of calls scored inline, one per worker: a call finding none
-  // free goes through the pool.
-  std::vector<std::unique_ptr<Scratch>> inline_scratch_
-      ABSL_GUARDED_BY(unary_mu_);
+  // The scratch of the call scored inline; null while one is.
+  std::unique_ptr<Scratch> inline_scratch_ ABSL_GUARDED_BY(unary_mu_);
 };
 
 }  // namespace recsys

@@ -32,7 +32,7 @@ struct ThreadState {
   ScoreScratch scratch;
   ScoreTimings timings;
   std::vector<RowScore> out;
-  std::vector<ScoreRow> rows;
+  std::vector<ScoreInput> rows;
   double cpu_seconds = 0;
 };
 
@@ -163,7 +163,7 @@ absl::StatusOr<FloorResult> RunFloor(const ModelVersion& model,
       const size_t end = std::min(n, begin + options.batch_rows);
       s->rows.resize(end - begin);
       for (size_t i = begin; i < end; ++i) {
-        s->rows[i - begin] = ScoreRow{&records[i], nullptr};
+        s->rows[i - begin] = ScoreInput{&records[i], nullptr};
       }
       absl::Status status =
           ScoreBatch(model, s->rows, options.k, &s->scratch,

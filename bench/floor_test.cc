@@ -50,7 +50,7 @@ class FloorTest : public ::testing::Test {
 
   // The top 7 of every row, scored all in one ScoreBatch call.
   std::vector<TopKResult> OneBatch() {
-    std::vector<ScoreRow> rows;
+    std::vector<ScoreInput> rows;
     for (const RawRecord& r : records()) rows.push_back({&r, nullptr});
     std::vector<RowScore> out(rows.size());
     ScoreScratch scratch;

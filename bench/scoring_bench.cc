@@ -79,7 +79,7 @@ void BM_ScoreBatch(benchmark::State& state) {
     return;
   }
   const size_t batch = static_cast<size_t>(state.range(0));
-  std::vector<ScoreRow> rows(batch);
+  std::vector<ScoreInput> rows(batch);
   std::vector<RowScore> out(batch);
   ScoreScratch scratch;
   ScoreTimings timings;

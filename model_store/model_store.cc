@@ -192,6 +192,30 @@ std::string ModelStore::VersionDir(int64_t version) const {
                       version);
 }
 
+absl::StatusOr<VersionDescription> ModelStore::Describe(
+    int64_t version) const {
+  std::shared_ptr<const ModelVersion> loaded;
+  absl::Time loaded_at = absl::InfinitePast();
+  {
+    absl::MutexLock lock(&mu_);
+    const auto it = entries_.find(version);
+    if (it == entries_.end()) {
+      return absl::NotFoundError(
+          absl::StrCat("version: no version ", version, " in the model store"));
+    }
+    loaded = it->second.model;
+    loaded_at = it->second.loaded_at;
+  }
+  if (loaded != nullptr) {
+    VersionDescription out = DescribeVersion(*loaded);
+    out.loaded_at = loaded_at;  // as Versions() says it
+    return out;
+  }
+  RECSYS_ASSIGN_OR_RETURN(BundleManifest manifest,
+                          ReadManifest(VersionDir(version)));
+  return DescribeManifest(manifest, loaded_at);
+}
+
 std::vector<VersionStatus> ModelStore::Versions() const {
   absl::MutexLock lock(&mu_);
   std::vector<VersionStatus> out;

@@ -192,6 +192,13 @@ class ModelStore {
   // The directory of `version`: <store_dir>/<model_name>/<version>.
   std::string VersionDir(int64_t version) const;
 
+  // What `version` is: from memory when it is loaded, else from its
+  // manifest on disk (a file read: call it off latency-critical threads).
+  // NOT_FOUND ("version: no version 9 in the model store") when the store
+  // does not know it; ReadManifest's or DescribeManifest's error otherwise.
+  absl::StatusOr<VersionDescription> Describe(int64_t version) const
+      ABSL_LOCKS_EXCLUDED(mu_);
+
   // Makes every wait for a load return at once (CANCELLED) and refuses new
   // loads; for shutdown, so that a hung load holds nothing up. Irreversible.
   void CancelLoads();

@@ -194,6 +194,22 @@ TEST_F(ModelStoreTest, NothingOnDiskIsNotFoundAndNothingServes) {
   EXPECT_EQ(store.Current(), nullptr);
 }
 
+TEST_F(ModelStoreTest, DescribeNamesAnUnknownVersionAndReadsAFailedOnesFiles) {
+  AddVersionDir(1);
+  AddVersionDir(2);
+  loader_.Fail(2, absl::InternalError("model.ubj: bad checksum"));
+  ModelStore& store = Store();
+  ASSERT_TRUE(store.Reload().ok());
+  absl::StatusOr<VersionDescription> unknown = store.Describe(9);
+  EXPECT_EQ(unknown.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(unknown.status().message(), HasSubstr("no version 9"));
+  // Version 2 is not in memory: it is described from its manifest, which
+  // this directory does not have.
+  absl::StatusOr<VersionDescription> failed = store.Describe(2);
+  EXPECT_FALSE(failed.ok());
+  EXPECT_THAT(failed.status().message(), HasSubstr("manifest.json"));
+}
+
 TEST_F(ModelStoreTest, ServesTheLatestVersion) {
   AddVersionDir(1);
   AddVersionDir(2);

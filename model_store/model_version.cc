@@ -323,4 +323,42 @@ absl::StatusOr<std::shared_ptr<const ModelVersion>> LoadModelVersionWith(
   return model;
 }
 
+namespace {
+
+VersionDescription DescriptionOf(const BundleManifest& manifest,
+                                 int num_features, absl::Time loaded_at) {
+  VersionDescription out;
+  out.model_name = manifest.model_name;
+  out.version = manifest.version;
+  out.created_at = manifest.created_at;
+  out.feature_spec_hash = manifest.feature_spec_hash;
+  out.num_features = num_features;
+  out.train_months = manifest.train_months;
+  out.history_month = manifest.history_month;
+  out.metrics = manifest.metrics;
+  out.loaded_at = loaded_at;
+  return out;
+}
+
+}  // namespace
+
+VersionDescription DescribeVersion(const ModelVersion& version) {
+  VersionDescription out = DescriptionOf(
+      version.manifest(), version.num_features(), version.loaded_at());
+  out.predictor = version.predictor();
+  out.predictor_note = version.predictor_note();
+  return out;
+}
+
+absl::StatusOr<VersionDescription> DescribeManifest(
+    const BundleManifest& manifest, absl::Time loaded_at) {
+  absl::StatusOr<FeatureSpec> spec =
+      FeatureSpec::FromJson(manifest.feature_spec);
+  if (!spec.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("manifest.json: feature_spec: ", spec.status().message()));
+  }
+  return DescriptionOf(manifest, spec->num_features(), loaded_at);
+}
+
 }  // namespace recsys

@@ -148,6 +148,34 @@ absl::StatusOr<std::shared_ptr<const ModelVersion>> LoadModelVersion(
 absl::StatusOr<std::shared_ptr<const ModelVersion>> LoadModelVersionWith(
     const std::string& dir, int64_t version, const ModelLoadOptions& options);
 
+// What one version is, for a reader that does not load it (GetModelInfo):
+// the manifest's facts, typed, without its JSON.
+struct VersionDescription {
+  std::string model_name;
+  int64_t version = 0;
+  std::string created_at;  // RFC 3339 UTC, as the manifest says
+  std::string feature_spec_hash;
+  int num_features = 0;                   // of the manifest's feature spec
+  std::vector<std::string> train_months;  // "YYYY-MM", as in the manifest
+  std::string history_month;              // "YYYY-MM", as in the manifest
+  ValidationMetrics metrics;
+  // When the version was loaded; absl::InfinitePast() when it is not.
+  absl::Time loaded_at = absl::InfinitePast();
+  // For a loaded version: ModelVersion::predictor() and predictor_note();
+  // empty otherwise.
+  std::string predictor;
+  std::string predictor_note;
+};
+
+// The description of a loaded version (reads nothing).
+VersionDescription DescribeVersion(const ModelVersion& version);
+
+// The description of the version `manifest` describes, loaded at
+// `loaded_at` (absl::InfinitePast(): not loaded). INVALID_ARGUMENT
+// ("manifest.json: feature_spec: ...") when its feature spec does not parse.
+absl::StatusOr<VersionDescription> DescribeManifest(
+    const BundleManifest& manifest, absl::Time loaded_at);
+
 }  // namespace recsys
 
 #endif  // RECSYS_MODEL_STORE_MODEL_VERSION_H_

@@ -13,7 +13,7 @@ namespace {
 }  // namespace
 
 absl::Status ScoreBatch(const ModelVersion& model,
-                        absl::Span<const ScoreRow> rows, int k,
+                        absl::Span<const ScoreInput> rows, int k,
                         ScoreScratch* scratch, absl::Span<RowScore> out,
                         ScoreTimings* timings,
                         const BeforePredict& before_predict) {
@@ -39,6 +39,7 @@ absl::Status ScoreBatch(const ModelVersion& model,
     const RawRecord& record = *rows[i].record;
     RowScore& result = out[i];
     result.status = absl::OkStatus();
+    result.error_field = absl::string_view();
     result.top.size = 0;
     result.target_month = record.fecha_dato.present()
                               ? record.fecha_dato.value.MonthIndex()
@@ -57,6 +58,7 @@ absl::Status ScoreBatch(const ModelVersion& model,
             "fecha_dato ", MonthName(result.target_month), " is before ",
             MonthName(model.history_month()),
             ", the first month this model's product history can serve"));
+        result.error_field = "fecha_dato";
         continue;
       }
       view = *found;

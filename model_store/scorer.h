@@ -2,13 +2,14 @@
 // version, in-process. The gRPC server calls it for every request; the
 // benchmarks call it directly as the in-process floor.
 //
+// clang-format off
 //   ScoreScratch scratch;                       // one per worker thread
-//   std::vector<ScoreRow> rows = {{&record, nullptr}};
+//   std::vector<ScoreInput> rows = {{&record, nullptr}};
 //   std::vector<RowScore> out(rows.size());
 //   RECSYS_RETURN_IF_ERROR(ScoreBatch(*model, rows, 7, &scratch,
-//   absl::MakeSpan(out),
-//                                     &timings));
+//                                     absl::MakeSpan(out), &timings));
 //   for (const RowScore& r : out) if (r.status.ok()) Use(r.top);
+// clang-format on
 //
 // For each row the target month is the record's fecha_dato, or the month the
 // model's history snapshot serves when fecha_dato is missing. The customer's
@@ -28,6 +29,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 #include "absl/types/span.h"
 #include "common/ranking.h"
 #include "common/raw_record.h"
@@ -36,7 +38,9 @@
 
 namespace recsys {
 
-struct ScoreRow {
+// One row to score. (Named apart from the API's v1::ScoreRow, which the
+// server decodes into a RawRecord first.)
+struct ScoreInput {
   const RawRecord* record = nullptr;     // borrowed; required
   const HistoryView* history = nullptr;  // borrowed; null = use the snapshot
 };
@@ -47,6 +51,10 @@ struct RowScore {
   // OK, or why this row was not scored (e.g. OUT_OF_RANGE for a fecha_dato
   // before the month the history snapshot serves).
   absl::Status status;
+  // The RawRecord field `status` is about, as the files and the API name it
+  // ("fecha_dato"); empty when the row was scored or the failure is about no
+  // one field. Points to a string literal.
+  absl::string_view error_field;
   TopKResult top;
   HistorySourceKind history = HistorySourceKind::kNotFound;
   int target_month = 0;  // month index the row was scored for
@@ -82,7 +90,7 @@ using BeforePredict = std::function<absl::Status()>;
 // After the call, scratch->features holds the feature rows of the rows that
 // were scored, in input order (for drift monitoring).
 absl::Status ScoreBatch(const ModelVersion& model,
-                        absl::Span<const ScoreRow> rows, int k,
+                        absl::Span<const ScoreInput> rows, int k,
                         ScoreScratch* scratch, absl::Span<RowScore> out,
                         ScoreTimings* timings,
                         const BeforePredict& before_predict = nullptr);

@@ -55,7 +55,7 @@ class ScorerTest : public ::testing::Test {
   std::vector<RowScore> Score(
       const std::vector<RawRecord>& records, int k,
       const std::vector<const HistoryView*>& histories = {}) {
-    std::vector<ScoreRow> rows;
+    std::vector<ScoreInput> rows;
     for (size_t i = 0; i < records.size(); ++i) {
       rows.push_back(
           {&records[i], i < histories.size() ? histories[i] : nullptr});
@@ -146,6 +146,14 @@ TEST_F(ScorerTest, MonthBeforeTheSnapshotFailsOnlyThatRow) {
   EXPECT_TRUE(out[2].status.ok());
 }
 
+TEST_F(ScorerTest, AFailedRowNamesTheFieldItIsAbout) {
+  std::vector<RawRecord> rows = {(*customers_)[0], (*customers_)[1]};
+  rows[1].fecha_dato.Set(Date{2015, 3, 28});
+  const std::vector<RowScore> out = Score(rows, 7);
+  EXPECT_EQ(out[0].error_field, "");
+  EXPECT_EQ(out[1].error_field, "fecha_dato");
+}
+
 TEST_F(ScorerTest, BatchScoresEqualSingleRowScoresExactly) {
   const std::vector<RawRecord> batch(customers_->begin(),
                                      customers_->begin() + 64);
@@ -164,7 +172,7 @@ TEST_F(ScorerTest, BatchScoresEqualSingleRowScoresExactly) {
 TEST_F(ScorerTest, FeaturesOfScoredRowsAreLeftInScratch) {
   const std::vector<RawRecord> batch(customers_->begin(),
                                      customers_->begin() + 5);
-  std::vector<ScoreRow> rows;
+  std::vector<ScoreInput> rows;
   for (const RawRecord& r : batch) rows.push_back({&r, nullptr});
   std::vector<RowScore> out(rows.size());
   ScoreScratch scratch;
@@ -188,7 +196,7 @@ TEST_F(ScorerTest, FeaturesOfScoredRowsAreLeftInScratch) {
 }
 
 TEST_F(ScorerTest, RefusalBeforePredictingStopsTheBatch) {
-  std::vector<ScoreRow> rows = {{&customers_->front(), nullptr}};
+  std::vector<ScoreInput> rows = {{&customers_->front(), nullptr}};
   std::vector<RowScore> out(1);
   ScoreScratch scratch;
   ScoreTimings timings;
@@ -200,7 +208,7 @@ TEST_F(ScorerTest, RefusalBeforePredictingStopsTheBatch) {
 }
 
 TEST_F(ScorerTest, KOutsideOneTo24IsInvalidArgument) {
-  std::vector<ScoreRow> rows = {{&customers_->front(), nullptr}};
+  std::vector<ScoreInput> rows = {{&customers_->front(), nullptr}};
   std::vector<RowScore> out(1);
   ScoreScratch scratch;
   ScoreTimings timings;

@@ -12,7 +12,8 @@
 namespace recsys {
 namespace {
 
-constexpr absl::string_view kService = "santander.recsys.v1.ModelAdmin";
+// A string literal (RpcRecord keeps it).
+const char* const kService = v1::ModelAdmin::service_full_name();
 
 int64_t ServingVersion(const ModelStore& store) {
   std::shared_ptr<const ModelVersion> current = store.Current();

@@ -3,15 +3,17 @@
 // against each variable's reference shares. The server keeps one per serving
 // model version: one variable per input feature plus the top-1 product.
 //
+// clang-format off
 //   DriftMonitorOptions options;
 //   options.window_rows = 5000;
 //   options.min_rows = 2000;
-//   RECSYS_ASSIGN_OR_RETURN(std::unique_ptr<DriftMonitor> drift,
-//                           DriftMonitor::Create({age_shares, sexo_shares},
-//                           options));
+//   RECSYS_ASSIGN_OR_RETURN(
+//       std::unique_ptr<DriftMonitor> drift,
+//       DriftMonitor::Create({age_shares, sexo_shares}, options));
 //   uint8_t bins[2] = {static_cast<uint8_t>(age_bin), kNoBin};
-//   drift->AddRows(bins, 1);                 // row-major, num_variables() per
-//   row std::optional<double> psi = drift->Psi(0);   // nullopt below min_rows
+//   drift->AddRows(bins, 1);  // row-major, num_variables() per row
+//   std::optional<double> psi = drift->Psi(0);  // nullopt below min_rows
+// clang-format on
 //
 // Cost: a row is num_variables() bytes in a ring buffer; adding one evicts the
 // oldest and updates the per-bin window counts incrementally (two increments

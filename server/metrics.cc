@@ -151,15 +151,21 @@ class ServerMetricsImpl final : public ServerMetrics {
     if (calls > 0) core_.unary_batch->Observe(calls);
   }
 
-  void HistoryLookups(absl::string_view result, int64_t count) override {
+  void HistoryLookups(HistorySourceKind source, int64_t count) override {
     if (count <= 0) return;
-    Counter* counter =
-        result == "hit"    ? core_.history_hit
-        : result == "miss" ? core_.history_miss
-        : result == "request"
-            ? core_.history_request
-            : &core_.history->Add({{"result", std::string(result)}});
-    counter->Increment(static_cast<double>(count));
+    Counter* counter = nullptr;
+    switch (source) {
+      case HistorySourceKind::kStore:
+        counter = core_.history_hit;
+        break;
+      case HistorySourceKind::kNotFound:
+        counter = core_.history_miss;
+        break;
+      case HistorySourceKind::kRequest:
+        counter = core_.history_request;
+        break;
+    }
+    if (counter != nullptr) counter->Increment(static_cast<double>(count));
   }
 
   void ModelLoad(bool ok, double seconds) override {

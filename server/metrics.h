@@ -3,35 +3,38 @@
 // training references. Exposed by prometheus-cpp's pull exposer at
 // http://<bind>:<port>/metrics.
 //
+// clang-format off
 //   MetricsOptions options;
 //   options.port = 9464;
 //   RECSYS_ASSIGN_OR_RETURN(auto metrics, ServerMetrics::Create(options));
-//   metrics->RpcStarted("santander.recsys.v1.Recommender", "Recommend");
+//   metrics->RpcStarted("santander.recsys.v1.Recommender", "Recommend", "unary");
 //   ...
-//   metrics->RpcHandled("santander.recsys.v1.Recommender", "Recommend",
+//   metrics->RpcHandled("santander.recsys.v1.Recommender", "Recommend", "unary",
 //                       absl::StatusCode::kOk, seconds);
 //
 // Series (see docs/monitoring.md):
 //   grpc_server_started_total{grpc_service,grpc_method,grpc_type}
 //   grpc_server_handled_total{grpc_service,grpc_method,grpc_type,grpc_code}
-//   grpc_server_handling_seconds{grpc_service,grpc_method,grpc_type}
-//   (histogram) recsys_stage_duration_seconds{stage} (histogram; parse
-//   featurize predict rank) recsys_rows_scored_total, recsys_inflight_requests,
+//   grpc_server_handling_seconds{grpc_service,grpc_method,grpc_type} (histogram)
+//   recsys_stage_duration_seconds{stage} (histogram; parse featurize predict rank)
+//   recsys_rows_scored_total
+//   recsys_inflight_requests
 //   recsys_history_lookups_total{result="hit|miss|request"}
-//   recsys_model_info{model,version,feature_spec_hash,predictor} = 1 for the serving
-//   version recsys_model_load_duration_seconds (histogram),
+//   recsys_model_info{model,version,feature_spec_hash,predictor} = 1 for the serving version
+//   recsys_model_load_duration_seconds (histogram)
 //   recsys_model_reloads_total{result="success|failure"}
 //   recsys_model_loads_in_progress, recsys_model_store_stuck,
-//   recsys_serving_model_deleted (gauges)
-//   recsys_recommended_total{product,rank}, recsys_prediction_score{product}
-//   (histogram) recsys_feature_bin_total{feature,bin},
-//   recsys_feature_reference_ratio{feature,bin}
-//   recsys_feature_missing_total{feature},
+//     recsys_serving_model_deleted (gauges)
+//   recsys_recommended_total{product,rank}
+//   recsys_prediction_score{product} (histogram)
+//   recsys_feature_bin_total{feature,bin}, recsys_feature_reference_ratio{feature,bin}
+//   recsys_feature_missing_total{feature}
 //   recsys_feature_unknown_category_total{feature}
 //   recsys_admin_auth_failures_total{reason}
 //   recsys_prediction_bin_total{bin}, recsys_prediction_reference_ratio{bin}
 //   recsys_feature_psi{feature}, recsys_prediction_psi (only once the drift
-//   window holds at least drift_min_rows rows)
+//     window holds at least drift_min_rows rows)
+// clang-format on
 //
 // Thread-safe: every method may be called from any thread.
 #ifndef RECSYS_SERVER_METRICS_H_
@@ -47,6 +50,7 @@
 #include "absl/time/time.h"
 #include "common/ranking.h"
 #include "model_store/model_version.h"
+#include "model_store/scorer.h"
 
 namespace recsys {
 
@@ -129,9 +133,10 @@ class ServerMetrics {
   virtual void RowsScored(int64_t rows) = 0;
   // Unary Recommend calls scored together in one batch (1 = alone).
   virtual void UnaryBatch(int calls) = 0;
-  // result: "hit" (found in the store), "miss" (served as a new customer),
-  // "request" (history given in the request).
-  virtual void HistoryLookups(absl::string_view result, int64_t count) = 0;
+  // `count` rows whose history came from `source`: the `result` label is
+  // "hit" (kStore: found in the store), "miss" (kNotFound: served as a new
+  // customer) or "request" (kRequest: given in the request).
+  virtual void HistoryLookups(HistorySourceKind source, int64_t count) = 0;
 
   // Model lifecycle.
   virtual void ModelLoad(bool ok, double seconds) = 0;
@@ -173,7 +178,7 @@ class NullMetrics : public ServerMetrics {
   void StageDuration(Stage, double) override {}
   void RowsScored(int64_t) override {}
   void UnaryBatch(int) override {}
-  void HistoryLookups(absl::string_view, int64_t) override {}
+  void HistoryLookups(HistorySourceKind, int64_t) override {}
   void ModelLoad(bool, double) override {}
   void ModelServing(const ModelVersion&) override {}
   void ObserveBatch(const ModelVersion&, const float*, int64_t,

@@ -104,8 +104,8 @@ TEST(ServerMetricsTest, WorkSeriesHaveTheDocumentedLabels) {
   metrics->RowsScored(5);
   metrics->InflightRequests(2);
   metrics->InflightRequests(-1);
-  metrics->HistoryLookups("hit", 4);
-  metrics->HistoryLookups("miss", 1);
+  metrics->HistoryLookups(HistorySourceKind::kStore, 4);
+  metrics->HistoryLookups(HistorySourceKind::kNotFound, 1);
   const Exposition e = Scrape(*metrics);
   for (const char* stage : {"parse", "featurize", "predict", "rank"}) {
     EXPECT_TRUE(

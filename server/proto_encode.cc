@@ -7,7 +7,6 @@
 #include "common/date.h"
 #include "common/products.h"
 #include "common/status_macros.h"
-#include "featurizer/feature_spec.h"
 
 namespace recsys {
 namespace {
@@ -55,6 +54,30 @@ std::string MonthDate(int month_index) {
   return DateFromMonthIndex(month_index, 28).ToString();
 }
 
+std::string ScoredDate(const RawRecord& record, int target_month) {
+  return record.fecha_dato.present() ? record.fecha_dato.value.ToString()
+                                     : MonthDate(target_month);
+}
+
+std::string RowScoreFieldPath(const RowScore& row) {
+  if (row.status.ok() || row.error_field.empty()) return std::string();
+  return absl::StrCat("customer.", row.error_field);
+}
+
+absl::Status RowScoreStatus(const RowScore& row) {
+  if (row.status.ok() || row.error_field.empty()) return row.status;
+  return absl::Status(row.status.code(),
+                      absl::StrCat(RowScoreFieldPath(row), ": ",
+                                   row.status.message()));
+}
+
+void EncodeRowError(const absl::Status& status, absl::string_view field_path,
+                    v1::RowError* error) {
+  error->set_code(static_cast<int>(status.code()));
+  error->set_message(std::string(status.message()));
+  error->set_field_path(std::string(field_path));
+}
+
 google::protobuf::Timestamp EncodeTime(absl::Time time) {
   google::protobuf::Timestamp out;
   const absl::Duration since_epoch = time - absl::UnixEpoch();
@@ -65,46 +88,42 @@ google::protobuf::Timestamp EncodeTime(absl::Time time) {
   return out;
 }
 
-absl::StatusOr<v1::ModelInfo> EncodeModelInfo(const BundleManifest& manifest,
-                                              absl::Time loaded_at) {
+absl::StatusOr<v1::ModelInfo> EncodeModelInfo(
+    const VersionDescription& description) {
   v1::ModelInfo info;
-  info.set_name(manifest.model_name);
-  info.set_version(absl::StrCat(manifest.version));
-  info.set_feature_spec_hash(manifest.feature_spec_hash);
-  for (const std::string& month : manifest.train_months) {
+  info.set_name(description.model_name);
+  info.set_version(absl::StrCat(description.version));
+  info.set_feature_spec_hash(description.feature_spec_hash);
+  for (const std::string& month : description.train_months) {
     RECSYS_ASSIGN_OR_RETURN(std::string date,
                             ManifestMonthToDate("train_months", month));
     info.add_training_months(std::move(date));
   }
   RECSYS_ASSIGN_OR_RETURN(
       std::string validation,
-      ManifestMonthToDate("metrics.month", manifest.metrics.month));
+      ManifestMonthToDate("metrics.month", description.metrics.month));
   info.set_validation_month(std::move(validation));
   info.mutable_validation_metrics()->set_model_map_at_7(
-      manifest.metrics.model_map7);
+      description.metrics.model_map7);
   info.mutable_validation_metrics()->set_popularity_map_at_7(
-      manifest.metrics.popularity_map7);
+      description.metrics.popularity_map7);
   info.mutable_validation_metrics()->set_ceiling_map_at_7(
-      manifest.metrics.ceiling_map7);
+      description.metrics.ceiling_map7);
   absl::Time created;
   std::string error;
-  if (absl::ParseTime(absl::RFC3339_full, manifest.created_at, &created,
+  if (absl::ParseTime(absl::RFC3339_full, description.created_at, &created,
                       &error)) {
     *info.mutable_created_time() = EncodeTime(created);
   }
-  if (loaded_at != absl::InfinitePast())
-    *info.mutable_load_time() = EncodeTime(loaded_at);
+  if (description.loaded_at != absl::InfinitePast())
+    *info.mutable_load_time() = EncodeTime(description.loaded_at);
   RECSYS_ASSIGN_OR_RETURN(
       std::string history,
-      ManifestMonthToDate("history_month", manifest.history_month));
+      ManifestMonthToDate("history_month", description.history_month));
   info.set_history_month(std::move(history));
-  absl::StatusOr<FeatureSpec> spec =
-      FeatureSpec::FromJson(manifest.feature_spec);
-  if (!spec.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("manifest.json: feature_spec: ", spec.status().message()));
-  }
-  info.set_num_features(spec->num_features());
+  info.set_num_features(description.num_features);
+  info.set_predictor(description.predictor);
+  info.set_predictor_note(description.predictor_note);
   return info;
 }
 

@@ -3,7 +3,7 @@
 //
 //   EncodeTop(row_score.top, response.mutable_recommendations());
 //   RECSYS_ASSIGN_OR_RETURN(v1::ModelInfo info,
-//       EncodeModelInfo(model->manifest(), model->loaded_at()));
+//                           EncodeModelInfo(DescribeVersion(*model)));
 //
 // Months: the manifest writes months as "YYYY-MM"; the API gives dates
 // "YYYY-MM-28" (the files' snapshot day).
@@ -18,7 +18,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "common/ranking.h"
-#include "model_store/bundle.h"
+#include "common/raw_record.h"
 #include "model_store/model_store.h"
 #include "model_store/scorer.h"
 #include "proto/api.h"
@@ -34,16 +34,43 @@ v1::HistorySource EncodeHistorySource(HistorySourceKind kind);
 // "YYYY-MM-28" for a month index (Date::MonthIndex).
 std::string MonthDate(int month_index);
 
+// The date a row was scored for: its fecha_dato as given, else
+// MonthDate(target_month).
+std::string ScoredDate(const RawRecord& record, int target_month);
+
+// Fills the fields that RecommendResponse and RowRecommendations share from
+// `row`, the score of `record` (REQUIRES: row.status is OK).
+template <typename Answer>
+void EncodeScoredRow(const RawRecord& record, const RowScore& row,
+                     Answer* out) {
+  EncodeTop(row.top, out->mutable_recommendations());
+  out->set_history_found(row.history != HistorySourceKind::kNotFound);
+  out->set_history_source(EncodeHistorySource(row.history));
+  out->set_fecha_dato(ScoredDate(record, row.target_month));
+}
+
+// The request field a row the scorer did not score is about
+// ("customer.fecha_dato"), or "" when it names none.
+std::string RowScoreFieldPath(const RowScore& row);
+
+// Why a row was not scored, as the API says it: row.status with its message
+// prefixed by the field path ("customer.fecha_dato: fecha_dato 2015-03 is
+// before ..."). OK for a scored row.
+absl::Status RowScoreStatus(const RowScore& row);
+
+// Fills `*error` with `status` (not OK) and the field path it is about.
+void EncodeRowError(const absl::Status& status, absl::string_view field_path,
+                    v1::RowError* error);
+
 // An absl::Time as a Timestamp; unset (nullopt-like: a default Timestamp) is
 // never produced, callers skip absl::InfinitePast() themselves.
 google::protobuf::Timestamp EncodeTime(absl::Time time);
 
-// The ModelInfo of a version described by `manifest`, loaded at `loaded_at`
-// (absl::InfinitePast(): not loaded, load_time stays unset). num_features
-// comes from the manifest's feature spec. INVALID_ARGUMENT when the manifest
-// holds a month or a spec this server cannot read.
-absl::StatusOr<v1::ModelInfo> EncodeModelInfo(const BundleManifest& manifest,
-                                              absl::Time loaded_at);
+// The ModelInfo of a version (load_time unset when it is not loaded;
+// predictor and predictor_note as described). INVALID_ARGUMENT when the
+// manifest holds a month this server cannot read.
+absl::StatusOr<v1::ModelInfo> EncodeModelInfo(
+    const VersionDescription& description);
 
 v1::VersionState EncodeVersionState(VersionState state);
 v1::VersionInfo EncodeVersionInfo(const VersionStatus& status);

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "server/memory_bound.h"
+#include "server/proto_encode.h"
 #include "server/record_codec.h"
 #include "server/request_parsing.h"
 #include "server/status_convert.h"
@@ -11,13 +12,73 @@
 namespace recsys {
 namespace {
 
-constexpr absl::string_view kService = "santander.recsys.v1.Recommender";
+// A string literal (RpcRecord keeps it).
+const char* const kService = v1::Recommender::service_full_name();
 
 std::string MessageName(int64_t index) {
   return absl::StrCat("request message ", index, " of the stream");
 }
 
+google::protobuf::ArenaOptions StreamArenaOptions() {
+  google::protobuf::ArenaOptions options;
+  // A 256-row message and its answer take about 400 KB: a few blocks.
+  options.start_block_size = 64 << 10;
+  options.max_block_size = 1 << 20;
+  return options;
+}
+
+// Adds a RowResult per row of the message to the batch's response, with its
+// RowError for a row that does not decode, and appends the rows that decode
+// to `rows`, each with `k` products.
+void DecodeStreamRows(int k, StreamBatch* batch,
+                      std::vector<DecodedRequest>* rows) {
+  const v1::RecommendStreamRequest& request = *batch->request;
+  v1::RecommendStreamResponse* response = batch->response;
+  batch->decoded_index.assign(request.rows_size(), -1);
+  for (int i = 0; i < request.rows_size(); ++i) {
+    const v1::ScoreRow& row = request.rows(i);
+    v1::RowResult* result = response->add_results();
+    result->set_row_id(row.row_id());
+    result->set_ncodpers(row.customer().ncodpers());
+    absl::StatusOr<DecodedRequest> decoded = DecodeScoreRow(row, k);
+    if (!decoded.ok()) {
+      EncodeRowError(decoded.status(), FieldPathOf(decoded.status()),
+                     result->mutable_error());
+      continue;
+    }
+    batch->decoded_index[i] = static_cast<int>(rows->size());
+    rows->push_back(*std::move(decoded));
+  }
+}
+
+// Completes the batch's response with the rows the engine scored.
+void EncodeScoredRows(const ScoredRows& scored, StreamBatch* batch) {
+  v1::RecommendStreamResponse* response = batch->response;
+  response->set_model_name(scored.model->name());
+  response->set_model_version(absl::StrCat(scored.model->version()));
+  for (size_t i = 0; i < batch->decoded_index.size(); ++i) {
+    const int r = batch->decoded_index[i];
+    if (r < 0) continue;
+    const RowScore& row = scored.scores[r];
+    v1::RowResult* result = response->mutable_results(static_cast<int>(i));
+    if (!row.status.ok()) {
+      EncodeRowError(RowScoreStatus(row), RowScoreFieldPath(row),
+                     result->mutable_error());
+      continue;
+    }
+    EncodeScoredRow(scored.requests[r].record, row,
+                    result->mutable_recommendations());
+  }
+}
+
 }  // namespace
+
+StreamBatch::StreamBatch()
+    : arena(StreamArenaOptions()),
+      request(google::protobuf::Arena::CreateMessage<
+              v1::RecommendStreamRequest>(&arena)),
+      response(google::protobuf::Arena::CreateMessage<
+               v1::RecommendStreamResponse>(&arena)) {}
 
 RecommendStreamReactor::RecommendStreamReactor(
     grpc::CallbackServerContext* context, ScoringEngine* engine,
@@ -187,10 +248,16 @@ void RecommendStreamReactor::ParseAndScore(int64_t index, std::string wire,
     budget_->Release(reserved - needed);
     reserved = needed;
   }
-  engine_->ScoreStreamMessage(
-      context_, std::move(batch), *k,
-      [this, reserved](absl::StatusOr<std::unique_ptr<StreamBatch>> result) {
-        BatchDone(std::move(result), reserved);
+  StreamBatch* target = batch.get();
+  engine_->ScoreRows(
+      [context = context_] { return CheckCall(*context); }, *k,
+      [target, k = *k](std::vector<DecodedRequest>* rows) {
+        DecodeStreamRows(k, target, rows);
+      },
+      [this, reserved, batch = std::move(batch)](
+          absl::StatusOr<ScoredRows> scored) mutable {
+        if (scored.ok()) EncodeScoredRows(*scored, batch.get());
+        BatchDone(scored.status(), std::move(batch), reserved);
       });
 }
 
@@ -206,17 +273,17 @@ void RecommendStreamReactor::Abandon(absl::Status status, int64_t reserved) {
   Drive(std::move(actions));
 }
 
-void RecommendStreamReactor::BatchDone(
-    absl::StatusOr<std::unique_ptr<StreamBatch>> result, int64_t reserved) {
+void RecommendStreamReactor::BatchDone(absl::Status status,
+                                       std::unique_ptr<StreamBatch> batch,
+                                       int64_t reserved) {
   // The answer is kept serialized (a fraction of the parsed batch's size);
   // the batch and its arena go now.
   std::unique_ptr<grpc::ByteBuffer> answer;
-  absl::Status status = result.status();
-  if (result.ok()) {
+  if (status.ok()) {
     answer = std::make_unique<grpc::ByteBuffer>();
-    status = SerializeToByteBuffer(*(*result)->response, answer.get());
-    result->reset();
+    status = SerializeToByteBuffer(*batch->response, answer.get());
   }
+  batch.reset();
   budget_->Release(reserved);
   Actions actions;
   {

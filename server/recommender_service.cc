@@ -13,20 +13,22 @@
 namespace recsys {
 namespace {
 
-constexpr absl::string_view kService = "santander.recsys.v1.Recommender";
+// A string literal (RpcRecord keeps it).
+const char* const kService = v1::Recommender::service_full_name();
 
-// The ModelInfo of a version that is not the serving one: read from its
-// manifest on disk. NOT_FOUND when the store does not know the version.
-absl::StatusOr<v1::ModelInfo> DescribeStoredVersion(const ModelStore& store,
-                                                    int64_t version) {
-  for (const VersionStatus& status : store.Versions()) {
-    if (status.version != version) continue;
-    RECSYS_ASSIGN_OR_RETURN(BundleManifest manifest,
-                            ReadManifest(store.VersionDir(version)));
-    return EncodeModelInfo(manifest, status.loaded_at);
-  }
-  return absl::NotFoundError(
-      absl::StrCat("version: no version ", version, " in the model store"));
+// The answer to a unary Recommend call from what the engine gave: the
+// serialized response, or the call's status (the engine's, or the row's own
+// when the scorer could not score it).
+absl::Status EncodeRecommendResponse(
+    const absl::StatusOr<ScoredRows>& scored, grpc::ByteBuffer* out) {
+  if (!scored.ok()) return scored.status();
+  const RowScore& row = scored->scores[0];
+  if (!row.status.ok()) return RowScoreStatus(row);
+  v1::RecommendResponse response;
+  EncodeScoredRow(scored->requests[0].record, row, &response);
+  response.set_model_name(scored->model->name());
+  response.set_model_version(absl::StrCat(scored->model->version()));
+  return SerializeToByteBuffer(response, out);
 }
 
 }  // namespace
@@ -55,14 +57,10 @@ grpc::ServerUnaryReactor* RecommenderService::Recommend(
                               std::chrono::steady_clock::now() - parse_start)
                               .count());
   if (!decoded.ok()) return call->FinishWith(decoded.status());
-  auto response = std::make_unique<v1::RecommendResponse>();
-  v1::RecommendResponse* target = response.get();
   engine_->Recommend(
-      context, *std::move(decoded), target,
-      [call, response_bytes,
-       response = std::move(response)](absl::Status status) {
-        if (status.ok()) status = SerializeToByteBuffer(*response, response_bytes);
-        call->FinishWith(status);
+      [context] { return CheckCall(*context); }, *std::move(decoded),
+      [call, response_bytes](absl::StatusOr<ScoredRows> scored) {
+        call->FinishWith(EncodeRecommendResponse(scored, response_bytes));
       });
   return call;
 }
@@ -100,19 +98,18 @@ grpc::ServerUnaryReactor* RecommenderService::GetModelInfo(
         serving == nullptr
             ? absl::UnavailableError(
                   "no model is loaded yet; the server is not serving")
-            : EncodeModelInfo(serving->manifest(), serving->loaded_at());
+            : EncodeModelInfo(DescribeVersion(*serving));
     absl::Status status = info.status();
-    if (info.ok()) {
-      info->set_predictor(serving->predictor());
-      info->set_predictor_note(serving->predictor_note());
-      status = SerializeToByteBuffer(*info, response_bytes);
-    }
+    if (info.ok()) status = SerializeToByteBuffer(*info, response_bytes);
     return call->FinishWith(status);
   }
-  // Another version: its manifest is read from disk, off gRPC's threads (the
-  // admin pool stops only after every call has finished).
+  // Another version: it may have to be read from disk, off gRPC's threads
+  // (the admin pool stops only after every call has finished).
   admin_pool_->Submit([this, call, response_bytes, v = *version](int) {
-    absl::StatusOr<v1::ModelInfo> info = DescribeStoredVersion(*store_, v);
+    absl::StatusOr<VersionDescription> description = store_->Describe(v);
+    absl::StatusOr<v1::ModelInfo> info =
+        description.ok() ? EncodeModelInfo(*description)
+                         : absl::StatusOr<v1::ModelInfo>(description.status());
     absl::Status status = info.status();
     if (info.ok()) status = SerializeToByteBuffer(*info, response_bytes);
     call->FinishWith(status);

@@ -4,7 +4,8 @@
 // answered INVALID_ARGUMENT with the reason, counted in the metrics like any
 // call, and never silently dropped. Handlers then decode the request
 // (server/record_codec.h), hand the scoring to the ScoringEngine (which runs
-// it on the worker pool), encode and finish with the converted status.
+// it on the worker pool, or at once on the calling thread for a lone call),
+// encode its ScoredRows and finish with the converted status.
 //
 //   RecommenderService service(options, &store, &engine, &admin_pool,
 //                              metrics, &tracker, &budget);

@@ -18,6 +18,8 @@
 #ifndef RECSYS_SERVER_RPC_RECORD_H_
 #define RECSYS_SERVER_RPC_RECORD_H_
 
+#include <grpcpp/server_context.h>
+
 #include <atomic>
 #include <chrono>
 
@@ -29,8 +31,31 @@
 
 namespace recsys {
 
+// The grpc_type label values, as go-grpc-prometheus writes them.
 inline constexpr absl::string_view kUnary = "unary";
+inline constexpr absl::string_view kClientStream = "client_stream";
+inline constexpr absl::string_view kServerStream = "server_stream";
 inline constexpr absl::string_view kBidiStream = "bidi_stream";
+
+// The grpc_type of a method that streams requests and/or responses.
+inline absl::string_view RpcTypeOf(bool client_streaming,
+                                   bool server_streaming) {
+  if (client_streaming) return server_streaming ? kBidiStream : kClientStream;
+  return server_streaming ? kServerStream : kUnary;
+}
+
+// OK while the call may still be worked on; DEADLINE_EXCEEDED once its
+// deadline has passed; CANCELLED when the client (or the server's shutdown)
+// cancelled it.
+inline absl::Status CheckCall(const grpc::ServerContextBase& context) {
+  if (std::chrono::system_clock::now() >= context.deadline()) {
+    return absl::DeadlineExceededError(
+        "deadline exceeded before the request was scored");
+  }
+  if (context.IsCancelled())
+    return absl::CancelledError("the call was cancelled");
+  return absl::OkStatus();
+}
 
 class RpcRecord {
  public:

@@ -5,35 +5,10 @@
 #include <deque>
 #include <utility>
 
-#include "absl/strings/str_cat.h"
-#include "common/date.h"
 #include "common/elapsed.h"
-#include "server/proto_encode.h"
 
 namespace recsys {
 namespace {
-
-// A per-row failure of the scorer as the API reports it. The scorer's only
-// per-row failure is a fecha_dato before the months the history serves.
-absl::Status RowFailure(const absl::Status& status) {
-  if (status.code() == absl::StatusCode::kOutOfRange) {
-    return absl::Status(
-        status.code(), absl::StrCat("customer.fecha_dato: ", status.message()));
-  }
-  return status;
-}
-
-std::string RowFieldPath(const absl::Status& status) {
-  if (status.code() == absl::StatusCode::kOutOfRange)
-    return "customer.fecha_dato";
-  return FieldPathOf(status);
-}
-
-// "YYYY-MM-DD" of the month a row was scored for.
-std::string ScoredDate(const RawRecord& record, int target_month) {
-  return record.fecha_dato.present() ? record.fecha_dato.value.ToString()
-                                     : MonthDate(target_month);
-}
 
 // Owns a job's completion callback: calls it with UNAVAILABLE when destroyed
 // without having been called, i.e. when the pool refused the job because the
@@ -62,43 +37,18 @@ class DoneOnce {
 
 }  // namespace
 
-namespace {
-
-google::protobuf::ArenaOptions StreamArenaOptions() {
-  google::protobuf::ArenaOptions options;
-  // A 256-row message and its answer take about 400 KB: a few blocks.
-  options.start_block_size = 64 << 10;
-  options.max_block_size = 1 << 20;
-  return options;
-}
-
-}  // namespace
-
-StreamBatch::StreamBatch()
-    : arena(StreamArenaOptions()),
-      request(google::protobuf::Arena::CreateMessage<
-              v1::RecommendStreamRequest>(&arena)),
-      response(google::protobuf::Arena::CreateMessage<
-               v1::RecommendStreamResponse>(&arena)) {}
-
-absl::Status CheckCall(const grpc::ServerContextBase& context) {
-  if (std::chrono::system_clock::now() >= context.deadline()) {
-    return absl::DeadlineExceededError(
-        "deadline exceeded before the request was scored");
-  }
-  if (context.IsCancelled())
-    return absl::CancelledError("the call was cancelled");
-  return absl::OkStatus();
-}
-
 ScoringEngine::ScoringEngine(ModelStore* store, WorkerPool* workers,
                              ServerMetrics* metrics,
                              const ScoringEngineOptions& options)
     : store_(store),
       workers_(workers),
       metrics_(metrics),
-      options_{.max_unary_batch = std::max(1, options.max_unary_batch)},
-      scratch_(workers->size()) {}
+      options_{.max_unary_batch = std::max(1, options.max_unary_batch),
+               .score_lone_calls_inline = options.score_lone_calls_inline},
+      scratch_(workers->size()) {
+  absl::MutexLock lock(&unary_mu_);
+  inline_scratch_ = std::make_unique<Scratch>();
+}
 
 ScoringEngine::~ScoringEngine() {
   FailQueuedUnary(absl::UnavailableError("the server is shutting down"));
@@ -115,11 +65,11 @@ ScoringEngine::ServingModel() const {
 }
 
 absl::Status ScoringEngine::ScoreDecoded(const ModelVersion& model,
-                                         const grpc::ServerContextBase* context,
-                                         int k, Scratch* s) {
+                                         const CallCheck& check, int k,
+                                         Scratch* s) {
   const size_t n = s->decoded.size();
   s->views.assign(n, HistoryView());
-  s->rows.assign(n, ScoreRow());
+  s->rows.assign(n, ScoreInput());
   s->out.resize(n);
   for (size_t i = 0; i < n; ++i) {
     s->rows[i].record = &s->decoded[i].record;
@@ -135,10 +85,7 @@ absl::Status ScoringEngine::ScoreDecoded(const ModelVersion& model,
   ScoreTimings timings;
   absl::Status scored =
       ScoreBatch(model, s->rows, k, &s->score, absl::MakeSpan(s->out), &timings,
-                 [context] {
-                   return context == nullptr ? absl::OkStatus()
-                                             : CheckCall(*context);
-                 });
+                 check);
   if (!scored.ok()) return scored;
 
   s->tops.clear();
@@ -149,13 +96,11 @@ absl::Status ScoringEngine::ScoreDecoded(const ModelVersion& model,
   metrics_->StageDuration(Stage::kPredict, timings.predict_seconds);
   metrics_->StageDuration(Stage::kRank, timings.rank_seconds);
   metrics_->RowsScored(static_cast<int64_t>(s->tops.size()));
-  if (timings.history_hits > 0)
-    metrics_->HistoryLookups("hit", timings.history_hits);
-  if (timings.history_misses > 0)
-    metrics_->HistoryLookups("miss", timings.history_misses);
-  if (timings.history_from_request > 0) {
-    metrics_->HistoryLookups("request", timings.history_from_request);
-  }
+  metrics_->HistoryLookups(HistorySourceKind::kStore, timings.history_hits);
+  metrics_->HistoryLookups(HistorySourceKind::kNotFound,
+                           timings.history_misses);
+  metrics_->HistoryLookups(HistorySourceKind::kRequest,
+                           timings.history_from_request);
   if (!s->tops.empty()) {
     metrics_->ObserveBatch(model, s->score.features.data(),
                            static_cast<int64_t>(s->tops.size()),
@@ -164,14 +109,39 @@ absl::Status ScoringEngine::ScoreDecoded(const ModelVersion& model,
   return absl::OkStatus();
 }
 
-void ScoringEngine::Recommend(const grpc::ServerContextBase* context,
-                              DecodedRequest request,
-                              v1::RecommendResponse* response,
-                              absl::AnyInvocable<void(absl::Status)> done) {
+std::unique_ptr<ScoringEngine::Scratch> ScoringEngine::InlineScratchLocked(
+    const ModelVersion* model) {
+  if (!options_.score_lone_calls_inline || model == nullptr ||
+      model->forest() == nullptr || !unary_queue_.empty() ||
+      inline_scratch_ == nullptr || workers_->queued() > 0 ||
+      workers_->running() > 0) {
+    return nullptr;
+  }
+  return std::move(inline_scratch_);
+}
+
+void ScoringEngine::Recommend(CallCheck check, DecodedRequest request,
+                              Done done) {
+  std::shared_ptr<const ModelVersion> model;
+  if (options_.score_lone_calls_inline) model = store_->Current();
+  std::unique_ptr<Scratch> inline_scratch;
   {
     absl::MutexLock lock(&unary_mu_);
-    unary_queue_.push_back(
-        UnaryJob{context, std::move(request), response, std::move(done)});
+    inline_scratch = InlineScratchLocked(model.get());
+    if (inline_scratch == nullptr) {
+      unary_queue_.push_back(
+          UnaryJob{std::move(check), std::move(request), std::move(done)});
+    }
+  }
+  if (inline_scratch != nullptr) {
+    inline_scratch->unary.clear();
+    inline_scratch->unary.push_back(
+        UnaryJob{std::move(check), std::move(request), std::move(done)});
+    scored_inline_.fetch_add(1, std::memory_order_relaxed);
+    AnswerUnary(model, inline_scratch.get());
+    absl::MutexLock lock(&unary_mu_);
+    inline_scratch_ = std::move(inline_scratch);
+    return;
   }
   // One task per call, and each task that finds calls queued takes at least
   // one: no call is left behind. A task may take several (see
@@ -215,6 +185,11 @@ void ScoringEngine::ScoreQueuedUnary(int worker) {
     s->unary.clear();
     return;
   }
+  AnswerUnary(*model, s);
+}
+
+void ScoringEngine::AnswerUnary(
+    const std::shared_ptr<const ModelVersion>& model, Scratch* s) {
   // Calls past their deadline (or cancelled) are answered now; the others
   // are scored together with the largest k asked for. TopK breaks ties by
   // product index, so the first k of a longer ranking are exactly the top k.
@@ -223,7 +198,7 @@ void ScoringEngine::ScoreQueuedUnary(int worker) {
   int k = 1;
   for (size_t j = 0; j < s->unary.size(); ++j) {
     UnaryJob& job = s->unary[j];
-    if (absl::Status call = CheckCall(*job.context); !call.ok()) {
+    if (absl::Status call = job.check(); !call.ok()) {
       job.done(call);
       continue;
     }
@@ -234,7 +209,7 @@ void ScoringEngine::ScoreQueuedUnary(int worker) {
   absl::Status scored = absl::OkStatus();
   if (!s->decoded.empty()) {
     metrics_->UnaryBatch(static_cast<int>(s->decoded.size()));
-    scored = ScoreDecoded(**model, nullptr, k, s);
+    scored = ScoreDecoded(*model, CallCheck(), k, s);
   }
   for (size_t j = 0; j < s->unary.size(); ++j) {
     if (s->unary_row[j] < 0) continue;
@@ -243,91 +218,36 @@ void ScoringEngine::ScoreQueuedUnary(int worker) {
       job.done(scored);
       continue;
     }
-    const DecodedRequest& request = s->decoded[s->unary_row[j]];
-    RowScore& row = s->out[s->unary_row[j]];
-    if (!row.status.ok()) {
-      job.done(RowFailure(row.status));
-      continue;
-    }
-    row.top.size = std::min(row.top.size, request.k);
-    v1::RecommendResponse* response = job.response;
-    EncodeTop(row.top, response->mutable_recommendations());
-    response->set_model_name((*model)->name());
-    response->set_model_version(absl::StrCat((*model)->version()));
-    response->set_history_found(row.history != HistorySourceKind::kNotFound);
-    response->set_history_source(EncodeHistorySource(row.history));
-    response->set_fecha_dato(ScoredDate(request.record, row.target_month));
-    job.done(absl::OkStatus());
+    const int r = s->unary_row[j];
+    RowScore& row = s->out[r];
+    // Scored with the batch's largest k: keep the call's own.
+    row.top.size = std::min(row.top.size, s->decoded[r].k);
+    job.done(ScoredRows{.model = model.get(),
+                        .requests = absl::MakeConstSpan(&s->decoded[r], 1),
+                        .scores = absl::MakeConstSpan(&row, 1)});
   }
   s->unary.clear();
 }
 
-void ScoringEngine::ScoreStreamMessage(
-    const grpc::ServerContextBase* context,
-    std::unique_ptr<StreamBatch> batch, int k, StreamDone done) {
-  auto job = [this, context, batch = std::move(batch), k,
+void ScoringEngine::ScoreRows(CallCheck check, int k, DecodeRows decode,
+                              Done done) {
+  auto job = [this, check = std::move(check), k, decode = std::move(decode),
               done = DoneOnce(std::move(done))](int worker) mutable {
-    absl::StatusOr<std::unique_ptr<StreamBatch>> result =
-        [&]() -> absl::StatusOr<std::unique_ptr<StreamBatch>> {
-      if (absl::Status call = CheckCall(*context); !call.ok()) return call;
-      absl::StatusOr<std::shared_ptr<const ModelVersion>> model =
-          ServingModel();
-      if (!model.ok()) return model.status();
-      Scratch* s = &scratch_[worker];
-      const v1::RecommendStreamRequest* request = batch->request;
-      v1::RecommendStreamResponse* response = batch->response;
-      response->set_model_name((*model)->name());
-      response->set_model_version(absl::StrCat((*model)->version()));
-
-      // Decode: a bad row gets its error now, the others are scored together.
-      const auto parse_start = std::chrono::steady_clock::now();
-      const int num_rows = request->rows_size();
-      std::vector<int> decoded_index(num_rows, -1);
-      s->decoded.clear();
-      for (int i = 0; i < num_rows; ++i) {
-        const v1::ScoreRow& row = request->rows(i);
-        v1::RowResult* result = response->add_results();
-        result->set_row_id(row.row_id());
-        result->set_ncodpers(row.customer().ncodpers());
-        absl::StatusOr<DecodedRequest> decoded = DecodeScoreRow(row, k);
-        if (!decoded.ok()) {
-          v1::RowError* error = result->mutable_error();
-          error->set_code(static_cast<int>(decoded.status().code()));
-          error->set_message(std::string(decoded.status().message()));
-          error->set_field_path(FieldPathOf(decoded.status()));
-          continue;
-        }
-        decoded_index[i] = static_cast<int>(s->decoded.size());
-        s->decoded.push_back(*std::move(decoded));
-      }
-      metrics_->StageDuration(Stage::kParse, SecondsSince(parse_start));
-
-      if (absl::Status scored = ScoreDecoded(**model, context, k, s);
-          !scored.ok()) {
-        return scored;
-      }
-      for (int i = 0; i < num_rows; ++i) {
-        if (decoded_index[i] < 0) continue;
-        const RowScore& row = s->out[decoded_index[i]];
-        v1::RowResult* result = response->mutable_results(i);
-        if (!row.status.ok()) {
-          const absl::Status failure = RowFailure(row.status);
-          v1::RowError* error = result->mutable_error();
-          error->set_code(static_cast<int>(failure.code()));
-          error->set_message(std::string(failure.message()));
-          error->set_field_path(RowFieldPath(row.status));
-          continue;
-        }
-        v1::RowRecommendations* recs = result->mutable_recommendations();
-        EncodeTop(row.top, recs->mutable_recommendations());
-        recs->set_history_found(row.history != HistorySourceKind::kNotFound);
-        recs->set_history_source(EncodeHistorySource(row.history));
-        recs->set_fecha_dato(
-            ScoredDate(s->decoded[decoded_index[i]].record, row.target_month));
-      }
-      return std::move(batch);
-    }();
-    done(std::move(result));
+    if (absl::Status call = check(); !call.ok()) return done(call);
+    absl::StatusOr<std::shared_ptr<const ModelVersion>> model = ServingModel();
+    if (!model.ok()) return done(model.status());
+    Scratch* s = &scratch_[worker];
+    const auto parse_start = std::chrono::steady_clock::now();
+    s->decoded.clear();
+    decode(&s->decoded);
+    metrics_->StageDuration(Stage::kParse, SecondsSince(parse_start));
+    if (absl::Status scored = ScoreDecoded(**model, check, k, s);
+        !scored.ok()) {
+      return done(scored);
+    }
+    done(ScoredRows{.model = model->get(),
+                    .requests = s->decoded,
+                    .scores = s->out});
   };
   workers_->Submit(
       std::move(job));  // a refused job answers UNAVAILABLE (DoneOnce)

@@ -1,38 +1,57 @@
-// ScoringEngine: the server's scoring path. It takes decoded API requests,
-// runs featurize + predict + rank (model_store/scorer.h) on the fixed worker
-// pool against the serving model version, encodes the results, and records
-// the work in ServerMetrics.
+// ScoringEngine: where the server's scoring work runs. It takes decoded
+// requests (server/record_codec.h), runs featurize + predict + rank
+// (model_store/scorer.h) on the fixed worker pool against the serving model
+// version, records the work in ServerMetrics, and hands the results back as
+// plain C++ values (ScoredRows). It knows nothing of the API's messages: the
+// services decode before and encode after (recommender_service.cc for unary
+// calls, recommend_stream.cc for streams), the same way for both.
 //
+// clang-format off
 //   ScoringEngine engine(&store, &workers, &metrics);
-//   engine.Recommend(context, std::move(decoded), response,
-//                    [reactor](absl::Status s) {
-//                    reactor->Finish(ToGrpcStatus(s)); });
+//   engine.Recommend(check, std::move(decoded),
+//                    [call](absl::StatusOr<ScoredRows> scored) {
+//                      call->FinishWith(Encode(scored));
+//                    });
+// clang-format on
 //
-// Deadlines: the call's deadline and cancellation are checked when a worker
-// picks the job up (before featurizing) and, for a stream message, again
-// before predicting; an expired call gets DEADLINE_EXCEEDED (a cancelled one
-// CANCELLED) and no further work is done for it.
+// Deadlines: `check` (the call's deadline and cancellation, see CheckCall in
+// rpc_record.h) is run when a worker picks the job up (before featurizing)
+// and, for a stream message, again before predicting; a call it refuses gets
+// its status (DEADLINE_EXCEEDED, CANCELLED) and no further work is done.
 //
 // Unary calls are batched adaptively: Recommend queues the call and asks the
 // pool for a worker; the worker that picks it up takes its share of the
 // unary calls queued by then (an even split over the workers, at most
-// max_unary_batch) and scores them together in one prediction. An idle server answers each call on its own, with no added
-// wait; a busy one amortizes XGBoost's per-call cost and its cold caches
-// over the calls that queued meanwhile (BENCHMARKS.md has the numbers).
-// A batched call gets exactly the answer it would get alone.
+// max_unary_batch) and scores them together in one prediction. An idle
+// server answers each call on its own, with no added wait; a busy one
+// amortizes the per-call cost and cold caches over the calls that queued
+// meanwhile (BENCHMARKS.md has the numbers). A batched call gets exactly the
+// answer it would get alone.
+//
+// Lone calls inline: when the serving version predicts with our forest
+// (model_store/forest.h, no per-thread state), a unary call that arrives to
+// an idle engine (no call queued, no pool task waiting or running, no call
+// being scored inline) is scored on the thread that called Recommend,
+// without the hand-off to a worker; `done` then runs before Recommend
+// returns. A call that arrives while anything is being scored goes through
+// the pool and may be batched, as before: on a busy server the pool's
+// batching is worth more than the hand-off (BENCHMARKS.md). XGBoost keeps a
+// prediction buffer per (thread, booster), so with it every call goes
+// through the pool's fixed threads.
 //
 // Each job holds the std::shared_ptr<const ModelVersion> it started with, so
 // a model swapped in meanwhile never changes a batch half-way.
 //
-// Thread-safe. `done` callbacks run on a worker thread (or inline, with
-// UNAVAILABLE, when the pool no longer accepts work).
+// Thread-safe. `done` callbacks run on a worker thread, or on the calling
+// thread for a call scored inline (and with UNAVAILABLE when the pool no
+// longer accepts work).
 #ifndef RECSYS_SERVER_SCORING_ENGINE_H_
 #define RECSYS_SERVER_SCORING_ENGINE_H_
 
-#include <google/protobuf/arena.h>
-#include <grpcpp/server_context.h>
-
+#include <atomic>
+#include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -41,43 +60,51 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/types/span.h"
 #include "model_store/model_store.h"
 #include "model_store/scorer.h"
-#include "proto/api.h"
 #include "server/metrics.h"
 #include "server/record_codec.h"
 #include "server/worker_pool.h"
 
 namespace recsys {
 
-// OK while the call may still be worked on; DEADLINE_EXCEEDED once its
-// deadline has passed; CANCELLED when the client (or the server's shutdown)
-// cancelled it.
-absl::Status CheckCall(const grpc::ServerContextBase& context);
-
 struct ScoringEngineOptions {
   // Most unary calls scored in one batch, >= 1 (1: no batching). Default 64.
   int max_unary_batch = 64;
+  // Score a lone unary call on the calling thread when the forest predicts
+  // (see above). Default true.
+  bool score_lone_calls_inline = true;
 };
 
-// One RecommendStream message and its answer, allocated on one protobuf
-// arena and freed together once the answer is written: parsing ~15 strings
-// per row and building 7 recommendations per row on the heap cost the
-// server about 3 µs per row in malloc/free (BENCHMARKS.md).
-struct StreamBatch {
-  StreamBatch();
-  StreamBatch(const StreamBatch&) = delete;
-  StreamBatch& operator=(const StreamBatch&) = delete;
+// OK while a call may still be worked on, else why not (DEADLINE_EXCEEDED,
+// CANCELLED). Called on worker threads.
+using CallCheck = std::function<absl::Status()>;
 
-  google::protobuf::Arena arena;
-  v1::RecommendStreamRequest* const request;    // on `arena`
-  v1::RecommendStreamResponse* const response;  // on `arena`
+// What the engine answers for a unary call or a stream message. A view into
+// the engine's buffers: valid only while the `done` callback runs.
+struct ScoredRows {
+  // The version that scored every row.
+  const ModelVersion* model = nullptr;
+  // The requests, as decoded.
+  absl::Span<const DecodedRequest> requests;
+  // scores[i] answers requests[i]: its top requests[i].k products (fewer
+  // when the customer owns the rest), or, when scores[i].status is not OK,
+  // why the scorer could not score that row (scores[i].error_field names
+  // the record field it is about).
+  absl::Span<const RowScore> scores;
 };
 
 class ScoringEngine {
  public:
-  using StreamDone =
-      absl::AnyInvocable<void(absl::StatusOr<std::unique_ptr<StreamBatch>>)>;
+  // The call's answer, or a status for the call as a whole: UNAVAILABLE (no
+  // model yet, shutting down), DEADLINE_EXCEEDED / CANCELLED (from the
+  // call's check) or INTERNAL (the predictor failed).
+  using Done = absl::AnyInvocable<void(absl::StatusOr<ScoredRows>)>;
+  // Appends the requests of a stream message to `*rows` (empty on entry).
+  // Runs on the worker that scores them, so that decoded rows live in that
+  // worker's reused buffers.
+  using DecodeRows = absl::AnyInvocable<void(std::vector<DecodedRequest>*)>;
 
   // All pointers are borrowed and must outlive the engine.
   ScoringEngine(ModelStore* store, WorkerPool* workers, ServerMetrics* metrics,
@@ -88,31 +115,25 @@ class ScoringEngine {
   ScoringEngine(const ScoringEngine&) = delete;
   ScoringEngine& operator=(const ScoringEngine&) = delete;
 
-  // Scores one customer and fills `*response` (which must stay valid until
-  // `done` runs), possibly in one batch with other calls (see above). `done` gets OK, UNAVAILABLE (no model yet, shutting down),
-  // DEADLINE_EXCEEDED / CANCELLED, OUT_OF_RANGE (fecha_dato before the
-  // months the model's history serves) or INTERNAL (XGBoost failed).
-  void Recommend(const grpc::ServerContextBase* context, DecodedRequest request,
-                 v1::RecommendResponse* response,
-                 absl::AnyInvocable<void(absl::Status)> done);
+  // Scores one customer, possibly in one batch with other calls (see
+  // above); `done` gets one row.
+  void Recommend(CallCheck check, DecodedRequest request, Done done);
 
-  // Decodes and scores the rows of batch->request together, with `k`
-  // products each (already validated). `done` gets the batch back with
-  // batch->response answering every row in order (a bad row has its own
-  // RowError; the good rows are scored), or a status for the stream as a
-  // whole: UNAVAILABLE, DEADLINE_EXCEEDED, CANCELLED or INTERNAL as for
-  // Recommend.
-  void ScoreStreamMessage(const grpc::ServerContextBase* context,
-                          std::unique_ptr<StreamBatch> batch, int k,
-                          StreamDone done);
+  // Unary calls scored on the calling thread so far.
+  int64_t scored_inline() const {
+    return scored_inline_.load(std::memory_order_relaxed);
+  }
+
+  // Scores the rows that `decode` gives together, with `k` products each
+  // (already validated); `done` gets them in the order `decode` gave them.
+  void ScoreRows(CallCheck check, int k, DecodeRows decode, Done done);
 
  private:
   // A queued unary call.
   struct UnaryJob {
-    const grpc::ServerContextBase* context = nullptr;
+    CallCheck check;
     DecodedRequest request;
-    v1::RecommendResponse* response = nullptr;
-    absl::AnyInvocable<void(absl::Status)> done;
+    Done done;
   };
   // Reused by one worker thread across jobs.
   struct Scratch {
@@ -121,19 +142,26 @@ class ScoringEngine {
     ScoreScratch score;
     std::vector<DecodedRequest> decoded;
     std::vector<HistoryView> views;
-    std::vector<ScoreRow> rows;
+    std::vector<ScoreInput> rows;
     std::vector<RowScore> out;
     std::vector<TopKResult> tops;
   };
   // Scores scratch->decoded on `model`: fills scratch->out (same order) and
   // records metrics. Per-row problems stay in scratch->out[i].status. When
-  // `context` is not null, its deadline is checked again before predicting.
-  absl::Status ScoreDecoded(const ModelVersion& model,
-                            const grpc::ServerContextBase* context, int k,
-                            Scratch* scratch);
+  // `check` is set, it is run again before predicting.
+  absl::Status ScoreDecoded(const ModelVersion& model, const CallCheck& check,
+                            int k, Scratch* scratch);
   // Runs on a worker: takes up to max_unary_batch queued unary calls and
   // answers each.
   void ScoreQueuedUnary(int worker) ABSL_LOCKS_EXCLUDED(unary_mu_);
+  // Scores the calls in scratch->unary together on `model` and answers
+  // each; clears scratch->unary.
+  void AnswerUnary(const std::shared_ptr<const ModelVersion>& model,
+                   Scratch* scratch);
+  // Scratch for a call to score inline on `model`, or null when the call
+  // must go through the pool (see the file comment).
+  std::unique_ptr<Scratch> InlineScratchLocked(const ModelVersion* model)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(unary_mu_);
   // Answers every queued unary call with `status`.
   void FailQueuedUnary(const absl::Status& status)
       ABSL_LOCKS_EXCLUDED(unary_mu_);
@@ -146,8 +174,12 @@ class ScoringEngine {
   const ScoringEngineOptions options_;
   std::vector<Scratch> scratch_;  // one per worker, indexed by worker number
 
+  std::atomic<int64_t> scored_inline_{0};
+
   absl::Mutex unary_mu_;
   std::deque<UnaryJob> unary_queue_ ABSL_GUARDED_BY(unary_mu_);
+  // The scratch of the call scored inline; null while one is.
+  std::unique_ptr<Scratch> inline_scratch_ ABSL_GUARDED_BY(unary_mu_);
 };
 
 }  // namespace recsys

@@ -1,5 +1,6 @@
 #include "server/server.h"
 
+#include <google/protobuf/descriptor.h>
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
 #include <grpcpp/resource_quota.h>
@@ -24,6 +25,7 @@
 #include "server/model_events.h"
 #include "server/recommender_service.h"
 #include "server/request_memory.h"
+#include "server/rpc_record.h"
 #include "server/scoring_engine.h"
 #include "server/security.h"
 #include "server/worker_pool.h"
@@ -32,8 +34,27 @@ namespace recsys {
 namespace {
 
 // The names health answers for: the server as a whole and each service.
-const char* const kHealthNames[] = {"", "santander.recsys.v1.Recommender",
-                                    "santander.recsys.v1.ModelAdmin"};
+const char* const kHealthNames[] = {"", v1::Recommender::service_full_name(),
+                                    v1::ModelAdmin::service_full_name()};
+
+// Creates the grpc_server_* series of every method of our services at 0, as
+// go-grpc-prometheus does for registered methods, so that rate() and
+// increase() see a method's first call.
+void RegisterRpcMethods(ServerMetrics* metrics) {
+  for (const char* name : {v1::Recommender::service_full_name(),
+                           v1::ModelAdmin::service_full_name()}) {
+    const google::protobuf::ServiceDescriptor* service =
+        google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(
+            name);
+    if (service == nullptr) continue;
+    for (int i = 0; i < service->method_count(); ++i) {
+      const google::protobuf::MethodDescriptor& method = *service->method(i);
+      metrics->RegisterRpcMethod(name, method.name(),
+                                 RpcTypeOf(method.client_streaming(),
+                                           method.server_streaming()));
+    }
+  }
+}
 
 std::string ReportText(const ReloadReport& report) {
   std::string text = absl::StrCat("serving version ", report.serving_version);
@@ -162,6 +183,7 @@ absl::StatusOr<std::unique_ptr<RecsysServer>> RecsysServer::Create(
   auto parts = std::make_unique<Parts>(options);
   parts->metrics =
       options.metrics != nullptr ? options.metrics : &parts->no_metrics;
+  RegisterRpcMethods(parts->metrics);
   RECSYS_ASSIGN_OR_RETURN(
       parts->tls, ReadTlsFiles(options.tls_cert_file, options.tls_key_file,
                                options.tls_client_ca_file));

@@ -37,6 +37,11 @@ int64_t WorkerPool::queued() const {
   return static_cast<int64_t>(queue_.size());
 }
 
+int WorkerPool::running() const {
+  absl::MutexLock lock(&mu_);
+  return running_;
+}
+
 int64_t WorkerPool::completed() const {
   absl::MutexLock lock(&mu_);
   return completed_;
@@ -70,12 +75,14 @@ void WorkerPool::Run(int worker) {
       absl::MutexLock lock(&mu_);
       if (ran) {  // counted here: no second lock per task
         ++completed_;
+        --running_;
         progress_time_ = absl::Now();
       }
       mu_.Await(absl::Condition(this, &WorkerPool::HasWorkOrStopping));
       if (queue_.empty()) return;  // stopping and drained
       task = std::move(queue_.front());
       queue_.pop_front();
+      ++running_;
     }
     task(worker);
     task = nullptr;  // its captures are destroyed before it counts as done

@@ -61,6 +61,9 @@ class WorkerPool {
   // Tasks queued and not yet started.
   int64_t queued() const ABSL_LOCKS_EXCLUDED(mu_);
 
+  // Tasks running now (0..size()).
+  int running() const ABSL_LOCKS_EXCLUDED(mu_);
+
   // Tasks that have finished running.
   int64_t completed() const ABSL_LOCKS_EXCLUDED(mu_);
 
@@ -86,6 +89,7 @@ class WorkerPool {
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   bool joined_ ABSL_GUARDED_BY(mu_) = false;
   int64_t completed_ ABSL_GUARDED_BY(mu_) = 0;
+  int running_ ABSL_GUARDED_BY(mu_) = 0;
   // When a task last finished or the queue last became non-empty.
   absl::Time progress_time_ ABSL_GUARDED_BY(mu_) = absl::Now();
 };

@@ -110,6 +110,16 @@ TEST(MetricsEndToEndTest,
   EXPECT_THAT(e.Value("grpc_server_handling_seconds_count",
                       Method("Recommend", "unary")),
               Optional(kUnaryCalls + 1.0));
+  // Methods never called exist at 0 from start-up, every code included (as
+  // go-grpc-prometheus registers them), so that increase() sees a first call.
+  const std::map<std::string, std::string> rollback = {
+      {"grpc_service", "santander.recsys.v1.ModelAdmin"},
+      {"grpc_method", "Rollback"},
+      {"grpc_type", "unary"}};
+  EXPECT_THAT(e.Value("grpc_server_started_total", rollback), Optional(0.0));
+  EXPECT_THAT(e.Value("grpc_server_handled_total",
+                      WithCode(rollback, absl::StatusCode::kUnavailable)),
+              Optional(0.0));
 
   // Work.
   EXPECT_THAT(e.Value("recsys_rows_scored_total"), Optional(rows));

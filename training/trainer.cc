@@ -5,6 +5,7 @@
 #include <limits>
 #include <map>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -195,86 +196,140 @@ absl::StatusOr<PredictionReference> BuildPredictionReference(
   return PredictionReference::Build(top1, top1_scores);
 }
 
-}  // namespace
+// One run of the pipeline, step by step (RunTraining calls them in order):
+// each step reads what the steps before it set, and returns a Status.
+class TrainingRun {
+ public:
+  explicit TrainingRun(const TrainRunOptions& options)
+      : options_(options), config_(options.config) {}
+  TrainingRun(const TrainingRun&) = delete;
+  TrainingRun& operator=(const TrainingRun&) = delete;
 
-absl::StatusOr<TrainRunResult> RunTraining(const TrainRunOptions& options) {
-  const TrainConfig& config = options.config;
-  auto log = [&](const std::string& line) {
-    if (options.log) options.log(line);
-  };
+  // The feature spec, the vocabularies (pass 1) and the featurized months
+  // (pass 2).
+  absl::Status ReadData();
+  // Which months train (from first_train_month) and which one validates.
+  absl::Status ChooseMonths();
+  // With a grid and a validation month: the best parameter overrides.
+  // Sets the parameters every later step trains with.
+  absl::Status SearchGrid();
+  // With cv_folds > 0: MAP@7 of each of the last months, trained on the
+  // months before it.
+  absl::Status CrossValidate();
+  // The final model: early stopping on the validation month (its MAP@7 is
+  // the run's metrics), then, unless told otherwise, retrained on every
+  // month for the rounds found.
+  absl::Status TrainFinalModel();
+  // Writes the bundle: manifest, drift references, golden rows, history.
+  absl::Status Publish();
+
+  TrainRunResult TakeResult() { return std::move(result_); }
+
+ private:
+  void Log(const std::string& line) const {
+    if (options_.log) options_.log(line);
+  }
+  // The manifest's description of the run (everything but the references
+  // and golden rows).
+  BundleManifest DescribeRun() const;
+  // The drift references and golden rows, computed with the final model as
+  // saved (`saved`).
+  absl::Status AddReferences(const Booster& saved,
+                             BundleManifest* manifest) const;
+  absl::Status AddGoldenRows(const Booster& saved,
+                             BundleManifest* manifest) const;
+
+  const TrainRunOptions& options_;
+  const TrainConfig& config_;
+  std::optional<FeatureSpec> spec_;
+  Vocabularies vocabularies_;
+  std::unique_ptr<const Featurizer> featurizer_;
+  Dataset data_;
+  Pipeline pipeline_{options_, data_};  // reads data_ when it is filled
+  int first_train_ = 0;
+  int last_month_ = 0;
+  const MonthData* validation_ = nullptr;  // in data_; null: none
+  Params params_;
+  std::unique_ptr<Booster> final_model_;
+  TrainRunResult result_;
+};
+
+absl::Status TrainingRun::ReadData() {
   RECSYS_ASSIGN_OR_RETURN(
-      FeatureSpec spec, config.feature_spec.empty()
-                            ? ParseFeatureSpec(DefaultFeatureSpecJson())
-                            : LoadFeatureSpec(config.feature_spec));
-  log(absl::StrCat("feature spec ",
-                   config.feature_spec.empty() ? "(built in)"
-                                               : config.feature_spec,
-                   ": ", spec.num_features(), " features, hash ",
-                   spec.SpecHash()));
+      spec_, config_.feature_spec.empty()
+                 ? ParseFeatureSpec(DefaultFeatureSpecJson())
+                 : LoadFeatureSpec(config_.feature_spec));
+  Log(absl::StrCat("feature spec ",
+                   config_.feature_spec.empty() ? "(built in)"
+                                                : config_.feature_spec,
+                   ": ", spec_->num_features(), " features, hash ",
+                   spec_->SpecHash()));
 
-  log(absl::StrCat("pass 1/2: learning vocabularies from ", options.train_csv));
-  RECSYS_ASSIGN_OR_RETURN(Vocabularies vocabularies,
-                          LearnVocabularies(options.train_csv, spec));
-  RECSYS_ASSIGN_OR_RETURN(std::unique_ptr<const Featurizer> featurizer,
-                          Featurizer::Create(spec, vocabularies));
+  Log(absl::StrCat("pass 1/2: learning vocabularies from ",
+                   options_.train_csv));
+  RECSYS_ASSIGN_OR_RETURN(vocabularies_,
+                          LearnVocabularies(options_.train_csv, *spec_));
+  RECSYS_ASSIGN_OR_RETURN(featurizer_,
+                          Featurizer::Create(*spec_, vocabularies_));
 
-  log("pass 2/2: featurizing month by month");
+  Log("pass 2/2: featurizing month by month");
   DatasetOptions dataset_options;
-  dataset_options.reference_sample = config.reference_sample;
-  dataset_options.seed = config.seed;
-  dataset_options.allow_partial_months = config.allow_partial_months;
-  dataset_options.log = options.log;
+  dataset_options.reference_sample = config_.reference_sample;
+  dataset_options.seed = config_.seed;
+  dataset_options.allow_partial_months = config_.allow_partial_months;
+  dataset_options.log = options_.log;
   RECSYS_ASSIGN_OR_RETURN(
-      Dataset data,
-      BuildDataset(options.train_csv, *featurizer, dataset_options));
-  log(absl::StrFormat(
+      data_, BuildDataset(options_.train_csv, *featurizer_, dataset_options));
+  Log(absl::StrFormat(
       "read %d rows in %d months; %d rows had errors (invalid fields cleaned "
       "as "
       "missing), %d skipped",
-      data.rows, data.months.size(), data.rows_with_errors, data.rows_skipped));
+      data_.rows, data_.months.size(), data_.rows_with_errors,
+      data_.rows_skipped));
+  return absl::OkStatus();
+}
 
-  // Which months train and which validates.
-  const int last_month = data.months.back().month;
+absl::Status TrainingRun::ChooseMonths() {
+  last_month_ = data_.months.back().month;
   std::optional<int> validation_month;
-  if (config.validation_month == "last") {
-    validation_month = last_month;
-  } else if (config.validation_month != "none") {
+  if (config_.validation_month == "last") {
+    validation_month = last_month_;
+  } else if (config_.validation_month != "none") {
     RECSYS_ASSIGN_OR_RETURN(
         validation_month,
-        ParseMonthText(config.validation_month, "validation_month"));
+        ParseMonthText(config_.validation_month, "validation_month"));
   }
-  int first_train = data.months.front().month;
-  if (!config.first_train_month.empty()) {
+  first_train_ = data_.months.front().month;
+  if (!config_.first_train_month.empty()) {
     RECSYS_ASSIGN_OR_RETURN(
-        first_train,
-        ParseMonthText(config.first_train_month, "first_train_month"));
+        first_train_,
+        ParseMonthText(config_.first_train_month, "first_train_month"));
   }
-  const MonthData* validation = nullptr;
   if (validation_month.has_value()) {
-    validation = data.Find(*validation_month);
-    if (validation == nullptr || !validation->labeled) {
+    validation_ = data_.Find(*validation_month);
+    if (validation_ == nullptr || !validation_->labeled) {
       return absl::InvalidArgumentError(absl::StrCat(
           "validation month ", MonthName(*validation_month),
           " is not a month of the file with a previous month (the file has ",
-          MonthName(data.months.front().month), "..", MonthName(last_month),
+          MonthName(data_.months.front().month), "..", MonthName(last_month_),
           ")"));
     }
   }
+  result_.evaluation = json::object();
+  return absl::OkStatus();
+}
 
-  Pipeline pipeline(options, data);
-  TrainRunResult result;
-  result.evaluation = json::object();
+absl::Status TrainingRun::SearchGrid() {
   Params best_overrides;
-
-  if (!config.grid.empty() && validation != nullptr) {
-    log(absl::StrCat("grid search over ", config.grid.size(), " parameters"));
+  if (!config_.grid.empty() && validation_ != nullptr) {
+    Log(absl::StrCat("grid search over ", config_.grid.size(), " parameters"));
     json grid = json::array();
     double best = -1;
-    for (const Params& combo : pipeline.GridCombinations()) {
+    for (const Params& combo : pipeline_.GridCombinations()) {
       RECSYS_ASSIGN_OR_RETURN(
-          Fit fit, pipeline.FitAndScore(XgbParams(config, combo), first_train,
-                                        *validation));
-      log(absl::StrFormat("  grid %-40s rounds %3d  MAP@7 %.5f",
+          Fit fit, pipeline_.FitAndScore(XgbParams(config_, combo),
+                                         first_train_, *validation_));
+      Log(absl::StrFormat("  grid %-40s rounds %3d  MAP@7 %.5f",
                           ParamsText(combo), fit.rounds, fit.map7));
       grid.push_back(
           {{"params", combo}, {"rounds", fit.rounds}, {"map7", fit.map7}});
@@ -283,135 +338,169 @@ absl::StatusOr<TrainRunResult> RunTraining(const TrainRunOptions& options) {
         best_overrides = combo;
       }
     }
-    result.evaluation["grid"] = grid;
-    result.evaluation["grid_best"] = best_overrides;
+    result_.evaluation["grid"] = grid;
+    result_.evaluation["grid_best"] = best_overrides;
   }
-  const Params params = XgbParams(config, best_overrides);
-  result.params = params;
+  params_ = XgbParams(config_, best_overrides);
+  result_.params = params_;
+  return absl::OkStatus();
+}
 
-  if (config.cv_folds > 0) {
-    log(absl::StrCat("cross-validation over the last ", config.cv_folds,
-                     " months"));
-    json folds = json::array();
-    double sum = 0;
-    int n = 0;
-    for (auto it = data.months.rbegin();
-         it != data.months.rend() && n < config.cv_folds; ++it) {
-      if (!it->labeled || pipeline.Months(first_train, it->month - 1).empty())
-        continue;
-      RECSYS_ASSIGN_OR_RETURN(Fit fit,
-                              pipeline.FitAndScore(params, first_train, *it));
-      log(
-          absl::StrFormat("  fold %s: rounds %d  MAP@7 model %.5f  popularity "
-                          "%.5f  ceiling %.5f",
-                          MonthName(it->month), fit.rounds, fit.map7,
-                          fit.popularity_map7, fit.ceiling_map7));
-      folds.push_back({{"month", MonthName(it->month)},
-                       {"rounds", fit.rounds},
-                       {"model_map7", fit.map7},
-                       {"popularity_map7", fit.popularity_map7},
-                       {"ceiling_map7", fit.ceiling_map7}});
-      sum += fit.map7;
-      ++n;
-    }
-    result.evaluation["cv"] = {{"folds", folds},
-                               {"mean_model_map7", n ? sum / n : 0.0}};
-    if (n > 0)
-      log(absl::StrFormat("  mean MAP@7 over %d folds: %.5f", n, sum / n));
+absl::Status TrainingRun::CrossValidate() {
+  if (config_.cv_folds <= 0) return absl::OkStatus();
+  Log(absl::StrCat("cross-validation over the last ", config_.cv_folds,
+                   " months"));
+  json folds = json::array();
+  double sum = 0;
+  int n = 0;
+  for (auto it = data_.months.rbegin();
+       it != data_.months.rend() && n < config_.cv_folds; ++it) {
+    if (!it->labeled || pipeline_.Months(first_train_, it->month - 1).empty())
+      continue;
+    RECSYS_ASSIGN_OR_RETURN(Fit fit,
+                            pipeline_.FitAndScore(params_, first_train_, *it));
+    Log(absl::StrFormat("  fold %s: rounds %d  MAP@7 model %.5f  popularity "
+                        "%.5f  ceiling %.5f",
+                        MonthName(it->month), fit.rounds, fit.map7,
+                        fit.popularity_map7, fit.ceiling_map7));
+    folds.push_back({{"month", MonthName(it->month)},
+                     {"rounds", fit.rounds},
+                     {"model_map7", fit.map7},
+                     {"popularity_map7", fit.popularity_map7},
+                     {"ceiling_map7", fit.ceiling_map7}});
+    sum += fit.map7;
+    ++n;
   }
+  result_.evaluation["cv"] = {{"folds", folds},
+                              {"mean_model_map7", n ? sum / n : 0.0}};
+  if (n > 0)
+    Log(absl::StrFormat("  mean MAP@7 over %d folds: %.5f", n, sum / n));
+  return absl::OkStatus();
+}
 
-  std::unique_ptr<Booster> final_model;
-  int rounds = config.max_rounds;
-  if (validation != nullptr) {
-    log(absl::StrCat("training with early stopping on ",
-                     MonthName(validation->month)));
+absl::Status TrainingRun::TrainFinalModel() {
+  int rounds = config_.max_rounds;
+  if (validation_ != nullptr) {
+    Log(absl::StrCat("training with early stopping on ",
+                     MonthName(validation_->month)));
     RECSYS_ASSIGN_OR_RETURN(
-        Fit fit, pipeline.FitAndScore(params, first_train, *validation));
+        Fit fit, pipeline_.FitAndScore(params_, first_train_, *validation_));
     rounds = fit.rounds;
-    result.metrics.month = MonthName(validation->month);
-    result.metrics.model_map7 = fit.map7;
-    result.metrics.popularity_map7 = fit.popularity_map7;
-    result.metrics.ceiling_map7 = fit.ceiling_map7;
-    result.metrics.customers = validation->customers;
-    result.metrics.customers_adding = validation->adders();
-    log(absl::StrFormat("best number of rounds: %d", rounds));
-    if (!config.retrain_on_all) final_model = std::move(fit.booster);
+    result_.metrics.month = MonthName(validation_->month);
+    result_.metrics.model_map7 = fit.map7;
+    result_.metrics.popularity_map7 = fit.popularity_map7;
+    result_.metrics.ceiling_map7 = fit.ceiling_map7;
+    result_.metrics.customers = validation_->customers;
+    result_.metrics.customers_adding = validation_->adders();
+    Log(absl::StrFormat("best number of rounds: %d", rounds));
+    if (!config_.retrain_on_all) final_model_ = std::move(fit.booster);
   }
-  if (final_model == nullptr) {
+  if (final_model_ == nullptr) {
     std::vector<const MonthData*> all =
-        pipeline.Months(first_train, last_month);
+        pipeline_.Months(first_train_, last_month_);
     RECSYS_ASSIGN_OR_RETURN(std::unique_ptr<DMatrix> train,
-                            BuildMatrix(data, all));
-    log(absl::StrFormat(
+                            BuildMatrix(data_, all));
+    Log(absl::StrFormat(
         "retraining on all %d labeled months (%d rows) for %d rounds",
         all.size(), train->num_rows(), rounds));
     TrainOptions train_options;
-    train_options.params = params;
+    train_options.params = params_;
     train_options.max_rounds = rounds;
     RECSYS_ASSIGN_OR_RETURN(TrainResult trained, Train(train_options, *train));
-    final_model = std::move(trained.booster);
+    final_model_ = std::move(trained.booster);
   }
-  result.num_rounds = rounds;
-  RECSYS_ASSIGN_OR_RETURN(result.model_bytes, final_model->SaveToBuffer());
-  if (!options.publish) return result;
+  result_.num_rounds = rounds;
+  RECSYS_ASSIGN_OR_RETURN(result_.model_bytes, final_model_->SaveToBuffer());
+  return absl::OkStatus();
+}
 
-  // The bundle.
+BundleManifest TrainingRun::DescribeRun() const {
   BundleManifest manifest;
-  manifest.model_name = config.model_name;
-  for (const MonthData* m : pipeline.Months(first_train, last_month)) {
+  manifest.model_name = config_.model_name;
+  for (const MonthData* m : pipeline_.Months(first_train_, last_month_)) {
     manifest.train_months.push_back(MonthName(m->month));
   }
-  manifest.history_month = MonthName(data.history->target_month());
-  manifest.feature_spec = spec.ToJson();
-  manifest.feature_spec_hash = spec.SpecHash();
-  manifest.vocabularies = vocabularies.ToJson();
+  manifest.history_month = MonthName(data_.history->target_month());
+  manifest.feature_spec = spec_->ToJson();
+  manifest.feature_spec_hash = spec_->SpecHash();
+  manifest.vocabularies = vocabularies_.ToJson();
   for (const Product& p : kProducts) manifest.products.emplace_back(p.column);
-  manifest.params = params;
-  manifest.num_rounds = rounds;
-  manifest.metrics = result.metrics;
-  manifest.evaluation = result.evaluation;
+  manifest.params = params_;
+  manifest.num_rounds = result_.num_rounds;
+  manifest.metrics = result_.metrics;
+  manifest.evaluation = result_.evaluation;
+  return manifest;
+}
 
-  // Reload the saved bytes so that golden scores are those of the file.
-  RECSYS_ASSIGN_OR_RETURN(std::unique_ptr<Booster> saved,
-                          Booster::LoadFromBuffer(result.model_bytes));
-  RECSYS_RETURN_IF_ERROR(saved->SetParam("nthread", "1"));
+absl::Status TrainingRun::AddReferences(const Booster& saved,
+                                        BundleManifest* manifest) const {
   RECSYS_ASSIGN_OR_RETURN(ReferenceDistributions reference,
                           ReferenceDistributions::Build(
-                              featurizer->schema(), data.reference_rows, {}));
-  RECSYS_ASSIGN_OR_RETURN(PredictionReference prediction_reference,
-                          BuildPredictionReference(*saved, *featurizer, data));
+                              featurizer_->schema(), data_.reference_rows, {}));
+  RECSYS_ASSIGN_OR_RETURN(
+      PredictionReference prediction_reference,
+      BuildPredictionReference(saved, *featurizer_, data_));
   nlohmann::json predictions = prediction_reference.ToJson();
-  predictions["month"] = MonthName(last_month + 1);
-  log(absl::StrFormat(
+  predictions["month"] = MonthName(last_month_ + 1);
+  Log(absl::StrFormat(
       "drift references: %d rows of %s; prediction mix predicted for them as "
       "of %s",
-      reference.sample_rows(), MonthName(last_month),
-      MonthName(last_month + 1)));
-  manifest.reference = {{"features", reference.ToJson()},
-                        {"predictions", std::move(predictions)}};
+      reference.sample_rows(), MonthName(last_month_),
+      MonthName(last_month_ + 1)));
+  manifest->reference = {{"features", reference.ToJson()},
+                         {"predictions", std::move(predictions)}};
+  return absl::OkStatus();
+}
+
+absl::Status TrainingRun::AddGoldenRows(const Booster& saved,
+                                        BundleManifest* manifest) const {
   const int64_t reference_rows =
-      static_cast<int64_t>(data.reference_owned_last.size());
+      static_cast<int64_t>(data_.reference_owned_last.size());
   const int golden =
-      static_cast<int>(std::min<int64_t>(config.golden_rows, reference_rows));
+      static_cast<int>(std::min<int64_t>(config_.golden_rows, reference_rows));
   std::vector<float> scores(kNumProducts);
   for (int i = 0; i < golden; ++i) {
     GoldenRow row;
     row.features.assign(
-        data.reference_rows.begin() + int64_t{i} * data.num_features,
-        data.reference_rows.begin() + int64_t{i + 1} * data.num_features);
-    RECSYS_RETURN_IF_ERROR(saved->Predict(row.features.data(), 1,
-                                          data.num_features, scores.data()));
+        data_.reference_rows.begin() + int64_t{i} * data_.num_features,
+        data_.reference_rows.begin() + int64_t{i + 1} * data_.num_features);
+    RECSYS_RETURN_IF_ERROR(saved.Predict(row.features.data(), 1,
+                                         data_.num_features, scores.data()));
     row.scores = scores;
-    manifest.golden.push_back(std::move(row));
+    manifest->golden.push_back(std::move(row));
   }
+  return absl::OkStatus();
+}
+
+absl::Status TrainingRun::Publish() {
+  BundleManifest manifest = DescribeRun();
+  // Reload the saved bytes so that golden scores are those of the file.
+  RECSYS_ASSIGN_OR_RETURN(std::unique_ptr<Booster> saved,
+                          Booster::LoadFromBuffer(result_.model_bytes));
+  RECSYS_RETURN_IF_ERROR(saved->SetParam("nthread", "1"));
+  RECSYS_RETURN_IF_ERROR(AddReferences(*saved, &manifest));
+  RECSYS_RETURN_IF_ERROR(AddGoldenRows(*saved, &manifest));
   RECSYS_ASSIGN_OR_RETURN(
-      result.bundle_dir,
-      PublishBundle(options.store_dir, manifest, result.model_bytes,
-                    data.history->Serialize()));
+      result_.bundle_dir,
+      PublishBundle(options_.store_dir, manifest, result_.model_bytes,
+                    data_.history->Serialize()));
   RECSYS_ASSIGN_OR_RETURN(BundleManifest published,
-                          ReadManifest(result.bundle_dir));
-  result.version = published.version;
-  return result;
+                          ReadManifest(result_.bundle_dir));
+  result_.version = published.version;
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<TrainRunResult> RunTraining(const TrainRunOptions& options) {
+  TrainingRun run(options);
+  RECSYS_RETURN_IF_ERROR(run.ReadData());
+  RECSYS_RETURN_IF_ERROR(run.ChooseMonths());
+  RECSYS_RETURN_IF_ERROR(run.SearchGrid());
+  RECSYS_RETURN_IF_ERROR(run.CrossValidate());
+  RECSYS_RETURN_IF_ERROR(run.TrainFinalModel());
+  if (options.publish) RECSYS_RETURN_IF_ERROR(run.Publish());
+  return run.TakeResult();
 }
 
 }  // namespace recsys

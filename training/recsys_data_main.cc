@@ -18,6 +18,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "common/inspect.h"
+#include "common/progress.h"
 #include "training/generator.h"
 
 ABSL_FLAG(
@@ -38,6 +39,9 @@ ABSL_FLAG(
     "are "
     "unchanged.");
 
+ABSL_FLAG(double, progress_seconds, recsys::kDefaultProgressSeconds,
+          recsys::kProgressSecondsHelp);
+
 namespace {
 
 constexpr int kExitOk = 0;
@@ -55,6 +59,7 @@ to predict which products each customer adds in the test month.
 
 Usage:
   recsys-data generate [--customers N] [--seed S] [--out DIR] [--drift]
+                       [--progress_seconds 10]
       Writes synthetic DIR/train_ver2.csv and DIR/test_ver2.csv in exactly the
       real files' text format, plus DIR/test_truth.csv
       (ncodpers,added_products,owned_products) to score predictions locally.
@@ -72,7 +77,8 @@ Examples:
   recsys-data generate --customers 20000 --seed 1 --out data
   recsys-data inspect data/train_ver2.csv data/test_ver2.csv)";
 
-constexpr const char* kGenerateFlags[] = {"customers", "seed", "out", "drift"};
+constexpr const char* kGenerateFlags[] = {"customers", "seed", "out", "drift",
+                                          "progress_seconds"};
 
 bool IsHelp(absl::string_view arg) {
   return arg == "--help" || arg == "-help" || arg == "-h" ||
@@ -170,6 +176,9 @@ int Generate(const std::vector<char*>& args) {
   }
   if (options.out_dir.empty()) return UsageError("--out must not be empty");
   const auto start = std::chrono::steady_clock::now();
+  recsys::Progress progress(
+      recsys::StderrProgressOptions(absl::GetFlag(FLAGS_progress_seconds)));
+  options.progress = &progress;
   recsys::GeneratorSummary summary;
   const absl::Status status = recsys::GenerateDataset(options, &summary);
   if (!status.ok()) {

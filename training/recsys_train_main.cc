@@ -16,6 +16,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "common/flag_util.h"
+#include "common/progress.h"
 #include "training/train_config.h"
 #include "training/trainer.h"
 
@@ -62,6 +63,8 @@ ABSL_FLAG(std::string, grid, "",
 ABSL_FLAG(int, nthread, -1,
           "Training threads (0 = all cores); overrides the config.");
 ABSL_FLAG(bool, dry_run, false, "Train and evaluate, but publish nothing.");
+ABSL_FLAG(double, progress_seconds, recsys::kDefaultProgressSeconds,
+          recsys::kProgressSecondsHelp);
 
 namespace {
 
@@ -76,6 +79,11 @@ of the model beside a popularity baseline and the ceiling of a perfect ranking.
 It then retrains on every month (by default) and publishes a model bundle
 (model, feature spec, vocabularies, drift references, golden rows, metrics) and
 the product-history snapshot the server needs for the month after the data.
+
+Progress goes to stderr phase by phase (the two passes over the file, each
+grid setting and cross-validation fold, validation, the final retrain, the
+drift references) with done/total, rate and ETA: one line redrawn in place on
+a terminal, else a plain line every --progress-seconds (10) for logs.
 
 Usage:
   recsys-train --data DIR --store STORE [--config FILE] [flags]
@@ -179,10 +187,14 @@ int main(int argc, char** argv) {
   options.config = config;
   options.publish = !dry_run;
   const absl::Time start = absl::Now();
-  options.log = [start](const std::string& line) {
-    std::cerr << absl::StrFormat("[%6.1fs] ",
-                                 absl::ToDoubleSeconds(absl::Now() - start))
-              << line << "\n";
+  recsys::Progress progress(
+      recsys::StderrProgressOptions(absl::GetFlag(FLAGS_progress_seconds)));
+  options.progress = &progress;
+  options.log = [start, &progress](const std::string& line) {
+    progress.Log(absl::StrCat(
+        absl::StrFormat("[%6.1fs] ",
+                        absl::ToDoubleSeconds(absl::Now() - start)),
+        line));
   };
   absl::StatusOr<recsys::TrainRunResult> result = recsys::RunTraining(options);
   if (!result.ok()) {

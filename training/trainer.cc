@@ -92,8 +92,10 @@ class Pipeline {
 
   // Trains on labeled months in [first, validation) with early stopping on
   // `validation` and scores MAP@7 there.
+  // `phase` names the progress phase ("validation", "grid 2/4", ...).
   absl::StatusOr<Fit> FitAndScore(const Params& params, int first,
-                                  const MonthData& validation) {
+                                  const MonthData& validation,
+                                  const std::string& phase) {
     std::vector<const MonthData*> train_months =
         Months(first, validation.month - 1);
     RECSYS_ASSIGN_OR_RETURN(std::unique_ptr<DMatrix> train,
@@ -108,14 +110,18 @@ class Pipeline {
                                absl::string_view line) {
       if (round % 10 == 0 || round + 1 == config_.max_rounds)
         Log(absl::StrCat("    ", line));
+      if (options_.progress) options_.progress->Update(round + 1);
     };
     Log(absl::StrFormat(
         "  training on %d months (%s..%s, %d rows), validating on %s (%d rows)",
         train_months.size(), MonthName(train_months.front()->month),
         MonthName(train_months.back()->month), train->num_rows(),
         MonthName(validation.month), valid->num_rows()));
+    if (options_.progress)
+      options_.progress->Start(phase, config_.max_rounds, "rounds");
     RECSYS_ASSIGN_OR_RETURN(TrainResult result,
                             Train(train_options, *train, valid.get()));
+    if (options_.progress) options_.progress->Finish();
     Fit fit;
     fit.rounds = result.best_iteration + 1;
     fit.booster = std::move(result.booster);
@@ -214,7 +220,8 @@ absl::StatusOr<TrainRunResult> RunTraining(const TrainRunOptions& options) {
 
   log(absl::StrCat("pass 1/2: learning vocabularies from ", options.train_csv));
   RECSYS_ASSIGN_OR_RETURN(Vocabularies vocabularies,
-                          LearnVocabularies(options.train_csv, spec));
+                          LearnVocabularies(options.train_csv, spec,
+                                            options.progress));
   RECSYS_ASSIGN_OR_RETURN(std::unique_ptr<const Featurizer> featurizer,
                           Featurizer::Create(spec, vocabularies));
 
@@ -224,6 +231,7 @@ absl::StatusOr<TrainRunResult> RunTraining(const TrainRunOptions& options) {
   dataset_options.seed = config.seed;
   dataset_options.allow_partial_months = config.allow_partial_months;
   dataset_options.log = options.log;
+  dataset_options.progress = options.progress;
   RECSYS_ASSIGN_OR_RETURN(
       Dataset data,
       BuildDataset(options.train_csv, *featurizer, dataset_options));
@@ -270,10 +278,13 @@ absl::StatusOr<TrainRunResult> RunTraining(const TrainRunOptions& options) {
     log(absl::StrCat("grid search over ", config.grid.size(), " parameters"));
     json grid = json::array();
     double best = -1;
-    for (const Params& combo : pipeline.GridCombinations()) {
+    const std::vector<Params> combos = pipeline.GridCombinations();
+    for (size_t i = 0; i < combos.size(); ++i) {
+      const Params& combo = combos[i];
       RECSYS_ASSIGN_OR_RETURN(
-          Fit fit, pipeline.FitAndScore(XgbParams(config, combo), first_train,
-                                        *validation));
+          Fit fit, pipeline.FitAndScore(
+                       XgbParams(config, combo), first_train, *validation,
+                       absl::StrCat("grid ", i + 1, "/", combos.size())));
       log(absl::StrFormat("  grid %-40s rounds %3d  MAP@7 %.5f",
                           ParamsText(combo), fit.rounds, fit.map7));
       grid.push_back(
@@ -299,8 +310,10 @@ absl::StatusOr<TrainRunResult> RunTraining(const TrainRunOptions& options) {
          it != data.months.rend() && n < config.cv_folds; ++it) {
       if (!it->labeled || pipeline.Months(first_train, it->month - 1).empty())
         continue;
-      RECSYS_ASSIGN_OR_RETURN(Fit fit,
-                              pipeline.FitAndScore(params, first_train, *it));
+      RECSYS_ASSIGN_OR_RETURN(
+          Fit fit, pipeline.FitAndScore(
+                       params, first_train, *it,
+                       absl::StrCat("cv fold ", MonthName(it->month))));
       log(
           absl::StrFormat("  fold %s: rounds %d  MAP@7 model %.5f  popularity "
                           "%.5f  ceiling %.5f",
@@ -325,8 +338,9 @@ absl::StatusOr<TrainRunResult> RunTraining(const TrainRunOptions& options) {
   if (validation != nullptr) {
     log(absl::StrCat("training with early stopping on ",
                      MonthName(validation->month)));
-    RECSYS_ASSIGN_OR_RETURN(
-        Fit fit, pipeline.FitAndScore(params, first_train, *validation));
+    RECSYS_ASSIGN_OR_RETURN(Fit fit, pipeline.FitAndScore(params, first_train,
+                                                          *validation,
+                                                          "validation"));
     rounds = fit.rounds;
     result.metrics.month = MonthName(validation->month);
     result.metrics.model_map7 = fit.map7;
@@ -348,7 +362,15 @@ absl::StatusOr<TrainRunResult> RunTraining(const TrainRunOptions& options) {
     TrainOptions train_options;
     train_options.params = params;
     train_options.max_rounds = rounds;
+    if (options.progress) {
+      options.progress->Start("final retrain", rounds, "rounds");
+      train_options.log = [&options](int round, std::optional<double>,
+                                     absl::string_view) {
+        options.progress->Update(round + 1);
+      };
+    }
     RECSYS_ASSIGN_OR_RETURN(TrainResult trained, Train(train_options, *train));
+    if (options.progress) options.progress->Finish();
     final_model = std::move(trained.booster);
   }
   result.num_rounds = rounds;
@@ -375,11 +397,15 @@ absl::StatusOr<TrainRunResult> RunTraining(const TrainRunOptions& options) {
   RECSYS_ASSIGN_OR_RETURN(std::unique_ptr<Booster> saved,
                           Booster::LoadFromBuffer(result.model_bytes));
   RECSYS_RETURN_IF_ERROR(saved->SetParam("nthread", "1"));
+  // Three steps: feature references, prediction reference, golden rows.
+  if (options.progress) options.progress->Start("references", 3, "steps");
   RECSYS_ASSIGN_OR_RETURN(ReferenceDistributions reference,
                           ReferenceDistributions::Build(
                               featurizer->schema(), data.reference_rows, {}));
+  if (options.progress) options.progress->Update(1);
   RECSYS_ASSIGN_OR_RETURN(PredictionReference prediction_reference,
                           BuildPredictionReference(*saved, *featurizer, data));
+  if (options.progress) options.progress->Update(2);
   nlohmann::json predictions = prediction_reference.ToJson();
   predictions["month"] = MonthName(last_month + 1);
   log(absl::StrFormat(
@@ -403,6 +429,10 @@ absl::StatusOr<TrainRunResult> RunTraining(const TrainRunOptions& options) {
                                           data.num_features, scores.data()));
     row.scores = scores;
     manifest.golden.push_back(std::move(row));
+  }
+  if (options.progress) {
+    options.progress->Update(3);
+    options.progress->Finish();
   }
   RECSYS_ASSIGN_OR_RETURN(
       result.bundle_dir,

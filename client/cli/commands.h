@@ -10,6 +10,7 @@
 #define RECSYS_CLIENT_CLI_COMMANDS_H_
 
 #include <map>
+#include <optional>
 #include <ostream>
 #include <string>
 
@@ -17,6 +18,7 @@
 #include "absl/time/time.h"
 #include "client/batch_scorer.h"
 #include "client/recommender_client.h"
+#include "common/progress.h"
 
 namespace recsys {
 
@@ -38,8 +40,9 @@ struct ScoreCommandOptions {
   BatchScoreOptions batch;
   // How long to wait for the first connection. Default 10 s.
   absl::Duration connect_timeout = absl::Seconds(10);
-  // Draw a progress bar on `err` (the caller checks that it is a terminal).
-  bool progress_bar = false;
+  // Progress of the file on `err` (its `out` is replaced by &err): the
+  // terminal form or plain lines, common/progress.h. Default none.
+  std::optional<ProgressOptions> progress;
 };
 
 // `recsys score`: writes the submission and errors files and a summary line

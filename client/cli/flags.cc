@@ -6,6 +6,7 @@
 #include <string>
 
 #include "absl/flags/flag.h"
+#include "common/progress.h"
 
 // --- every subcommand that talks to a server ---
 ABSL_FLAG(std::string, server, "127.0.0.1:50051",
@@ -60,7 +61,10 @@ ABSL_FLAG(double, retry_for_seconds, 60,
 ABSL_FLAG(double, connect_timeout_seconds, 10,
           "How long to wait for the server before giving up (exit status 2).");
 ABSL_FLAG(bool, progress, true,
-          "Show a progress bar on stderr (only when stderr is a terminal).");
+          "Show progress on stderr: a line redrawn in place on a terminal, "
+          "else a plain line every --progress-seconds.");
+ABSL_FLAG(double, progress_seconds, recsys::kDefaultProgressSeconds,
+          recsys::kProgressSecondsHelp);
 
 // --- score and recommend ---
 ABSL_FLAG(int32_t, k, 7, "How many products to recommend per customer, 1..24.");

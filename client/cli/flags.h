@@ -23,6 +23,7 @@ ABSL_DECLARE_FLAG(int32_t, window);
 ABSL_DECLARE_FLAG(double, retry_for_seconds);
 ABSL_DECLARE_FLAG(double, connect_timeout_seconds);
 ABSL_DECLARE_FLAG(bool, progress);
+ABSL_DECLARE_FLAG(double, progress_seconds);
 ABSL_DECLARE_FLAG(int32_t, k);
 ABSL_DECLARE_FLAG(std::string, csv_line);
 ABSL_DECLARE_FLAG(std::string, header);

@@ -64,7 +64,8 @@ int Score(const std::vector<std::string>&) {
   options.batch.stall_timeout = absl::Seconds(deadline > 0 ? deadline : 60);
   options.connect_timeout =
       absl::Seconds(absl::GetFlag(FLAGS_connect_timeout_seconds));
-  options.progress_bar = absl::GetFlag(FLAGS_progress) && isatty(STDERR_FILENO);
+  if (absl::GetFlag(FLAGS_progress))
+    options.progress = StderrProgressOptions(absl::GetFlag(FLAGS_progress_seconds));
   return RunScore(options, std::cout, std::cerr);
 }
 
@@ -143,18 +144,21 @@ const std::vector<Subcommand>& Subcommands() {
        "client\n"
        "reconnects with exponential backoff for up to --retry-for-seconds "
        "without an\n"
-       "answer and resends only the rows not yet answered. A progress bar is "
-       "shown\n"
-       "when stderr is a terminal; a summary line (rows, failures, retries, "
-       "rows/s)\n"
-       "always.\n\n"
+       "answer and resends only the rows not yet answered. Progress (MB of "
+       "the file,\n"
+       "rows, rows/s, failures, ETA) goes to stderr: one line redrawn in "
+       "place on a\n"
+       "terminal, else a plain line every --progress-seconds (for logs); a "
+       "summary\n"
+       "line (rows, failures, retries, rows/s) always.\n\n"
        "Exit status: 0 every row scored; 1 some rows are in the errors file; 2 "
        "bad\n"
        "flags, unreadable input (an I/O error names the line), or the server "
        "could not\n"
        "be reached.",
        with_client({"input", "output", "errors", "batch_rows", "window", "k",
-                    "retry_for_seconds", "connect_timeout_seconds", "progress"}),
+                    "retry_for_seconds", "connect_timeout_seconds", "progress",
+                    "progress_seconds"}),
        Score},
       {"recommend",
        "Recommend products for one customer and print them as a table.",

@@ -82,6 +82,13 @@ int RunUnpin(const ClientOptions& client, std::ostream& out, std::ostream& err);
 int RunRollback(const ClientOptions& client, std::ostream& out,
                 std::ostream& err);
 
+// `recsys health`: the grpc.health.v1 check of `service` ("" = readiness, a
+// model serves; "liveness" = the process works), printed as one line. For a
+// container HEALTHCHECK or an exec probe: returns 0 when SERVING and 1
+// otherwise, also when the server cannot be reached (Docker reserves 2).
+int RunHealth(const ClientOptions& client, const std::string& service,
+              std::ostream& out, std::ostream& err);
+
 struct BenchCommandOptions {
   ClientOptions client;        // client.deadline is each unary call's deadline
   std::string mode = "unary";  // "unary" or "stream"

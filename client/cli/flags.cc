@@ -118,6 +118,12 @@ ABSL_FLAG(std::string, model_version, "",
           "Model version (also spelled --version). pin: the version to serve; "
           "info: the version to describe (default: the serving one).");
 
+// --- health ---
+ABSL_FLAG(std::string, service, "",
+          "The grpc.health.v1 service to ask about: \"\" (readiness: a model "
+          "version serves) or \"liveness\" (the process works, model or "
+          "not).");
+
 // --- evaluate ---
 ABSL_FLAG(std::string, submission, "",
           "Submission to evaluate (ncodpers,added_products).");

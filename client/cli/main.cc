@@ -256,6 +256,22 @@ const std::vector<Subcommand>& Subcommands() {
          return RunRollback(ClientFromFlags(absl::Seconds(10)), std::cout,
                             std::cerr);
        }},
+      {"health", "Ask the server's health service; exit 0 SERVING, 1 not.",
+       "recsys health --server HOST:PORT [--service liveness]",
+       "Calls the standard grpc.health.v1 Check of --service and prints the "
+       "status.\n"
+       "\"\" (the default) is readiness: SERVING once a model version "
+       "serves;\n"
+       "\"liveness\" is SERVING while the process works. For a container "
+       "HEALTHCHECK\n"
+       "or a Kubernetes exec probe (works over TLS, unlike native gRPC "
+       "probes).\n\n"
+       "Exit status: 0 SERVING; 1 anything else, also an unreachable server.",
+       with_client({"service"}),
+       [](const std::vector<std::string>&) {
+         return RunHealth(ClientFromFlags(absl::Seconds(5)),
+                          absl::GetFlag(FLAGS_service), std::cout, std::cerr);
+       }},
       {"evaluate",
        "MAP@7 of a submission against a truth file, as Kaggle scores it.",
        "recsys evaluate --submission submission.csv --truth test_truth.csv",

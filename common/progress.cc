@@ -32,8 +32,9 @@ std::string UnitName(const std::string& unit) {
 
 std::string Rate(const std::string& unit, double per_second) {
   if (IsBytes(unit)) per_second /= 1e6;
-  return absl::StrFormat(per_second < 100 ? "%.1f %s/s" : "%.0f %s/s",
-                         per_second, UnitName(unit));
+  return per_second < 100
+             ? absl::StrFormat("%.1f %s/s", per_second, UnitName(unit))
+             : absl::StrFormat("%.0f %s/s", per_second, UnitName(unit));
 }
 
 }  // namespace

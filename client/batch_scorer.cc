@@ -4,6 +4,8 @@
 #include <grpcpp/support/sync_stream.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <map>
 #include <memory>
 #include <optional>
@@ -475,10 +477,16 @@ absl::StatusOr<BatchScoreSummary> BatchScorer::Run(RawReader* reader,
     ScoreRun run(stub_, options_, reader, submission, errors);
     summary = run.Run();
   }
+  errno = 0;
   submission->flush();
+  const int submission_errno = errno;
   if (errors != nullptr) errors->flush();
+  const int error = submission->good() ? errno : submission_errno;
   if (!submission->good() || (errors != nullptr && !errors->good())) {
-    return absl::InternalError("writing the submission or errors file failed");
+    return absl::InternalError(absl::StrCat(
+        "writing the ", submission->good() ? "errors" : "submission",
+        " file failed", error != 0 ? ": " : "",
+        error != 0 ? std::strerror(error) : ""));
   }
   return summary;
 }

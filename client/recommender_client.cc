@@ -178,6 +178,21 @@ absl::StatusOr<v1::ModelInfo> RecommenderClient::GetModelInfo(
       });
 }
 
+absl::StatusOr<grpc::health::v1::HealthCheckResponse::ServingStatus>
+RecommenderClient::CheckHealth(absl::string_view service) {
+  using grpc::health::v1::HealthCheckResponse;
+  const std::unique_ptr<grpc::health::v1::Health::Stub> health =
+      grpc::health::v1::Health::NewStub(channel_);
+  grpc::health::v1::HealthCheckRequest request;
+  request.set_service(std::string(service));
+  absl::StatusOr<HealthCheckResponse> response = Unary<HealthCheckResponse>(
+      options_.deadline, [&](grpc::ClientContext* c, HealthCheckResponse* r) {
+        return health->Check(c, request, r);
+      });
+  if (!response.ok()) return response.status();
+  return response->status();
+}
+
 absl::StatusOr<v1::ListVersionsResponse> RecommenderClient::ListVersions() {
   return Unary<v1::ListVersionsResponse>(
       options_.deadline,

@@ -24,6 +24,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "grpc/health/v1/health.grpc.pb.h"
 #include "proto/api.h"
 
 namespace recsys {
@@ -80,6 +81,13 @@ class RecommenderClient {
 
   // Recommender.GetModelInfo of `version` ("" = the serving version).
   absl::StatusOr<v1::ModelInfo> GetModelInfo(absl::string_view version = "");
+
+  // grpc.health.v1 Health.Check of `service` ("" = readiness: a model
+  // serves; "liveness": the process works) with options.deadline. Returns
+  // the status the server reports (SERVING, NOT_SERVING); NOT_FOUND when
+  // it does not know the service; transport errors as UNAVAILABLE etc.
+  absl::StatusOr<grpc::health::v1::HealthCheckResponse::ServingStatus>
+  CheckHealth(absl::string_view service);
 
   // ModelAdmin calls; see the proto for their semantics.
   absl::StatusOr<v1::ListVersionsResponse> ListVersions();

@@ -81,6 +81,12 @@ class ThreadProxy {
 
 }  // namespace
 
+std::string XgboostVersion() {
+  int major = 0, minor = 0, patch = 0;
+  XGBoostVersion(&major, &minor, &patch);
+  return absl::StrCat(major, ".", minor, ".", patch);
+}
+
 absl::Status XgbStatus(int rc, absl::string_view what, absl::StatusCode code) {
   if (rc == 0) return absl::OkStatus();
   return absl::Status(code, absl::StrCat(what, ": ", XGBGetLastError()));

@@ -56,6 +56,9 @@
 
 namespace recsys {
 
+// The version of the XGBoost library this process runs, e.g. "1.7.4".
+std::string XgboostVersion();
+
 // Turns the return code `rc` of an XGBoost C API call into a Status: OK for
 // 0, otherwise `code` (INTERNAL unless the caller knows the failure means bad
 // input) with the message "<what>: <XGBGetLastError()>".

@@ -23,7 +23,11 @@ step "2/6 inspecting the raw files (row errors would be listed here)"
 grep -E '^(file|layout|rows|customers|months|row errors)' "$OUT/inspect.txt" || true
 
 step "3/6 training and publishing a model version into $STORE"
-"$BIN/recsys-train" --data "$DATA" --store "$STORE" 2>"$OUT/train.log"
+# The whole log goes to train.log; its progress lines (phase, round N/M, ETA, every
+# 2 s) are shown here as training goes.
+{ "$BIN/recsys-train" --data "$DATA" --store "$STORE" --progress-seconds 2 2>&1 1>&3 \
+    | tee "$OUT/train.log" | { grep --line-buffered '^\[progress\]' || true; } \
+    | sed -u 's/^\[progress\] /   /'; } 3>&1
 tail -n 3 "$OUT/train.log" | sed 's/^/   log: /'
 
 step "4/6 starting the prediction server (gRPC over TLS, admin API behind a token)"

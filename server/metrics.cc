@@ -22,6 +22,7 @@
 #include "server/batch_tally.h"
 #include "server/listen_error.h"
 #include "server/metric_families.h"
+#include "server/process_metrics.h"
 #include "server/serving_series.h"
 
 namespace recsys {
@@ -61,7 +62,9 @@ class ServerMetricsImpl final : public ServerMetrics {
         core_(RegisterCoreSeries(*registry_)),
         model_families_(RegisterModelFamilies(*registry_)),
         drift_collectable_(std::make_shared<DriftCollectable>(this)),
+        process_collectable_(std::make_shared<ProcessCollectable>()),
         exposer_(std::move(exposer)) {
+    RegisterBuildInfo(CurrentBuildInfo(), *registry_);
     absl::MutexLock lock(&mu_);
     for (auto& ranks : recommended_) ranks.fill(nullptr);
     for (int p = 0; p < kNumProducts; ++p) {
@@ -81,6 +84,7 @@ class ServerMetricsImpl final : public ServerMetrics {
     if (exposer_ != nullptr) {
       exposer_->RegisterCollectable(registry_);
       exposer_->RegisterCollectable(drift_collectable_);
+      exposer_->RegisterCollectable(process_collectable_);
     }
   }
 
@@ -98,6 +102,9 @@ class ServerMetricsImpl final : public ServerMetrics {
   std::string Scrape() const override {
     std::vector<prometheus::MetricFamily> families = registry_->Collect();
     for (prometheus::MetricFamily& f : drift_collectable_->Collect()) {
+      families.push_back(std::move(f));
+    }
+    for (prometheus::MetricFamily& f : process_collectable_->Collect()) {
       families.push_back(std::move(f));
     }
     return prometheus::TextSerializer().Serialize(families);
@@ -316,6 +323,7 @@ class ServerMetricsImpl final : public ServerMetrics {
   const CoreSeries core_;
   const ModelFamilies model_families_;
   const std::shared_ptr<DriftCollectable> drift_collectable_;
+  const std::shared_ptr<ProcessCollectable> process_collectable_;
 
   // By reason; filled by the constructor, constant after.
   absl::flat_hash_map<std::string, Counter*> admin_auth_failures_;

@@ -19,6 +19,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "client/cli/commands.h"
 #include "client/recommender_client.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -81,6 +82,15 @@ TEST(HealthE2eTest, NotServingUntilAModelIsPublishedThenServing) {
   }));
   EXPECT_TRUE(HealthIs(*h, Health::NOT_SERVING));
   EXPECT_FALSE(h->server().serving());
+  {  // `recsys health` (the image's HEALTHCHECK): 1 while not serving.
+    std::ostringstream out, err;
+    EXPECT_EQ(RunHealth(h->client_options(), "", out, err), kExitFailed);
+    EXPECT_THAT(out.str(), HasSubstr("NOT_SERVING")) << err.str();
+    std::ostringstream live_out, live_err;
+    EXPECT_EQ(RunHealth(h->client_options(), "liveness", live_out, live_err),
+              kExitOk)
+        << live_err.str();
+  }
 
   // A good one is picked up by the watcher and turns health SERVING.
   ASSERT_TRUE(testing::InstallBundle(h->fixture().bundle_dir, h->store_dir(),
@@ -89,6 +99,12 @@ TEST(HealthE2eTest, NotServingUntilAModelIsPublishedThenServing) {
   EXPECT_TRUE(testing::WaitFor([&] { return HealthIs(*h, Health::SERVING); }));
   for (const char* service : {kRecommender, kAdmin}) {
     EXPECT_TRUE(HealthIs(*h, Health::SERVING, service)) << service;
+  }
+  {  // ... and 0 once a model serves.
+    std::ostringstream out, err;
+    EXPECT_EQ(RunHealth(h->client_options(), "", out, err), kExitOk)
+        << err.str();
+    EXPECT_THAT(out.str(), HasSubstr(": SERVING"));
   }
   absl::StatusOr<v1::RecommendResponse> top =
       h->client().Recommend(testing::RequestFor(customers[0]));

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <filesystem>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -25,6 +26,40 @@ absl::StatusOr<std::unique_ptr<RawReader>> OpenTrainFile(
   }
   return reader;
 }
+
+// One pass over the file as a progress phase: bytes read of the file's size,
+// updated every few thousand rows.
+class PassProgress {
+ public:
+  PassProgress(Progress* progress, const std::string& phase,
+               const std::string& path, const RawReader* reader)
+      : progress_(progress), reader_(reader) {
+    if (progress_ == nullptr) return;
+    std::error_code error;
+    const auto size = std::filesystem::file_size(path, error);
+    progress_->Start(phase, error ? 0 : static_cast<int64_t>(size), "bytes");
+  }
+  PassProgress(const PassProgress&) = delete;
+  PassProgress& operator=(const PassProgress&) = delete;
+
+  void Row() {
+    if (progress_ != nullptr && ++rows_ % 8192 == 0) Update();
+  }
+  void Finish() {
+    if (progress_ == nullptr) return;
+    Update();
+    progress_->Finish();
+  }
+
+ private:
+  void Update() {
+    progress_->Update(reader_->bytes_read(), absl::StrCat(rows_, " rows"));
+  }
+
+  Progress* const progress_;
+  const RawReader* const reader_;
+  int64_t rows_ = 0;
+};
 
 // splitmix64: a small seeded generator whose output is the same everywhere.
 uint64_t NextRandom(uint64_t* state) {
@@ -132,14 +167,20 @@ const MonthData* Dataset::Find(int month) const {
 }
 
 absl::StatusOr<Vocabularies> LearnVocabularies(const std::string& path,
-                                               const FeatureSpec& spec) {
+                                               const FeatureSpec& spec,
+                                               Progress* progress) {
   RECSYS_ASSIGN_OR_RETURN(std::unique_ptr<RawReader> reader,
                           OpenTrainFile(path));
+  PassProgress pass(progress, "pass 1/2: vocabularies", path, reader.get());
   VocabularyLearner learner(spec);
   RawRecord record;
   std::vector<RowError> errors;
-  while (reader->Next(&record, &errors)) learner.Add(record);
+  while (reader->Next(&record, &errors)) {
+    learner.Add(record);
+    pass.Row();
+  }
   RECSYS_RETURN_IF_ERROR(reader->status());
+  pass.Finish();
   return learner.Finish();
 }
 
@@ -175,8 +216,11 @@ absl::StatusOr<Dataset> BuildDataset(const std::string& path,
   };
 
   int64_t last_line = 0;
+  PassProgress pass(options.progress, "pass 2/2: features", path,
+                    reader.get());
   while (reader->Next(&record, &errors)) {
     ++data.rows;
+    pass.Row();
     last_line = record.line;
     if (!errors.empty()) {
       ++data.rows_with_errors;
@@ -238,6 +282,7 @@ absl::StatusOr<Dataset> BuildDataset(const std::string& path,
   }
   RECSYS_RETURN_IF_ERROR(reader->status());
   finish_month();
+  pass.Finish();
   if (data.months.empty()) {
     return absl::InvalidArgumentError(absl::StrCat(path, ": no usable rows"));
   }

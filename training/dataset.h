@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "common/progress.h"
 #include "common/products.h"
 #include "common/raw_reader.h"
 #include "featurizer/feature_spec.h"
@@ -65,6 +66,9 @@ struct DatasetOptions {
   int max_errors_reported = 20;
   // Called with progress lines ("2015-03: 631,212 rows ..."). Default none.
   std::function<void(const std::string&)> log;
+  // The pass over the file as a progress phase "pass 2/2: features" (bytes
+  // read of the file's size). Borrowed. Default none.
+  Progress* progress = nullptr;
 };
 
 struct Dataset {
@@ -87,9 +91,11 @@ struct Dataset {
 
 // Streams `path` once and learns the vocabularies of `spec`'s categorical
 // features from every row. Errors: those of RawReader::Open, or a test-layout
-// file (no products) as INVALID_ARGUMENT.
+// file (no products) as INVALID_ARGUMENT. With `progress`, the pass is the
+// phase "pass 1/2: vocabularies" (bytes read of the file's size).
 absl::StatusOr<Vocabularies> LearnVocabularies(const std::string& path,
-                                               const FeatureSpec& spec);
+                                               const FeatureSpec& spec,
+                                               Progress* progress = nullptr);
 
 // A month with fewer rows than this fraction of a neighbouring month's (the
 // smaller neighbour's when it has two) is partial. Months of the real file

@@ -153,10 +153,19 @@ absl::Status GenerateDataset(const GeneratorOptions& options,
   const gen::DriftChanges drift;
   RawRecord record;
   RawSpelling spelling;
+  if (options.progress != nullptr) {
+    options.progress->Start("generate", n * gen::kNumMonths,
+                            "customer-months");
+  }
   for (int month = 0; month < gen::kNumMonths; ++month) {
     const bool is_test = month == gen::kTestMonth;
     BufferedFile* out = is_test ? test.get() : train.get();
     for (int64_t i = 0; i < n; ++i) {
+      if (options.progress != nullptr && i % 16384 == 0) {
+        options.progress->Update(
+            month * n + i,
+            absl::StrCat(counts.train_rows + counts.test_rows, " rows"));
+      }
       const CustomerProfile& p = profiles[i];
       if (month < p.first_month || month >= p.end_month) continue;
       ProductState& s = states[i];
@@ -193,6 +202,12 @@ absl::Status GenerateDataset(const GeneratorOptions& options,
   RECSYS_RETURN_IF_ERROR(train->Close());
   RECSYS_RETURN_IF_ERROR(test->Close());
   RECSYS_RETURN_IF_ERROR(truth->Close());
+  if (options.progress != nullptr) {
+    options.progress->Update(
+        n * gen::kNumMonths,
+        absl::StrCat(counts.train_rows + counts.test_rows, " rows"));
+    options.progress->Finish();
+  }
   if (summary != nullptr) *summary = counts;
   return absl::OkStatus();
 }

@@ -31,6 +31,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "common/progress.h"
 
 namespace recsys {
 
@@ -50,6 +51,9 @@ struct GeneratorOptions {
   // Shift some feature distributions in the test month (age, renta,
   // canal_entrada, segmento) to exercise drift monitoring. Default false.
   bool drift = false;
+  // The generation as the progress phase "generate" (customer-months done
+  // of customers x 18). Borrowed. Default none.
+  Progress* progress = nullptr;
 };
 
 // What GenerateDataset wrote.

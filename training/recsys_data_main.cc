@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/command_line.h"
 #include "common/inspect.h"
+#include "common/progress.h"
 #include "training/generator.h"
 
 ABSL_FLAG(
@@ -28,6 +29,9 @@ ABSL_FLAG(
     "Shift age, renta, canal_entrada and segmento in the test month "
     "(2016-06-28) only, to exercise drift monitoring; train and truth files "
     "are unchanged.");
+
+ABSL_FLAG(double, progress_seconds, recsys::kDefaultProgressSeconds,
+          recsys::kProgressSecondsHelp);
 
 namespace {
 
@@ -55,6 +59,9 @@ int Generate(const std::vector<std::string>&) {
     return recsys::UsageError(command, "--out must not be empty");
   }
   const auto start = std::chrono::steady_clock::now();
+  recsys::Progress progress(
+      recsys::StderrProgressOptions(absl::GetFlag(FLAGS_progress_seconds)));
+  options.progress = &progress;
   recsys::GeneratorSummary summary;
   const absl::Status status = recsys::GenerateDataset(options, &summary);
   if (!status.ok()) {
@@ -126,7 +133,8 @@ const recsys::ProgramSpec& Program() {
                  "products owned (Kaggle never published this; it lets a "
                  "submission be scored with `recsys evaluate`). The same "
                  "seed and options always write the same bytes.",
-             .flags = {{"Flags", {"customers", "seed", "out", "drift"}}},
+             .flags = {{"Flags", {"customers", "seed", "out", "drift",
+                                  "progress_seconds"}}},
              .exit_status = "0 written; 2 usage error, or a file that cannot "
                             "be written."},
             Generate},

@@ -1,5 +1,5 @@
 // recsys-train: trains the product-recommendation model on a train_ver2.csv
-// and publishes it as a new version in a model store. See kUsage.
+// and publishes it as a new version in a model store. See Command().
 #include <unistd.h>
 
 #include <iostream>
@@ -14,6 +14,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "common/command_line.h"
+#include "common/progress.h"
 #include "training/train_config.h"
 #include "training/trainer.h"
 
@@ -60,6 +61,8 @@ ABSL_FLAG(std::string, grid, "",
 ABSL_FLAG(int, nthread, -1,
           "Training threads (0 = all cores); overrides the config.");
 ABSL_FLAG(bool, dry_run, false, "Train and evaluate, but publish nothing.");
+ABSL_FLAG(double, progress_seconds, recsys::kDefaultProgressSeconds,
+          recsys::kProgressSecondsHelp);
 
 namespace {
 
@@ -82,6 +85,11 @@ const recsys::CommandSpec& Command() {
           "publishes a model bundle (model, feature spec, vocabularies, drift "
           "references, golden rows, metrics) and the product-history "
           "snapshot the server needs for the month after the data.\n\n"
+          "Progress goes to stderr phase by phase (the two passes over the "
+          "file, each grid setting and cross-validation fold, validation, the "
+          "final retrain, the drift references) with done/total, rate and "
+          "ETA: one line redrawn in place on a terminal, else a plain line "
+          "every --progress-seconds (10) for logs.\n\n"
           "It works from any directory: the default feature spec is built "
           "in, and paths inside --config are relative to the config file. A "
           "file that ends inside a row, or a month with fewer than half the "
@@ -93,7 +101,8 @@ const recsys::CommandSpec& Command() {
           "  recsys-train --data data --dry-run --grid "
           "\"max_depth=4,6;eta=0.1,0.2\"",
       .flags = {{"Input and output flags",
-                 {"data", "train", "store", "dry_run", "allow_partial_months"}},
+                 {"data", "train", "store", "dry_run", "allow_partial_months",
+                  "progress_seconds"}},
                 {"Training flags (override the config)",
                  {"config", "feature_spec", "model_name", "validation_month",
                   "max_rounds", "cv_folds", "grid", "nthread"}}},
@@ -186,10 +195,14 @@ int main(int argc, char** argv) {
   options.config = config;
   options.publish = !dry_run;
   const absl::Time start = absl::Now();
-  options.log = [start](const std::string& line) {
-    std::cerr << absl::StrFormat("[%6.1fs] ",
-                                 absl::ToDoubleSeconds(absl::Now() - start))
-              << line << "\n";
+  recsys::Progress progress(
+      recsys::StderrProgressOptions(absl::GetFlag(FLAGS_progress_seconds)));
+  options.progress = &progress;
+  options.log = [start, &progress](const std::string& line) {
+    progress.Log(absl::StrCat(
+        absl::StrFormat("[%6.1fs] ",
+                        absl::ToDoubleSeconds(absl::Now() - start)),
+        line));
   };
   absl::StatusOr<recsys::TrainRunResult> result = recsys::RunTraining(options);
   if (!result.ok()) {

@@ -93,8 +93,10 @@ class Pipeline {
 
   // Trains on labeled months in [first, validation) with early stopping on
   // `validation` and scores MAP@7 there.
+  // `phase` names the progress phase ("validation", "grid 2/4", ...).
   absl::StatusOr<Fit> FitAndScore(const Params& params, int first,
-                                  const MonthData& validation) {
+                                  const MonthData& validation,
+                                  const std::string& phase) {
     std::vector<const MonthData*> train_months =
         Months(first, validation.month - 1);
     RECSYS_ASSIGN_OR_RETURN(std::unique_ptr<DMatrix> train,
@@ -109,14 +111,18 @@ class Pipeline {
                                absl::string_view line) {
       if (round % 10 == 0 || round + 1 == config_.max_rounds)
         Log(absl::StrCat("    ", line));
+      if (options_.progress) options_.progress->Update(round + 1);
     };
     Log(absl::StrFormat(
         "  training on %d months (%s..%s, %d rows), validating on %s (%d rows)",
         train_months.size(), MonthName(train_months.front()->month),
         MonthName(train_months.back()->month), train->num_rows(),
         MonthName(validation.month), valid->num_rows()));
+    if (options_.progress)
+      options_.progress->Start(phase, config_.max_rounds, "rounds");
     RECSYS_ASSIGN_OR_RETURN(TrainResult result,
                             Train(train_options, *train, valid.get()));
+    if (options_.progress) options_.progress->Finish();
     Fit fit;
     fit.rounds = result.best_iteration + 1;
     fit.booster = std::move(result.booster);
@@ -268,7 +274,8 @@ absl::Status TrainingRun::ReadData() {
   Log(absl::StrCat("pass 1/2: learning vocabularies from ",
                    options_.train_csv));
   RECSYS_ASSIGN_OR_RETURN(vocabularies_,
-                          LearnVocabularies(options_.train_csv, *spec_));
+                          LearnVocabularies(options_.train_csv, *spec_,
+                                            options_.progress));
   RECSYS_ASSIGN_OR_RETURN(featurizer_,
                           Featurizer::Create(*spec_, vocabularies_));
 
@@ -278,6 +285,7 @@ absl::Status TrainingRun::ReadData() {
   dataset_options.seed = config_.seed;
   dataset_options.allow_partial_months = config_.allow_partial_months;
   dataset_options.log = options_.log;
+  dataset_options.progress = options_.progress;
   RECSYS_ASSIGN_OR_RETURN(
       data_, BuildDataset(options_.train_csv, *featurizer_, dataset_options));
   Log(absl::StrFormat(
@@ -325,10 +333,13 @@ absl::Status TrainingRun::SearchGrid() {
     Log(absl::StrCat("grid search over ", config_.grid.size(), " parameters"));
     json grid = json::array();
     double best = -1;
-    for (const Params& combo : pipeline_.GridCombinations()) {
+    const std::vector<Params> combos = pipeline_.GridCombinations();
+    for (size_t i = 0; i < combos.size(); ++i) {
+      const Params& combo = combos[i];
       RECSYS_ASSIGN_OR_RETURN(
-          Fit fit, pipeline_.FitAndScore(XgbParams(config_, combo),
-                                         first_train_, *validation_));
+          Fit fit, pipeline_.FitAndScore(
+                       XgbParams(config_, combo), first_train_, *validation_,
+                       absl::StrCat("grid ", i + 1, "/", combos.size())));
       Log(absl::StrFormat("  grid %-40s rounds %3d  MAP@7 %.5f",
                           ParamsText(combo), fit.rounds, fit.map7));
       grid.push_back(
@@ -358,7 +369,9 @@ absl::Status TrainingRun::CrossValidate() {
     if (!it->labeled || pipeline_.Months(first_train_, it->month - 1).empty())
       continue;
     RECSYS_ASSIGN_OR_RETURN(Fit fit,
-                            pipeline_.FitAndScore(params_, first_train_, *it));
+                            pipeline_.FitAndScore(
+                                params_, first_train_, *it,
+                                absl::StrCat("cv fold ", MonthName(it->month))));
     Log(absl::StrFormat("  fold %s: rounds %d  MAP@7 model %.5f  popularity "
                         "%.5f  ceiling %.5f",
                         MonthName(it->month), fit.rounds, fit.map7,
@@ -384,7 +397,8 @@ absl::Status TrainingRun::TrainFinalModel() {
     Log(absl::StrCat("training with early stopping on ",
                      MonthName(validation_->month)));
     RECSYS_ASSIGN_OR_RETURN(
-        Fit fit, pipeline_.FitAndScore(params_, first_train_, *validation_));
+        Fit fit, pipeline_.FitAndScore(params_, first_train_, *validation_,
+                                      "validation"));
     rounds = fit.rounds;
     result_.metrics.month = MonthName(validation_->month);
     result_.metrics.model_map7 = fit.map7;
@@ -406,7 +420,15 @@ absl::Status TrainingRun::TrainFinalModel() {
     TrainOptions train_options;
     train_options.params = params_;
     train_options.max_rounds = rounds;
+    if (options_.progress) {
+      options_.progress->Start("final retrain", rounds, "rounds");
+      train_options.log = [this](int round, std::optional<double>,
+                                 absl::string_view) {
+        options_.progress->Update(round + 1);
+      };
+    }
     RECSYS_ASSIGN_OR_RETURN(TrainResult trained, Train(train_options, *train));
+    if (options_.progress) options_.progress->Finish();
     final_model_ = std::move(trained.booster);
   }
   result_.num_rounds = rounds;
@@ -437,9 +459,11 @@ absl::Status TrainingRun::AddReferences(const Booster& saved,
   RECSYS_ASSIGN_OR_RETURN(ReferenceDistributions reference,
                           ReferenceDistributions::Build(
                               featurizer_->schema(), data_.reference_rows, {}));
+  if (options_.progress) options_.progress->Update(1);
   RECSYS_ASSIGN_OR_RETURN(
       PredictionReference prediction_reference,
       BuildPredictionReference(saved, *featurizer_, data_));
+  if (options_.progress) options_.progress->Update(2);
   nlohmann::json predictions = prediction_reference.ToJson();
   predictions["month"] = MonthName(last_month_ + 1);
   Log(absl::StrFormat(
@@ -478,8 +502,14 @@ absl::Status TrainingRun::Publish() {
   RECSYS_ASSIGN_OR_RETURN(std::unique_ptr<Booster> saved,
                           Booster::LoadFromBuffer(result_.model_bytes));
   RECSYS_RETURN_IF_ERROR(saved->SetParam("nthread", "1"));
+  // Three steps: feature references, prediction reference, golden rows.
+  if (options_.progress) options_.progress->Start("references", 3, "steps");
   RECSYS_RETURN_IF_ERROR(AddReferences(*saved, &manifest));
   RECSYS_RETURN_IF_ERROR(AddGoldenRows(*saved, &manifest));
+  if (options_.progress) {
+    options_.progress->Update(3);
+    options_.progress->Finish();
+  }
   RECSYS_ASSIGN_OR_RETURN(
       result_.bundle_dir,
       PublishBundle(options_.store_dir, manifest, result_.model_bytes,

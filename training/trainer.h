@@ -18,6 +18,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "common/progress.h"
 #include "model_store/bundle.h"
 #include "nlohmann/json.hpp"
 #include "training/train_config.h"
@@ -31,6 +32,11 @@ struct TrainRunOptions {
   bool publish = true;    // Write a bundle. Default true.
   // Progress lines. Default: none.
   std::function<void(const std::string&)> log;
+  // Phases and their progress: "pass 1/2: vocabularies" and "pass 2/2:
+  // features" (bytes of the file), "grid I/N", "cv fold YYYY-MM",
+  // "validation", "final retrain" (rounds), "references" (golden rows).
+  // Borrowed; must outlive the call. Default none.
+  Progress* progress = nullptr;
 };
 
 struct TrainRunResult {

@@ -1,7 +1,8 @@
-// `recsys info`, `versions`, `reload`, `pin`, `unpin`, `rollback`.
+// `recsys info`, `versions`, `reload`, `pin`, `unpin`, `rollback`, `health`.
 #include <memory>
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
@@ -169,6 +170,29 @@ int RunRollback(const ClientOptions& client, std::ostream& out,
       [&](const v1::ServingChange& r) {
         PrintServingChange("rolled back", r, out);
       });
+}
+
+int RunHealth(const ClientOptions& client, const std::string& service,
+              std::ostream& out, std::ostream& err) {
+  using grpc::health::v1::HealthCheckResponse;
+  absl::StatusOr<std::unique_ptr<RecommenderClient>> c =
+      RecommenderClient::Create(client);
+  if (!c.ok()) {
+    err << "recsys health: " << c.status().message() << "\n";
+    return kExitFailed;
+  }
+  absl::StatusOr<HealthCheckResponse::ServingStatus> status =
+      (*c)->CheckHealth(service);
+  const std::string name = service.empty() ? "\"\" (readiness)"
+                                           : absl::StrCat("\"", service, "\"");
+  if (!status.ok()) {
+    err << "recsys health: " << client.server << " service " << name << ": "
+        << status.status() << "\n";
+    return kExitFailed;
+  }
+  out << client.server << " service " << name << ": "
+      << HealthCheckResponse::ServingStatus_Name(*status) << "\n";
+  return *status == HealthCheckResponse::SERVING ? kExitOk : kExitFailed;
 }
 
 }  // namespace recsys

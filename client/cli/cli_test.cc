@@ -127,6 +127,37 @@ TEST_F(CliTest, ScoreExitsOneWhenSomeRowsFailAndListsThem) {
   EXPECT_THAT(err_.str(), HasSubstr("4 rows: 2 scored, 2 failed"));
 }
 
+TEST_F(CliTest, ScoreNamesTheReasonWhenTheOutputCannotBeCreated) {
+  StartFake();
+  ScoreCommandOptions options;
+  options.client = client_;
+  options.input = WriteTemp("in.csv", absl::StrCat(kHeader, "\n", Line(11), "\n"));
+  options.output = TempPath("no-such-dir/submission.csv");
+  EXPECT_EQ(RunScore(options, out_, err_), kExitUsage);
+  EXPECT_THAT(err_.str(),
+              HasSubstr(absl::StrCat("cannot write ", options.output,
+                                     ": No such file or directory")));
+}
+
+TEST_F(CliTest, ScoreNamesTheReasonWhenWritingFails) {
+  StartFake();
+  ScoreCommandOptions options;
+  options.client = client_;
+  options.input = WriteTemp("in.csv", absl::StrCat(kHeader, "\n", Line(11), "\n"));
+  options.output = "/dev/full";  // every write fails with ENOSPC
+  options.errors = errors_;
+  EXPECT_EQ(RunScore(options, out_, err_), kExitFailed);
+  EXPECT_THAT(err_.str(), HasSubstr("No space left on device"));
+}
+
+TEST_F(CliTest, HealthOfAnUnreachableServerExitsOneNotTwo) {
+  ClientOptions client;
+  client.server = "127.0.0.1:1";  // nothing listens there
+  client.deadline = absl::Seconds(2);
+  EXPECT_EQ(RunHealth(client, "", out_, err_), kExitFailed);
+  EXPECT_THAT(err_.str(), HasSubstr("recsys health: 127.0.0.1:1"));
+}
+
 TEST_F(CliTest, ScoreExitsTwoWhenTheServerCannotBeReached) {
   client_.server = "127.0.0.1:1";
   ScoreCommandOptions options;

@@ -10,6 +10,7 @@
 #define RECSYS_CLIENT_CLI_COMMANDS_H_
 
 #include <map>
+#include <optional>
 #include <ostream>
 #include <string>
 
@@ -18,6 +19,7 @@
 #include "client/batch_scorer.h"
 #include "client/recommender_client.h"
 #include "common/command_line.h"
+#include "common/progress.h"
 
 namespace recsys {
 
@@ -37,8 +39,9 @@ struct ScoreCommandOptions {
   BatchScoreOptions batch;
   // How long to wait for the first connection. Default 10 s.
   absl::Duration connect_timeout = absl::Seconds(10);
-  // Draw a progress bar on `err` (the caller checks that it is a terminal).
-  bool progress_bar = false;
+  // Progress of the file on `err` (its `out` is replaced by &err): the
+  // terminal form or plain lines, common/progress.h. Default none.
+  std::optional<ProgressOptions> progress;
 };
 
 // `recsys score`: writes the submission and errors files and a summary line
@@ -77,6 +80,13 @@ int RunPin(const ClientOptions& client, const std::string& version,
 int RunUnpin(const ClientOptions& client, std::ostream& out, std::ostream& err);
 int RunRollback(const ClientOptions& client, std::ostream& out,
                 std::ostream& err);
+
+// `recsys health`: the grpc.health.v1 check of `service` ("" = readiness, a
+// model serves; "liveness" = the process works), printed as one line. For a
+// container HEALTHCHECK or an exec probe: returns 0 when SERVING and 1
+// otherwise, also when the server cannot be reached (Docker reserves 2).
+int RunHealth(const ClientOptions& client, const std::string& service,
+              std::ostream& out, std::ostream& err);
 
 struct BenchCommandOptions {
   ClientOptions client;        // client.deadline is each unary call's deadline

@@ -7,6 +7,7 @@
 
 #include "absl/flags/flag.h"
 #include "common/raw_columns.h"
+#include "common/progress.h"
 
 // --- every subcommand that talks to a server ---
 ABSL_FLAG(std::string, server, "127.0.0.1:50051",
@@ -61,7 +62,10 @@ ABSL_FLAG(double, retry_for_seconds, 60,
 ABSL_FLAG(double, connect_timeout_seconds, 10,
           "How long to wait for the server before giving up (exit status 2).");
 ABSL_FLAG(bool, progress, true,
-          "Show a progress bar on stderr (only when stderr is a terminal).");
+          "Show progress on stderr: a line redrawn in place on a terminal, "
+          "else a plain line every --progress-seconds.");
+ABSL_FLAG(double, progress_seconds, recsys::kDefaultProgressSeconds,
+          recsys::kProgressSecondsHelp);
 
 // --- score and recommend ---
 ABSL_FLAG(int32_t, k, 7, "How many products to recommend per customer, 1..24.");
@@ -90,6 +94,12 @@ RECSYS_DEMOGRAPHIC_COLUMNS(RECSYS_FIELD_FLAG)
 ABSL_FLAG(std::string, model_version, "",
           "Model version (also spelled --version). pin: the version to serve; "
           "info: the version to describe (default: the serving one).");
+
+// --- health ---
+ABSL_FLAG(std::string, service, "",
+          "The grpc.health.v1 service to ask about: \"\" (readiness: a model "
+          "version serves) or \"liveness\" (the process works, model or "
+          "not).");
 
 // --- evaluate ---
 ABSL_FLAG(std::string, submission, "",

@@ -23,11 +23,13 @@ ABSL_DECLARE_FLAG(int32_t, window);
 ABSL_DECLARE_FLAG(double, retry_for_seconds);
 ABSL_DECLARE_FLAG(double, connect_timeout_seconds);
 ABSL_DECLARE_FLAG(bool, progress);
+ABSL_DECLARE_FLAG(double, progress_seconds);
 ABSL_DECLARE_FLAG(int32_t, k);
 ABSL_DECLARE_FLAG(std::string, csv_line);
 ABSL_DECLARE_FLAG(std::string, header);
 ABSL_DECLARE_FLAG(std::string, history);
 ABSL_DECLARE_FLAG(std::string, model_version);
+ABSL_DECLARE_FLAG(std::string, service);
 ABSL_DECLARE_FLAG(std::string, submission);
 ABSL_DECLARE_FLAG(std::string, truth);
 

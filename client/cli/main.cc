@@ -49,7 +49,8 @@ int Score(const std::vector<std::string>&) {
   options.batch.stall_timeout = absl::Seconds(deadline > 0 ? deadline : 60);
   options.connect_timeout =
       absl::Seconds(absl::GetFlag(FLAGS_connect_timeout_seconds));
-  options.progress_bar = absl::GetFlag(FLAGS_progress) && isatty(STDERR_FILENO);
+  if (absl::GetFlag(FLAGS_progress))
+    options.progress = StderrProgressOptions(absl::GetFlag(FLAGS_progress_seconds));
   return RunScore(options, std::cout, std::cerr);
 }
 
@@ -158,15 +159,16 @@ const ProgramSpec& Program() {
                     "reconnects with exponential backoff for up to "
                     "--retry-for-seconds without an answer and resends only "
                     "the "
-                    "rows not yet answered. A progress bar is shown when "
-                    "stderr "
-                    "is a terminal; a summary line (rows, failures, retries, "
-                    "rows/s) always.",
+                    "rows not yet answered. Progress (MB of the file, rows, "
+                    "rows/s, failures, ETA) goes to stderr: one line redrawn "
+                    "in place on a terminal, else a plain line every "
+                    "--progress-seconds (for logs); a summary line (rows, "
+                    "failures, retries, rows/s) always.",
                 .flags = {ConnectionFlags(/*admin=*/false),
                           {"Score flags",
                            {"input", "output", "errors", "batch_rows", "window",
                             "k", "retry_for_seconds", "connect_timeout_seconds",
-                            "progress"}}},
+                            "progress", "progress_seconds"}}},
                 .required = {"input", "output"},
                 .exit_status =
                     "0 every row scored; 1 some rows are in the errors file; 2 "
@@ -284,6 +286,27 @@ const ProgramSpec& Program() {
                   "the version rolled back from. `recsys unpin` returns to the "
                   "newest version.",
                   RunRollback, absl::Seconds(10)),
+              {{.name = "health",
+                .summary = "asks the server's health service; exit 0 SERVING, "
+                           "1 not.",
+                .usage = {"recsys health --server HOST:PORT [--service "
+                          "liveness]"},
+                .description =
+                    "Calls the standard grpc.health.v1 Check of --service and "
+                    "prints the status. \"\" (the default) is readiness: "
+                    "SERVING once a model version serves; \"liveness\" is "
+                    "SERVING while the process works. For a container "
+                    "HEALTHCHECK or a Kubernetes exec probe (works over TLS, "
+                    "unlike native gRPC probes).",
+                .flags = {ConnectionFlags(/*admin=*/false),
+                          {"Health flags", {"service"}}},
+                .exit_status = "0 SERVING; 1 anything else, also an "
+                               "unreachable server; 2 usage error."},
+               [](const std::vector<std::string>&) {
+                 return RunHealth(ClientFromFlags(absl::Seconds(5)),
+                                  absl::GetFlag(FLAGS_service), std::cout,
+                                  std::cerr);
+               }},
               {{.name = "evaluate",
                 .summary =
                     "computes MAP@7 of a submission against a truth file, "

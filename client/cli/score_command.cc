@@ -1,7 +1,11 @@
 // `recsys score`: a whole raw file through RecommendStream.
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/strings/match.h"
@@ -11,56 +15,27 @@
 #include "absl/synchronization/mutex.h"
 #include "client/batch_scorer.h"
 #include "client/cli/commands.h"
+#include "common/progress.h"
 #include "common/raw_reader.h"
 
 namespace recsys {
 namespace {
 
-// Draws "[#######.....]  52.1%  484233 rows  21443 rows/s  12 failed" on one
-// terminal line, redrawn in place.
-class ProgressBar {
- public:
-  ProgressBar(std::ostream* err, int64_t total_bytes)
-      : err_(err), total_bytes_(total_bytes), start_(absl::Now()) {}
-
-  void Draw(const BatchProgress& p) {
-    absl::MutexLock lock(&mu_);
-    constexpr int kWidth = 30;
-    const double fraction =
-        total_bytes_ > 0
-            ? std::min(1.0, static_cast<double>(p.bytes_read) / total_bytes_)
-            : 0.0;
-    const int filled = static_cast<int>(fraction * kWidth);
-    const double seconds = absl::ToDoubleSeconds(absl::Now() - start_);
-    const int64_t done = p.rows_scored + p.rows_failed;
-    std::string line =
-        absl::StrFormat("\r[%s%s] %5.1f%%  %d rows  %.0f rows/s  %d failed",
-                        std::string(filled, '#'),
-                        std::string(kWidth - filled, '.'), 100 * fraction, done,
-                        seconds > 0 ? done / seconds : 0.0, p.rows_failed);
-    if (p.retries > 0) absl::StrAppend(&line, "  ", p.retries, " retries");
-    *err_ << line << "   " << std::flush;
-    drawn_ = true;
-  }
-
-  // Ends the bar's line so that what follows starts on a new one.
-  void Finish() {
-    absl::MutexLock lock(&mu_);
-    if (drawn_) *err_ << "\n";
-  }
-
- private:
-  std::ostream* const err_;
-  const int64_t total_bytes_;
-  const absl::Time start_;
-  absl::Mutex mu_;
-  bool drawn_ ABSL_GUARDED_BY(mu_) = false;
-};
-
 std::string DefaultErrorsPath(absl::string_view output) {
   absl::string_view stem = output;
   absl::ConsumeSuffix(&stem, ".csv");
   return absl::StrCat(stem, ".errors.csv");
+}
+
+// "484233 rows (21443 rows/s)  12 failed  3 retries" for the progress line.
+std::string ScoreProgressDetail(const BatchProgress& p, absl::Time start) {
+  const int64_t done = p.rows_scored + p.rows_failed;
+  const double seconds = absl::ToDoubleSeconds(absl::Now() - start);
+  std::string detail =
+      absl::StrFormat("%d rows (%.0f rows/s)  %d failed", done,
+                      seconds > 0 ? done / seconds : 0.0, p.rows_failed);
+  if (p.retries > 0) absl::StrAppend(&detail, "  ", p.retries, " retries");
+  return detail;
 }
 
 }  // namespace
@@ -91,10 +66,25 @@ int RunScore(const ScoreCommandOptions& options, std::ostream& out,
   std::error_code size_error;
   const auto input_bytes =
       std::filesystem::file_size(options.input, size_error);
-  ProgressBar bar(&err, size_error ? 0 : static_cast<int64_t>(input_bytes));
+  const int64_t total_bytes =
+      size_error ? 0 : static_cast<int64_t>(input_bytes);
   BatchScoreOptions batch = options.batch;
-  if (options.progress_bar)
-    batch.on_progress = [&bar](const BatchProgress& p) { bar.Draw(p); };
+  std::optional<Progress> progress;
+  const absl::Time start = absl::Now();
+  if (options.progress.has_value()) {
+    ProgressOptions progress_options = *options.progress;
+    progress_options.out = &err;
+    progress.emplace(progress_options);
+    // Progress comes from the scorer no more often than the lines need it.
+    if (progress_options.interval >= absl::ZeroDuration()) {
+      batch.progress_interval =
+          std::min(batch.progress_interval,
+                   std::max(progress_options.interval, absl::Milliseconds(1)));
+    }
+    batch.on_progress = [&progress, start](const BatchProgress& p) {
+      progress->Update(p.bytes_read, ScoreProgressDetail(p, start));
+    };
+  }
   absl::StatusOr<std::unique_ptr<BatchScorer>> scorer =
       BatchScorer::Create((*client)->recommender_stub(), batch);
   if (!scorer.ok()) {
@@ -115,15 +105,30 @@ int RunScore(const ScoreCommandOptions& options, std::ostream& out,
     return kExitUsage;
   }
   std::ofstream submission(options.output, std::ios::binary | std::ios::trunc);
+  const int submission_errno = errno;
   std::ofstream errors(errors_path, std::ios::binary | std::ios::trunc);
+  const int errors_errno = errno;
   if (!submission || !errors) {
     err << "recsys score: cannot write "
-        << (!submission ? options.output : errors_path) << "\n";
+        << (!submission ? options.output : errors_path) << ": "
+        << std::strerror(!submission ? submission_errno : errors_errno)
+        << "\n";
     return kExitUsage;
   }
+  if (progress.has_value()) progress->Start("score", total_bytes, "bytes");
   absl::StatusOr<BatchScoreSummary> summary =
       (*scorer)->Run(reader->get(), &submission, &errors);
-  bar.Finish();
+  if (progress.has_value()) {
+    if (summary.ok()) {
+      BatchProgress last;
+      last.bytes_read = total_bytes;
+      last.rows_scored = summary->rows_scored;
+      last.rows_failed = summary->rows_failed();
+      last.retries = summary->retries;
+      progress->Update(total_bytes, ScoreProgressDetail(last, start));
+    }
+    progress->Finish();
+  }
   if (!summary.ok()) {
     err << "recsys score: " << summary.status().message() << "\n";
     return kExitFailed;

@@ -18,7 +18,10 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "common/inspect.h"
+#include "common/flag_util.h"
+#include "training/gen_customer.h"
 #include "training/generator.h"
+#include "training/records_commands.h"
 
 ABSL_FLAG(
     int64_t, customers, 20000,
@@ -37,6 +40,15 @@ ABSL_FLAG(
     "(2016-06-28) only, to exercise drift monitoring; train and truth files "
     "are "
     "unchanged.");
+
+ABSL_FLAG(int, extra_months, 0,
+          "generate: also write the test month and the months after it in "
+          "the train layout with products, one file each (train_2016-06.csv, "
+          "train_2016-07.csv, ...): the months' actual records, to ingest "
+          "month by month. 0..12.");
+ABSL_FLAG(std::string, db, "",
+          "ingest, months: the records database (an SQLite file, created by "
+          "the first ingest).");
 
 namespace {
 
@@ -58,6 +70,15 @@ Usage:
       Writes synthetic DIR/train_ver2.csv and DIR/test_ver2.csv in exactly the
       real files' text format, plus DIR/test_truth.csv
       (ncodpers,added_products,owned_products) to score predictions locally.
+  recsys-data ingest --db records.db FILE...
+      Loads raw monthly files (train or test layout) into the records
+      database: every column as read, with month, file, checksum and line;
+      rows that cannot be used are refused and listed with line, column,
+      value and reason. Re-ingesting a month replaces it in one transaction.
+      Prints rows read = stored + refused per month, rows/s and sizes.
+  recsys-data months --db records.db
+      Lists the months held: rows, customers, products added, refused rows,
+      ingest time and file.
   recsys-data inspect FILE...
       Reads raw train or test files (original, or re-saved by a spreadsheet) and
       prints rows, months, customers, missing values per column, every row
@@ -65,14 +86,19 @@ Usage:
       twice in one month (line and first line).
 
 Exit status: 0 success; 1 inspect found rows that cannot be parsed or
-duplicate customers;
-2 bad command line, or a file that cannot be read or written.
+duplicate customers, or an ingest failed (the database is unchanged for that
+file); 2 bad command line, or a file that cannot be read or written.
 
 Examples:
   recsys-data generate --customers 20000 --seed 1 --out data
-  recsys-data inspect data/train_ver2.csv data/test_ver2.csv)";
+  recsys-data inspect data/train_ver2.csv data/test_ver2.csv
+  recsys-data generate --customers 20000 --extra-months 2 --out data
+  recsys-data ingest --db records.db data/train_ver2.csv data/train_2016-06.csv
+  recsys-data months --db records.db)";
 
-constexpr const char* kGenerateFlags[] = {"customers", "seed", "out", "drift"};
+constexpr const char* kGenerateFlags[] = {"customers", "seed", "out", "drift",
+                                          "extra_months"};
+constexpr const char* kRecordsFlags[] = {"db"};
 
 bool IsHelp(absl::string_view arg) {
   return arg == "--help" || arg == "-help" || arg == "-h" ||
@@ -96,7 +122,10 @@ void PrintWrapped(absl::string_view text, absl::string_view indent) {
 // The usage text and each flag with its default and help text.
 void PrintHelp() {
   std::cout << "recsys-data: " << kUsage << "\n\nFlags:\n";
-  for (const char* name : kGenerateFlags) {
+  std::vector<const char*> names(std::begin(kGenerateFlags),
+                                 std::end(kGenerateFlags));
+  names.insert(names.end(), std::begin(kRecordsFlags), std::end(kRecordsFlags));
+  for (const char* name : names) {
     const absl::CommandLineFlag* flag = absl::FindCommandLineFlag(name);
     std::cout << "  --" << name << " (default: " << flag->DefaultValue()
               << ")\n";
@@ -162,6 +191,12 @@ int Generate(const std::vector<char*>& args) {
   options.seed = absl::GetFlag(FLAGS_seed);
   options.out_dir = absl::GetFlag(FLAGS_out);
   options.drift = absl::GetFlag(FLAGS_drift);
+  options.extra_months = absl::GetFlag(FLAGS_extra_months);
+  if (options.extra_months < 0 || options.extra_months > recsys::kMaxExtraMonths) {
+    return UsageError(absl::StrCat("--extra-months must be in 0..",
+                                   recsys::kMaxExtraMonths, ", got ",
+                                   options.extra_months));
+  }
   if (options.customers < 1 ||
       options.customers > recsys::kMaxGeneratedCustomers) {
     return UsageError(absl::StrCat("--customers must be in 1..",
@@ -184,20 +219,41 @@ int Generate(const std::vector<char*>& args) {
             << "}: " << summary.train_rows << " train rows, "
             << summary.test_rows << " test rows ("
             << summary.test_customers_adding << " test customers add a product)"
-            << (options.drift ? ", with drift" : "") << " in "
+            << (options.drift ? ", with drift" : "");
+  if (options.extra_months > 0) {
+    std::cout << ", " << summary.extra_rows << " rows in "
+              << options.extra_months << " extra month file(s) ("
+              << recsys::ExtraMonthFileName(
+                     recsys::gen::MonthDate(recsys::gen::kTestMonth).MonthIndex())
+              << " ...)";
+  }
+  std::cout << " in "
             << absl::StrCat(static_cast<int64_t>(seconds * 10) / 10.0)
             << " s\n";
   return kExitOk;
 }
 
-int Inspect(const std::vector<char*>& args,
-            const std::set<std::string>& given) {
-  for (const char* name : kGenerateFlags) {
+// A usage error naming a flag of `flags` that was given but does not apply
+// to `command` (whose flags are `owner`), or "" when none was.
+template <size_t N>
+std::string MisplacedFlag(const char* const (&flags)[N], const char* owner,
+                          const char* command,
+                          const std::set<std::string>& given) {
+  for (const char* name : flags) {
     if (given.count(name) > 0) {
-      return UsageError(
-          absl::StrCat("--", name, " applies to 'generate', not 'inspect'"));
+      return absl::StrCat("--", name, " applies to ", owner, ", not '",
+                          command, "'");
     }
   }
+  return "";
+}
+
+int Inspect(const std::vector<char*>& args,
+            const std::set<std::string>& given) {
+  const std::string misplaced = MisplacedFlag(
+      kGenerateFlags, "'generate'", "inspect", given) + MisplacedFlag(
+      kRecordsFlags, "'ingest' and 'months'", "inspect", given);
+  if (!misplaced.empty()) return UsageError(misplaced);
   if (args.size() < 3) return UsageError("inspect needs at least one FILE");
   int exit_code = kExitOk;
   for (size_t i = 2; i < args.size(); ++i) {
@@ -235,15 +291,42 @@ int main(int argc, char** argv) {
       return kExitOk;
     }
   }
+  // "--extra-months" is "--extra_months".
+  std::vector<std::string> normalized = recsys::NormalizeFlagNames(argc, argv);
+  std::vector<char*> argv2 = recsys::ArgvPointers(normalized);
+  argc = static_cast<int>(normalized.size());
+  argv = argv2.data();
   std::set<std::string> given;
   const std::string flag_error = CheckFlagArguments(argc, argv, &given);
   if (!flag_error.empty()) return UsageError(flag_error);
   const std::vector<char*> args = absl::ParseCommandLine(argc, argv);
   if (args.size() < 2)
-    return UsageError("missing command: 'generate' or 'inspect'");
+    return UsageError(
+        "missing command: 'generate', 'inspect', 'ingest' or 'months'");
   const absl::string_view command = args[1];
-  if (command == "generate") return Generate(args);
+  if (command == "generate") {
+    const std::string misplaced = MisplacedFlag(
+        kRecordsFlags, "'ingest' and 'months'", "generate", given);
+    if (!misplaced.empty()) return UsageError(misplaced);
+    return Generate(args);
+  }
   if (command == "inspect") return Inspect(args, given);
-  return UsageError(absl::StrCat("unknown command '", command,
-                                 "' (expected 'generate' or 'inspect')"));
+  if (command == "ingest" || command == "months") {
+    const std::string misplaced =
+        MisplacedFlag(kGenerateFlags, "'generate'", args[1], given);
+    if (!misplaced.empty()) return UsageError(misplaced);
+    if (command == "months") {
+      if (args.size() > 2)
+        return UsageError(absl::StrCat("unexpected argument '", args[2], "'"));
+      return recsys::RunMonthsCommand(absl::GetFlag(FLAGS_db), std::cout,
+                                      std::cerr);
+    }
+    return recsys::RunIngestCommand(
+        absl::GetFlag(FLAGS_db),
+        std::vector<std::string>(args.begin() + 2, args.end()), std::cout,
+        std::cerr);
+  }
+  return UsageError(absl::StrCat(
+      "unknown command '", command,
+      "' (expected 'generate', 'inspect', 'ingest' or 'months')"));
 }

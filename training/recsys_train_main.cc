@@ -1,5 +1,5 @@
 // recsys-train: trains the product-recommendation model on a train_ver2.csv
-// and publishes it as a new version in a model store. See kUsage.
+// (or the records database) and publishes it as a new version in a model store. See kUsage.
 #include <unistd.h>
 
 #include <iostream>
@@ -25,6 +25,12 @@ ABSL_FLAG(std::string, data, "",
           "generate`). Required unless --train is given.");
 ABSL_FLAG(std::string, train, "",
           "Path of the training file itself (instead of --data).");
+ABSL_FLAG(std::string, db, "",
+          "Train from a records database (made by `recsys-data ingest`) "
+          "instead of --data/--train: its months up to --through.");
+ABSL_FLAG(std::string, through, "",
+          "With --db: the last month to train on, YYYY-MM. Default: the "
+          "newest month ingested with products.");
 ABSL_FLAG(std::string, store, "",
           "Model store folder; the model is published as "
           "STORE/<model-name>/<version>/. "
@@ -79,9 +85,15 @@ the product-history snapshot the server needs for the month after the data.
 
 Usage:
   recsys-train --data DIR --store STORE [--config FILE] [flags]
+  recsys-train --db records.db [--through YYYY-MM] --store STORE [flags]
+
+The rows come from train_ver2.csv (--data DIR or --train FILE) or from the
+records database that `recsys-data ingest` fills (--db): the same rows give
+the same model either way.
 
 Examples:
   recsys-train --data data --store models
+  recsys-train --db records.db --through 2016-05 --store models
   recsys-train --data data --store models --cv-folds 3
   recsys-train --data data --dry-run --grid "max_depth=4,6;eta=0.1,0.2"
 
@@ -126,11 +138,18 @@ int main(int argc, char** argv) {
     return Fail(2, absl::StrCat("unexpected argument \"", rest[1], "\""));
 
   std::string train = absl::GetFlag(FLAGS_train);
-  if (train.empty()) {
+  const std::string db = absl::GetFlag(FLAGS_db);
+  if (!db.empty() && (!train.empty() || !absl::GetFlag(FLAGS_data).empty())) {
+    return Fail(2, "give --db or --data/--train, not both; see --help");
+  }
+  if (db.empty() && !absl::GetFlag(FLAGS_through).empty()) {
+    return Fail(2, "--through applies to --db only; see --help");
+  }
+  if (train.empty() && db.empty()) {
     if (absl::GetFlag(FLAGS_data).empty()) {
       return Fail(2,
-                  "give --data DIR (holding train_ver2.csv) or --train FILE; "
-                  "see --help");
+                  "give --data DIR (holding train_ver2.csv), --train FILE or "
+                  "--db records.db; see --help");
     }
     train = absl::GetFlag(FLAGS_data) + "/train_ver2.csv";
   }
@@ -175,6 +194,8 @@ int main(int argc, char** argv) {
 
   recsys::TrainRunOptions options;
   options.train_csv = train;
+  options.records_db = db;
+  options.through = absl::GetFlag(FLAGS_through);
   options.store_dir = absl::GetFlag(FLAGS_store);
   options.config = config;
   options.publish = !dry_run;

@@ -212,9 +212,14 @@ absl::StatusOr<TrainRunResult> RunTraining(const TrainRunOptions& options) {
                    ": ", spec.num_features(), " features, hash ",
                    spec.SpecHash()));
 
-  log(absl::StrCat("pass 1/2: learning vocabularies from ", options.train_csv));
+  TrainingRows rows = TrainingRows::FromCsv(options.train_csv);
+  if (!options.records_db.empty()) {
+    RECSYS_ASSIGN_OR_RETURN(
+        rows, TrainingRows::FromRecordsDb(options.records_db, options.through));
+  }
+  log(absl::StrCat("pass 1/2: learning vocabularies from ", rows.name()));
   RECSYS_ASSIGN_OR_RETURN(Vocabularies vocabularies,
-                          LearnVocabularies(options.train_csv, spec));
+                          LearnVocabularies(rows, spec));
   RECSYS_ASSIGN_OR_RETURN(std::unique_ptr<const Featurizer> featurizer,
                           Featurizer::Create(spec, vocabularies));
 
@@ -226,7 +231,7 @@ absl::StatusOr<TrainRunResult> RunTraining(const TrainRunOptions& options) {
   dataset_options.log = options.log;
   RECSYS_ASSIGN_OR_RETURN(
       Dataset data,
-      BuildDataset(options.train_csv, *featurizer, dataset_options));
+      BuildDataset(rows, *featurizer, dataset_options));
   log(absl::StrFormat(
       "read %d rows in %d months; %d rows had errors (invalid fields cleaned "
       "as "

@@ -254,15 +254,27 @@ const std::vector<Subcommand>& Subcommands() {
        }},
       {"evaluate",
        "MAP@7 of a submission against a truth file, as Kaggle scores it.",
-       "recsys evaluate --submission submission.csv --truth test_truth.csv",
+       "recsys evaluate --submission submission.csv --truth test_truth.csv\n"
+       "recsys evaluate --submission submission.csv --db records.db --month "
+       "2016-06",
        "For each customer of the truth file, the products added (owned now, "
        "not\n"
        "owned last month) are compared with the submission's ranked products:\n"
        "average precision at 7, averaged over every customer of the truth "
        "file\n"
-       "(customers who added nothing score 0, as on Kaggle). Runs offline.",
-       {"submission", "truth"},
+       "(customers who added nothing score 0, as on Kaggle). Runs offline.\n"
+       "With --db and --month the truth is the month's customers in the "
+       "records\n"
+       "database and the products each added versus the month before.",
+       {"submission", "truth", "db", "month"},
        [](const std::vector<std::string>&) {
+         if (!absl::GetFlag(FLAGS_db).empty() ||
+             !absl::GetFlag(FLAGS_month).empty()) {
+           return RunEvaluateMonth(
+               absl::GetFlag(FLAGS_submission), absl::GetFlag(FLAGS_truth),
+               absl::GetFlag(FLAGS_db), absl::GetFlag(FLAGS_month), std::cout,
+               std::cerr);
+         }
          return RunEvaluate(absl::GetFlag(FLAGS_submission),
                             absl::GetFlag(FLAGS_truth), std::cout, std::cerr);
        }},

@@ -339,6 +339,7 @@ class Ingester {
       }
     }
     customers_.clear();
+    if (previous_.has_value()) customers_.reserve(previous_->size());
     IngestedMonth& im = report_->months.emplace_back();
     im.month = month_name_;
     RECSYS_ASSIGN_OR_RETURN(std::string old_layout, LayoutInDb(m));

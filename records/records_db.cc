@@ -146,6 +146,9 @@ absl::StatusOr<std::unique_ptr<RecordsDb>> RecordsDb::Open(
   if (!options.read_only) {
     // WAL: readers keep their snapshot while one writer works; the mode is
     // stored in the file, so every later connection uses it.
+    // 16 KiB pages (only a new, empty file takes it): a records row is
+    // about 200 bytes, and larger pages mean fewer B-tree pages to write.
+    RECSYS_RETURN_IF_ERROR(db->Exec("PRAGMA page_size=16384"));
     RECSYS_RETURN_IF_ERROR(db->Exec("PRAGMA journal_mode=WAL"));
     RECSYS_RETURN_IF_ERROR(CreateSchema(db.get()));
   } else {

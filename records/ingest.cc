@@ -148,9 +148,6 @@ class Ingester {
                     "?3, rows_stored = ?4, rows_refused = ?5 WHERE file_id = "
                     "?6"));
     RECSYS_ASSIGN_OR_RETURN(
-        month_layout_,
-        db->Prepare("SELECT layout FROM months WHERE month_index = ?1"));
-    RECSYS_ASSIGN_OR_RETURN(
         insert_month_,
         db->Prepare("INSERT OR REPLACE INTO months(month, month_index, "
                     "file_id, layout, rows, customers, products_added, "
@@ -288,30 +285,12 @@ class Ingester {
     return absl::OkStatus();
   }
 
-  // The layout of month `m` in the database ("train", "test") or "".
-  absl::StatusOr<std::string> LayoutInDb(int m) {
-    month_layout_.BindInt64(1, m);
-    RECSYS_ASSIGN_OR_RETURN(bool row, month_layout_.Step());
-    std::string layout = row ? std::string(month_layout_.ColumnText(0)) : "";
-    month_layout_.Reset();
-    return layout;
-  }
-
   absl::StatusOr<absl::flat_hash_map<int64_t, CustomerRow>> LoadMonth(int m) {
-    RECSYS_ASSIGN_OR_RETURN(
-        SqliteStatement query,
-        sql_->Prepare("SELECT customer, owned, id FROM records WHERE id >= ?1 "
-                      "AND id < ?2"));
-    query.BindInt64(1, RecordId(m, 0));
-    query.BindInt64(2, RecordId(m + 1, 0));
     absl::flat_hash_map<int64_t, CustomerRow> rows;
-    while (true) {
-      RECSYS_ASSIGN_OR_RETURN(bool row, query.Step());
-      if (!row) break;
-      rows.emplace(query.ColumnInt64(0),
-                   CustomerRow{static_cast<ProductMask>(query.ColumnInt64(1)),
-                               query.ColumnInt64(2) - RecordId(m, 0)});
-    }
+    RECSYS_RETURN_IF_ERROR(ForEachRowOfMonth(
+        sql_, m, [&](int64_t customer, ProductMask owned, int64_t line) {
+          rows.emplace(customer, CustomerRow{owned, line});
+        }));
     return rows;
   }
 
@@ -332,9 +311,10 @@ class Ingester {
       previous_ = has_products_ ? std::optional(std::move(customers_))
                                 : std::nullopt;
     } else {
-      RECSYS_ASSIGN_OR_RETURN(std::string layout, LayoutInDb(m - 1));
+      RECSYS_ASSIGN_OR_RETURN(std::optional<bool> before_has_products,
+                              MonthHasProducts(sql_, m - 1));
       previous_.reset();
-      if (has_products_ && layout == "train") {
+      if (has_products_ && before_has_products.value_or(false)) {
         RECSYS_ASSIGN_OR_RETURN(previous_, LoadMonth(m - 1));
       }
     }
@@ -342,8 +322,8 @@ class Ingester {
     if (previous_.has_value()) customers_.reserve(previous_->size());
     IngestedMonth& im = report_->months.emplace_back();
     im.month = month_name_;
-    RECSYS_ASSIGN_OR_RETURN(std::string old_layout, LayoutInDb(m));
-    im.replaced = !old_layout.empty();
+    RECSYS_ASSIGN_OR_RETURN(std::optional<bool> held, MonthHasProducts(sql_, m));
+    im.replaced = held.has_value();
     // Replace the month: its old rows, errors and counts go.
     RECSYS_ASSIGN_OR_RETURN(
         SqliteStatement drop_rows,
@@ -391,8 +371,9 @@ class Ingester {
     s.BindText(9, ingested_at_);
     RECSYS_RETURN_IF_ERROR(s.Run());
     if (next == month_ + 1) return absl::OkStatus();
-    RECSYS_ASSIGN_OR_RETURN(std::string layout, LayoutInDb(month_ + 1));
-    if (layout != "train") return absl::OkStatus();
+    RECSYS_ASSIGN_OR_RETURN(std::optional<bool> after_has_products,
+                            MonthHasProducts(sql_, month_ + 1));
+    if (!after_has_products.value_or(false)) return absl::OkStatus();
     std::optional<int64_t> added;
     if (has_products_) {
       RECSYS_ASSIGN_OR_RETURN(auto after, LoadMonth(month_ + 1));
@@ -421,8 +402,7 @@ class Ingester {
   IngestReport* const report_;
   const std::string ingested_at_ = UtcNow();
 
-  SqliteStatement insert_, insert_error_, update_file_, month_layout_,
-      insert_month_;
+  SqliteStatement insert_, insert_error_, update_file_, insert_month_;
   std::vector<int> param_of_position_;  // per header position, -1: extra
   bool has_products_ = false;
   bool has_extra_ = false;

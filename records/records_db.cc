@@ -103,26 +103,47 @@ absl::Status CreateSchema(SqliteDb* db) {
   return transaction.Commit();
 }
 
-// Customer -> products owned in month `month_index` (rows in id order).
+// Customer -> products owned in month `month_index`.
 absl::StatusOr<absl::flat_hash_map<int64_t, ProductMask>> LoadOwned(
     SqliteDb* db, int month_index) {
-  RECSYS_ASSIGN_OR_RETURN(
-      SqliteStatement query,
-      db->Prepare("SELECT customer, owned FROM records WHERE id >= ?1 AND "
-                  "id < ?2"));
-  query.BindInt64(1, RecordId(month_index, 0));
-  query.BindInt64(2, RecordId(month_index + 1, 0));
   absl::flat_hash_map<int64_t, ProductMask> owned;
-  while (true) {
-    RECSYS_ASSIGN_OR_RETURN(bool row, query.Step());
-    if (!row) break;
-    owned.emplace(query.ColumnInt64(0),
-                  static_cast<ProductMask>(query.ColumnInt64(1)));
-  }
+  RECSYS_RETURN_IF_ERROR(ForEachRowOfMonth(
+      db, month_index, [&](int64_t customer, ProductMask products, int64_t) {
+        owned.emplace(customer, products);
+      }));
   return owned;
 }
 
 }  // namespace
+
+absl::StatusOr<std::optional<bool>> MonthHasProducts(SqliteDb* db,
+                                                     int month_index) {
+  RECSYS_ASSIGN_OR_RETURN(
+      SqliteStatement query,
+      db->Prepare("SELECT layout FROM months WHERE month_index = ?1"));
+  query.BindInt64(1, month_index);
+  RECSYS_ASSIGN_OR_RETURN(bool row, query.Step());
+  if (!row) return std::nullopt;
+  return query.ColumnText(0) == "train";
+}
+
+absl::Status ForEachRowOfMonth(
+    SqliteDb* db, int month_index,
+    const std::function<void(int64_t customer, ProductMask owned,
+                             int64_t line)>& visit) {
+  RECSYS_ASSIGN_OR_RETURN(
+      SqliteStatement query,
+      db->Prepare("SELECT customer, owned, id FROM records WHERE id >= ?1 AND "
+                  "id < ?2 ORDER BY id"));
+  query.BindInt64(1, RecordId(month_index, 0));
+  query.BindInt64(2, RecordId(month_index + 1, 0));
+  while (true) {
+    RECSYS_ASSIGN_OR_RETURN(bool row, query.Step());
+    if (!row) return absl::OkStatus();
+    visit(query.ColumnInt64(0), static_cast<ProductMask>(query.ColumnInt64(1)),
+          RecordLine(query.ColumnInt64(2)));
+  }
+}
 
 absl::StatusOr<int> ParseMonthName(absl::string_view text) {
   int year = 0, month = 0;
@@ -200,46 +221,36 @@ absl::StatusOr<std::vector<TruthRecord>> RecordsDb::Truth(
   // One snapshot for both months, whatever an ingest commits meanwhile.
   RECSYS_ASSIGN_OR_RETURN(SqliteTransaction snapshot,
                           SqliteTransaction::Begin(db_.get(), /*write=*/false));
-  RECSYS_ASSIGN_OR_RETURN(
-      SqliteStatement layout,
-      db_->Prepare("SELECT layout FROM months WHERE month_index = ?1"));
   for (int needed : {m, m - 1}) {
-    layout.BindInt64(1, needed);
-    RECSYS_ASSIGN_OR_RETURN(bool row, layout.Step());
+    RECSYS_ASSIGN_OR_RETURN(std::optional<bool> has_products,
+                            MonthHasProducts(db_.get(), needed));
     const std::string name = MonthName(needed);
-    if (!row && needed == m) {
+    if (!has_products.has_value() && needed == m) {
       return absl::NotFoundError(absl::StrCat(
           db_->path(), ": month ", name,
           " is not in the database (ingest its train-layout file first)"));
     }
-    if (!row || layout.ColumnText(0) != "train") {
+    if (!has_products.value_or(false)) {
       return absl::FailedPreconditionError(absl::StrCat(
           db_->path(), ": the truth of ", MonthName(m),
           " needs the products of ", name, ", which ",
-          row ? "was ingested from a test-layout file (no products)"
+          has_products.has_value()
+              ? "was ingested from a test-layout file (no products)"
               : "is not in the database",
           "; ingest its train-layout file first"));
     }
-    layout.Reset();
   }
   RECSYS_ASSIGN_OR_RETURN(auto before, LoadOwned(db_.get(), m - 1));
-  RECSYS_ASSIGN_OR_RETURN(
-      SqliteStatement query,
-      db_->Prepare("SELECT id, customer, owned FROM records WHERE id >= ?1 "
-                   "AND id < ?2 ORDER BY id"));
-  query.BindInt64(1, RecordId(m, 0));
-  query.BindInt64(2, RecordId(m + 1, 0));
   std::vector<TruthRecord> truth;
-  while (true) {
-    RECSYS_ASSIGN_OR_RETURN(bool row, query.Step());
-    if (!row) break;
-    TruthRecord& t = truth.emplace_back();
-    t.line = query.ColumnInt64(0) - RecordId(m, 0);
-    t.ncodpers = query.ColumnInt64(1);
-    t.owned = static_cast<ProductMask>(query.ColumnInt64(2));
-    auto it = before.find(t.ncodpers);
-    t.added = t.owned & ~(it == before.end() ? ProductMask{0} : it->second);
-  }
+  RECSYS_RETURN_IF_ERROR(ForEachRowOfMonth(
+      db_.get(), m, [&](int64_t customer, ProductMask owned, int64_t line) {
+        TruthRecord& t = truth.emplace_back();
+        t.ncodpers = customer;
+        t.owned = owned;
+        t.line = line;
+        auto it = before.find(customer);
+        t.added = owned & ~(it == before.end() ? ProductMask{0} : it->second);
+      }));
   return truth;
 }
 

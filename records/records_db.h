@@ -44,6 +44,7 @@
 #define RECSYS_RECORDS_RECORDS_DB_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -115,11 +116,25 @@ class RecordsDb {
 // "YYYY-MM" -> month index. INVALID_ARGUMENT naming the text otherwise.
 absl::StatusOr<int> ParseMonthName(absl::string_view text);
 
-// The `records.id` of line `line` of month `month_index`, and the first id
-// of the month.
+// The `records.id` of line `line` of month `month_index` (line 0: before
+// the month's first row), and the line of an id.
 inline int64_t RecordId(int month_index, int64_t line) {
   return (static_cast<int64_t>(month_index) << 32) + line;
 }
+inline int64_t RecordLine(int64_t id) { return id & 0xffffffffll; }
+
+// Whether month `month_index` is held with products (true), from a
+// test-layout file (false), or not held (nullopt).
+absl::StatusOr<std::optional<bool>> MonthHasProducts(SqliteDb* db,
+                                                     int month_index);
+
+// Calls `visit(customer, owned, line)` for each stored row of month
+// `month_index`, in file order (owned is 0 in a test-layout month). Errors
+// as SqliteStatement::Step.
+absl::Status ForEachRowOfMonth(
+    SqliteDb* db, int month_index,
+    const std::function<void(int64_t customer, ProductMask owned,
+                             int64_t line)>& visit);
 
 }  // namespace recsys
 

@@ -48,7 +48,7 @@ class DbRawReader final : public RawReader {
     }
     if (!*row) return false;
     const int64_t id = query_.ColumnInt64(0);
-    csv_.line = id - (id >> 32 << 32);
+    csv_.line = RecordLine(id);
     for (int c = 0; c < kNumRawColumns; ++c) {
       csv_.fields[c] = query_.ColumnText(c + 1);
     }

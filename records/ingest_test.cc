@@ -45,8 +45,7 @@ class IngestTest : public ::testing::Test {
   std::string TrainFile(absl::string_view name,
                         const std::vector<std::string>& lines) {
     const std::string path = dir_.File(name);
-    WriteText(path, absl::StrCat(RealTrainLines()[0], "\n",
-                                 absl::StrJoin(lines, "\n"), "\n"));
+    testing::WriteTrainFile(path, lines);
     return path;
   }
 

@@ -61,6 +61,14 @@ inline std::vector<std::string> RealTrainLines() {
   return lines;
 }
 
+// Writes a train-layout file: the real header, then `lines` (data lines).
+inline void WriteTrainFile(const std::string& path,
+                           const std::vector<std::string>& lines) {
+  std::string text = RealTrainLines()[0] + "\n";
+  for (const std::string& line : lines) text += line + "\n";
+  WriteText(path, text);
+}
+
 // `lines` (data lines of 2015-01-28) moved to `date` ("2015-02-28").
 inline std::vector<std::string> InMonth(std::vector<std::string> lines,
                                         absl::string_view date) {

@@ -112,6 +112,7 @@ TEST_F(IngestTest, RealTestRowsAreAllStoredWithoutProducts) {
   ASSERT_TRUE(report.ok()) << report.status();
   ExpectCountsAddUp(*report, RowsInFile(kRealTest));
   EXPECT_EQ(report->rows_read, 38171);
+  EXPECT_EQ(report->rows_refused, 0);  // M/D/YYYY dates, CRLF: all usable
   EXPECT_EQ(report->layout, FileLayout::kTest);
   EXPECT_EQ(Count("SELECT count(*) FROM records WHERE owned IS NULL AND "
                   "ind_recibo_ult1 IS NULL AND month = '2016-06'"),

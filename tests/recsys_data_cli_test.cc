@@ -102,12 +102,50 @@ TEST_F(RecsysDataTest, UsageErrorsAreExitTwoAndNameTheArgument) {
       {"", "generate"},
       {"inspect", "FILE"},
       {"inspect --seed 3 x.csv", "--seed"},
+      {"generate --extra-months 13", "--extra-months"},
+      {"generate --db x.db", "--db"},
+      {"ingest x.csv", "--db"},
+      {"ingest --db x.db", "FILE"},
+      {"ingest --db x.db --seed 3 x.csv", "--seed"},
+      {"months", "--db"},
   };
   for (const auto& c : kCases) {
     const Outcome run = RecsysData(c.args);
     EXPECT_EQ(run.exit_code, 2) << c.args << ": " << run.output;
     EXPECT_THAT(run.output, HasSubstr(c.named)) << c.args;
   }
+}
+
+TEST_F(RecsysDataTest, IngestCountsEveryRowAndMonthsListsThem) {
+  const Outcome generated = RecsysData(absl::StrCat(
+      "generate --customers 300 --seed 5 --extra-months 1 --out ", dir_));
+  ASSERT_EQ(generated.exit_code, 0) << generated.output;
+  const std::string db = absl::StrCat(dir_, "/records.db");
+  const std::string files =
+      absl::StrCat(dir_, "/train_ver2.csv ", dir_, "/train_2016-06.csv");
+  Outcome run = RecsysData(absl::StrCat("ingest --db ", db, " ", files));
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_THAT(run.output, HasSubstr("stored + 0 refused"));
+  EXPECT_THAT(run.output, HasSubstr("rows/s"));
+  EXPECT_THAT(run.output, HasSubstr("MiB of CSV"));
+  run = RecsysData(absl::StrCat("ingest --db ", db, " ", dir_,
+                                "/train_2016-06.csv"));
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_THAT(run.output, HasSubstr("2016-06: "));
+  EXPECT_THAT(run.output, HasSubstr("replaced the month held before"));
+
+  run = RecsysData(absl::StrCat("months --db ", db));
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_THAT(run.output, HasSubstr("customers"));
+  EXPECT_THAT(run.output, HasSubstr("2015-01  train"));
+  EXPECT_THAT(run.output, HasSubstr("2016-06  train"));
+  EXPECT_THAT(run.output, HasSubstr("train_2016-06.csv"));
+
+  // A file that cannot be read: exit 1, named, the database unchanged.
+  run = RecsysData(absl::StrCat("ingest --db ", db, " ", dir_, "/none.csv"));
+  EXPECT_EQ(run.exit_code, 1) << run.output;
+  EXPECT_THAT(run.output, HasSubstr("none.csv"));
+  EXPECT_THAT(run.output, HasSubstr("unchanged"));
 }
 
 TEST_F(RecsysDataTest, HelpExplainsTheCommands) {
@@ -117,6 +155,8 @@ TEST_F(RecsysDataTest, HelpExplainsTheCommands) {
   EXPECT_THAT(run.output, HasSubstr("recsys-data inspect FILE"));
   EXPECT_THAT(run.output, HasSubstr("--customers"));
   EXPECT_THAT(run.output, HasSubstr("--drift"));
+  EXPECT_THAT(run.output, HasSubstr("recsys-data ingest --db records.db FILE"));
+  EXPECT_THAT(run.output, HasSubstr("recsys-data months --db"));
 }
 
 }  // namespace

@@ -92,6 +92,31 @@ TEST_F(RecsysTrainTest, WorksWithoutAConfigFromAnyFolder) {
   EXPECT_THAT(run.output, HasSubstr("MAP@7"));
 }
 
+TEST_F(RecsysTrainTest, TrainsFromTheRecordsDatabase) {
+  const Outcome ingested = RunIn(
+      dir_->string(), absl::StrCat(RECSYS_BIN_DIR,
+                                   "/recsys-data ingest --db records.db "
+                                   "data/train_ver2.csv"));
+  ASSERT_EQ(ingested.exit_code, 0) << ingested.output;
+  Outcome run = Train(
+      "--db ../records.db --through 2016-04 --dry-run --max-rounds 2 "
+      "--nthread 2");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_THAT(run.output, HasSubstr("records.db through 2016-04"));
+  EXPECT_THAT(run.output, HasSubstr("MAP@7 on 2016-04"));
+  run = Train("--db ../records.db --data ../data --dry-run");
+  EXPECT_EQ(run.exit_code, 2) << run.output;
+  EXPECT_THAT(run.output, HasSubstr("not both"));
+  run = Train("--data ../data --through 2016-04 --dry-run");
+  EXPECT_EQ(run.exit_code, 2) << run.output;
+  run = Train("--db ../records.db --through 2016-13 --dry-run");
+  EXPECT_EQ(run.exit_code, 2) << run.output;
+  EXPECT_THAT(run.output, HasSubstr("2016-13"));
+  run = Train("--db ../none.db --dry-run");
+  EXPECT_EQ(run.exit_code, 1) << run.output;
+  EXPECT_THAT(run.output, HasSubstr("none.db"));
+}
+
 TEST_F(RecsysTrainTest, FileCutShortIsRefusedUnlessAllowed) {
   const fs::path full = *dir_ / "data" / "train_ver2.csv";
   const fs::path cut = *dir_ / "cut" / "train_ver2.csv";

@@ -14,19 +14,6 @@
 namespace recsys {
 namespace {
 
-absl::StatusOr<std::unique_ptr<RawReader>> OpenTrainFile(
-    const std::string& path) {
-  RECSYS_ASSIGN_OR_RETURN(std::unique_ptr<RawReader> reader,
-                          RawReader::Open(path));
-  if (reader->layout() != FileLayout::kTrain) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(path,
-                     ": has no product columns (a test_ver2.csv layout); "
-                     "training needs train_ver2.csv"));
-  }
-  return reader;
-}
-
 // One pass over the file as a progress phase: bytes read of the file's size,
 // updated every few thousand rows.
 class PassProgress {
@@ -159,6 +146,36 @@ absl::Status CheckMonthsComplete(const std::string& path,
 
 }  // namespace
 
+TrainingRows TrainingRows::FromCsv(std::string path) {
+  TrainingRows rows;
+  rows.name_ = path;
+  rows.csv_path_ = std::move(path);
+  return rows;
+}
+
+absl::StatusOr<TrainingRows> TrainingRows::FromRecordsDb(
+    const std::string& db_path, absl::string_view through) {
+  RECSYS_ASSIGN_OR_RETURN(std::unique_ptr<RecordsSnapshot> snapshot,
+                          RecordsSnapshot::Open(db_path, through));
+  TrainingRows rows;
+  rows.name_ = snapshot->name();
+  rows.snapshot_ = std::move(snapshot);
+  return rows;
+}
+
+absl::StatusOr<std::unique_ptr<RawReader>> TrainingRows::Open() const {
+  if (snapshot_ != nullptr) return snapshot_->NewReader();
+  RECSYS_ASSIGN_OR_RETURN(std::unique_ptr<RawReader> reader,
+                          RawReader::Open(csv_path_));
+  if (reader->layout() != FileLayout::kTrain) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(csv_path_,
+                     ": has no product columns (a test_ver2.csv layout); "
+                     "training needs train_ver2.csv"));
+  }
+  return reader;
+}
+
 const MonthData* Dataset::Find(int month) const {
   for (const MonthData& m : months) {
     if (m.month == month) return &m;
@@ -169,9 +186,15 @@ const MonthData* Dataset::Find(int month) const {
 absl::StatusOr<Vocabularies> LearnVocabularies(const std::string& path,
                                                const FeatureSpec& spec,
                                                Progress* progress) {
-  RECSYS_ASSIGN_OR_RETURN(std::unique_ptr<RawReader> reader,
-                          OpenTrainFile(path));
-  PassProgress pass(progress, "pass 1/2: vocabularies", path, reader.get());
+  return LearnVocabularies(TrainingRows::FromCsv(path), spec, progress);
+}
+
+absl::StatusOr<Vocabularies> LearnVocabularies(const TrainingRows& rows,
+                                               const FeatureSpec& spec,
+                                               Progress* progress) {
+  RECSYS_ASSIGN_OR_RETURN(std::unique_ptr<RawReader> reader, rows.Open());
+  PassProgress pass(progress, "pass 1/2: vocabularies", rows.name(),
+                    reader.get());
   VocabularyLearner learner(spec);
   RawRecord record;
   std::vector<RowError> errors;
@@ -187,8 +210,14 @@ absl::StatusOr<Vocabularies> LearnVocabularies(const std::string& path,
 absl::StatusOr<Dataset> BuildDataset(const std::string& path,
                                      const Featurizer& featurizer,
                                      const DatasetOptions& options) {
-  RECSYS_ASSIGN_OR_RETURN(std::unique_ptr<RawReader> reader,
-                          OpenTrainFile(path));
+  return BuildDataset(TrainingRows::FromCsv(path), featurizer, options);
+}
+
+absl::StatusOr<Dataset> BuildDataset(const TrainingRows& rows,
+                                     const Featurizer& featurizer,
+                                     const DatasetOptions& options) {
+  const std::string& path = rows.name();
+  RECSYS_ASSIGN_OR_RETURN(std::unique_ptr<RawReader> reader, rows.Open());
   const int depth = std::max(options.history_depth,
                              featurizer.spec().required_history_months());
   RECSYS_ASSIGN_OR_RETURN(
@@ -287,7 +316,11 @@ absl::StatusOr<Dataset> BuildDataset(const std::string& path,
     return absl::InvalidArgumentError(absl::StrCat(path, ": no usable rows"));
   }
   if (!options.allow_partial_months) {
-    RECSYS_RETURN_IF_ERROR(CheckEndsWithLineEnd(path, last_line));
+    // A database has no file end to check: ingest refused a row cut short
+    // for its missing fields (see records/ingest.h).
+    if (rows.is_csv()) {
+      RECSYS_RETURN_IF_ERROR(CheckEndsWithLineEnd(path, last_line));
+    }
     RECSYS_RETURN_IF_ERROR(CheckMonthsComplete(path, data.months));
   }
   data.reference_rows = std::move(reservoir.rows());

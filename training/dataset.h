@@ -1,5 +1,6 @@
 // The training data the Kaggle task implies, built by streaming
-// train_ver2.csv month by month through the featurizer.
+// train_ver2.csv (or the records database) month by month through the
+// featurizer.
 //
 // For each customer-month whose products include one not owned the month
 // before, the dataset keeps the customer's feature vector (demographics of
@@ -31,6 +32,7 @@
 #include "featurizer/featurizer.h"
 #include "featurizer/product_history.h"
 #include "featurizer/vocabulary.h"
+#include "records/records_reader.h"
 
 namespace recsys {
 
@@ -89,10 +91,38 @@ struct Dataset {
   const MonthData* Find(int month) const;
 };
 
-// Streams `path` once and learns the vocabularies of `spec`'s categorical
-// features from every row. Errors: those of RawReader::Open, or a test-layout
-// file (no products) as INVALID_ARGUMENT. With `progress`, the pass is the
-// phase "pass 1/2: vocabularies" (bytes read of the file's size).
+// Where the training rows come from: a train_ver2.csv layout file, or a
+// snapshot of the records database (records/records_reader.h), which yields
+// the same RawRecords through the same RawReader interface -- so the same rows
+// give the same dataset and the same model either way. Copies share the
+// snapshot; both passes of a training run read the same one.
+class TrainingRows {
+ public:
+  static TrainingRows FromCsv(std::string path);
+  // The months of `db_path` up to `through` ("YYYY-MM"; "" = the newest with
+  // products). Errors as RecordsSnapshot::Open.
+  static absl::StatusOr<TrainingRows> FromRecordsDb(const std::string& db_path,
+                                                    absl::string_view through);
+
+  // A reader from the first row. Errors: those of RawReader::Open, or a
+  // test-layout file (no products) as INVALID_ARGUMENT.
+  absl::StatusOr<std::unique_ptr<RawReader>> Open() const;
+  // The file, or "records.db through 2016-05", for messages.
+  const std::string& name() const { return name_; }
+  bool is_csv() const { return snapshot_ == nullptr; }
+
+ private:
+  std::string name_;
+  std::string csv_path_;  // "" for the database
+  std::shared_ptr<RecordsSnapshot> snapshot_;
+};
+
+// Streams the rows once and learns the vocabularies of `spec`'s categorical
+// features from every row. Errors: those of TrainingRows::Open. With
+// `progress`, the pass is the phase "pass 1/2: vocabularies".
+absl::StatusOr<Vocabularies> LearnVocabularies(const TrainingRows& rows,
+                                               const FeatureSpec& spec,
+                                               Progress* progress = nullptr);
 absl::StatusOr<Vocabularies> LearnVocabularies(const std::string& path,
                                                const FeatureSpec& spec,
                                                Progress* progress = nullptr);
@@ -104,13 +134,16 @@ absl::StatusOr<Vocabularies> LearnVocabularies(const std::string& path,
 // normal variation.
 inline constexpr double kPartialMonthFraction = 0.5;
 
-// Streams `path` month by month and builds the dataset. Returns
+// Streams the rows month by month and builds the dataset. Returns
 // INVALID_ARGUMENT when the file is not in train layout or its months are not
 // in increasing order (naming the line), the reader's error on I/O failure.
-// Unless options.allow_partial_months, returns DATA_LOSS when the file ends
+// Unless options.allow_partial_months, returns DATA_LOSS when a CSV file ends
 // inside a row (its last line has no line end: the file was most likely cut
 // short) or a month is partial (naming the month, its rows and its
 // neighbours' rows).
+absl::StatusOr<Dataset> BuildDataset(const TrainingRows& rows,
+                                     const Featurizer& featurizer,
+                                     const DatasetOptions& options);
 absl::StatusOr<Dataset> BuildDataset(const std::string& path,
                                      const Featurizer& featurizer,
                                      const DatasetOptions& options);

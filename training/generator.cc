@@ -1,5 +1,6 @@
 #include "training/generator.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -9,6 +10,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "common/date.h"
 #include "common/raw_record.h"
 #include "common/status_macros.h"
 #include "training/gen_customer.h"
@@ -111,10 +113,26 @@ absl::Status ValidateOptions(const GeneratorOptions& options) {
   }
   if (options.out_dir.empty())
     return absl::InvalidArgumentError("out_dir is empty");
+  if (options.extra_months < 0 || options.extra_months > kMaxExtraMonths) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("extra months must be in 0..", kMaxExtraMonths, ", got ",
+                     options.extra_months));
+  }
   return absl::OkStatus();
 }
 
+// Whether customer `p` has a row (or is stepped) in `month`: in the 18
+// months as drawn; after the test month, while it is still a customer then.
+bool Simulated(const CustomerProfile& p, int month) {
+  const int end = p.end_month >= gen::kNumMonths ? month + 1 : p.end_month;
+  return month >= p.first_month && month < end;
+}
+
 }  // namespace
+
+std::string ExtraMonthFileName(int month_index) {
+  return absl::StrCat("train_", MonthName(month_index), ".csv");
+}
 
 absl::Status GenerateDataset(const GeneratorOptions& options,
                              GeneratorSummary* summary) {
@@ -150,15 +168,50 @@ absl::Status GenerateDataset(const GeneratorOptions& options,
   test->buffer()->append(RawHeaderLine(FileLayout::kTest));
   truth->buffer()->append("ncodpers,added_products,owned_products\n");
 
+  // extra[k]: the train-layout file of month kTestMonth + k.
+  std::vector<std::unique_ptr<BufferedFile>> extra;
+  for (int k = 0; k < options.extra_months; ++k) {
+    const int month_index = gen::MonthDate(gen::kTestMonth + k).MonthIndex();
+    RECSYS_ASSIGN_OR_RETURN(
+        extra.emplace_back(),
+        BufferedFile::Create((dir / ExtraMonthFileName(month_index)).string()));
+    extra.back()->buffer()->append(RawHeaderLine(FileLayout::kTrain));
+  }
+  const int end_month = std::max(gen::kNumMonths,
+                                 gen::kTestMonth + options.extra_months);
+
   const gen::DriftChanges drift;
   RawRecord record;
   RawSpelling spelling;
   if (options.progress != nullptr) {
-    options.progress->Start("generate", n * gen::kNumMonths,
+    options.progress->Start("generate", n * end_month,
                             "customer-months");
   }
-  for (int month = 0; month < gen::kNumMonths; ++month) {
+  // Appends `record` with products `owned` to the extra month's file.
+  auto write_extra = [&](int month, ProductMask owned) -> absl::Status {
+    BufferedFile* file = extra[month - gen::kTestMonth].get();
+    record.has_products = true;
+    record.products_missing = 0;
+    record.products = owned;
+    AppendRawRow(record, FileLayout::kTrain, spelling, file->buffer());
+    ++counts.extra_rows;
+    return file->MaybeFlush();
+  };
+  for (int month = 0; month < end_month; ++month) {
     const bool is_test = month == gen::kTestMonth;
+    const bool has_extra = month >= gen::kTestMonth &&
+                           month < gen::kTestMonth + options.extra_months;
+    if (month > gen::kTestMonth) {  // an extra month only
+      for (int64_t i = 0; i < n; ++i) {
+        const CustomerProfile& p = profiles[i];
+        if (!Simulated(p, month)) continue;
+        ProductState& s = states[i];
+        gen::StepProducts(p, seed, i, month, &s);
+        gen::FillDemographics(p, seed, i, month, s.active, &record, &spelling);
+        RECSYS_RETURN_IF_ERROR(write_extra(month, s.owned));
+      }
+      continue;
+    }
     BufferedFile* out = is_test ? test.get() : train.get();
     for (int64_t i = 0; i < n; ++i) {
       if (options.progress != nullptr && i % 16384 == 0) {
@@ -167,7 +220,7 @@ absl::Status GenerateDataset(const GeneratorOptions& options,
             absl::StrCat(counts.train_rows + counts.test_rows, " rows"));
       }
       const CustomerProfile& p = profiles[i];
-      if (month < p.first_month || month >= p.end_month) continue;
+      if (!Simulated(p, month)) continue;
       ProductState& s = states[i];
       if (month == p.first_month) {
         gen::StartProducts(p, seed, i, month, &s);
@@ -188,6 +241,7 @@ absl::Status GenerateDataset(const GeneratorOptions& options,
         AppendProductNames(s.owned, t);
         t->push_back('\n');
         RECSYS_RETURN_IF_ERROR(truth->MaybeFlush());
+        if (has_extra) RECSYS_RETURN_IF_ERROR(write_extra(month, s.owned));
       } else {
         record.has_products = true;
         record.products_missing = MissingProducts(seed, i, month);
@@ -202,9 +256,10 @@ absl::Status GenerateDataset(const GeneratorOptions& options,
   RECSYS_RETURN_IF_ERROR(train->Close());
   RECSYS_RETURN_IF_ERROR(test->Close());
   RECSYS_RETURN_IF_ERROR(truth->Close());
+  for (auto& file : extra) RECSYS_RETURN_IF_ERROR(file->Close());
   if (options.progress != nullptr) {
     options.progress->Update(
-        n * gen::kNumMonths,
+        n * end_month,
         absl::StrCat(counts.train_rows + counts.test_rows, " rows"));
     options.progress->Finish();
   }

@@ -8,7 +8,20 @@
 //                        (all owned ones when absent then) and the products
 //                        owned, column names separated by spaces; Kaggle
 //                        never published this, it lets a submission be scored),
-// deterministically for a seed (the same options give the same bytes),
+// and with options.extra_months = N also the N months from the test month on
+// in the train layout, with products, one file each:
+//   DIR/train_2016-06.csv  (the test month's rows -- the same customers and
+//                           demographic values as test_ver2.csv -- and the
+//                           products they own: what the bank's next extract
+//                           says; the products added versus train_ver2.csv's
+//                           2016-05 are exactly test_truth.csv's),
+//   DIR/train_2016-07.csv ... (the months after: the customers of the test
+//                           month stay, nobody joins or leaves, products
+//                           keep evolving by the same dynamics),
+// so that the monthly cycle can ingest each month's actual records. Extra
+// months never write "NA" products. train_ver2.csv, test_ver2.csv and
+// test_truth.csv are the same bytes whatever extra_months is.
+// Everything is deterministic for a seed (the same options give the same bytes),
 // streaming to disk. The format, value sets and product dynamics are
 // described in gen_customer.h and gen_products.h; the text form of a row in
 // raw_writer.h.
@@ -54,16 +67,26 @@ struct GeneratorOptions {
   // The generation as the progress phase "generate" (customer-months done
   // of customers x 18). Borrowed. Default none.
   Progress* progress = nullptr;
+  // Months from the test month on also written in the train layout (see
+  // above), 0..kMaxExtraMonths. Default 0.
+  int extra_months = 0;
 };
+
+inline constexpr int kMaxExtraMonths = 12;
+
+// "train_2016-06.csv": the file of extra month `month_index`
+// (Date::MonthIndex).
+std::string ExtraMonthFileName(int month_index);
 
 // What GenerateDataset wrote.
 struct GeneratorSummary {
   int64_t train_rows = 0;  // data rows of train_ver2.csv
   int64_t test_rows = 0;   // data rows of test_ver2.csv (= of test_truth.csv)
   int64_t test_customers_adding = 0;  // test customers with an added product
+  int64_t extra_rows = 0;  // data rows of the extra months' files, together
 };
 
-// Writes the three files, replacing existing ones, and fills `*summary`
+// Writes the files, replacing existing ones, and fills `*summary`
 // when it is not null. Returns INVALID_ARGUMENT
 // for bad options, PERMISSION_DENIED when the directory or a file cannot be
 // created, DATA_LOSS when writing fails.

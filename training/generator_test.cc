@@ -14,6 +14,7 @@
 #include "common/inspect.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "records/ingest.h"
 #include "training/gen_customer.h"
 #include "training/gen_tables.h"
 #include "training/gen_test_util.h"
@@ -90,7 +91,7 @@ TEST(GeneratorTest, SameSeedSameBytesOtherSeedOtherBytes) {
 TEST(GeneratorTest, TruthIsTheTestMonthVersusTheLastTrainMonth) {
   const GeneratedData& data = SeedOneData();
   const std::vector<TruthRow> truth =
-      ReadTruth(PathIn(data.dir, kTruthFileName));
+      gen::testing::ReadTruth(PathIn(data.dir, kTruthFileName));
   const std::string bytes = ReadFileBytes(PathIn(data.dir, kTruthFileName));
   EXPECT_EQ(bytes.substr(0, bytes.find('\n')),
             "ncodpers,added_products,owned_products");
@@ -162,6 +163,73 @@ TEST(GeneratorTest, DriftShiftsOnlyTheNamedTestColumns) {
   EXPECT_GT(drift_top, 3 * base_top);
 }
 
+// --extra-months: the test month and the months after it in the train
+// layout; nothing else changes, and the products added in 2016-06 derived
+// from the records database are test_truth.csv's.
+TEST(GeneratorTest, ExtraMonthsAreTheTestMonthAndAfterWithProducts) {
+  const GeneratedData& data = SeedOneData();
+  const std::string dir = absl::StrCat(::testing::TempDir(),
+                                       "/recsys_gen_extra_", ::getpid());
+  GeneratorOptions options;
+  options.customers = kTestCustomers;
+  options.seed = 1;
+  options.out_dir = dir;
+  options.extra_months = 2;
+  GeneratorSummary summary;
+  ASSERT_TRUE(GenerateDataset(options, &summary).ok());
+  for (absl::string_view file :
+       {kTrainFileName, kTestFileName, kTruthFileName}) {
+    EXPECT_TRUE(ReadFileBytes(PathIn(data.dir, file)) ==
+                ReadFileBytes(PathIn(dir, file)))
+        << file;
+  }
+  EXPECT_EQ(ExtraMonthFileName(2016 * 12 + 5), "train_2016-06.csv");
+  const ReadBack june = ReadRawFile(PathIn(dir, "train_2016-06.csv"));
+  const ReadBack july = ReadRawFile(PathIn(dir, "train_2016-07.csv"));
+  const std::vector<TruthRow> truth =
+      gen::testing::ReadTruth(PathIn(dir, kTruthFileName));
+  ASSERT_TRUE(june.status.ok()) << june.status;
+  EXPECT_EQ(june.layout, FileLayout::kTrain);
+  EXPECT_THAT(june.errors, ::testing::IsEmpty());
+  EXPECT_THAT(july.errors, ::testing::IsEmpty());
+  ASSERT_EQ(june.records.size(), data.test.records.size());
+  ASSERT_EQ(july.records.size(), june.records.size());  // nobody joins or leaves
+  EXPECT_EQ(summary.extra_rows, 2 * static_cast<int64_t>(june.records.size()));
+  int changed = 0;
+  for (size_t i = 0; i < june.records.size(); ++i) {
+    const RawRecord& j = june.records[i];
+    const RawRecord& t = data.test.records[i];
+    ASSERT_EQ(j.fecha_dato.value.ToString(), "2016-06-28");
+    ASSERT_EQ(j.ncodpers.value, t.ncodpers.value);
+    ASSERT_EQ(j.age.value, t.age.value);
+    ASSERT_EQ(j.renta.state, t.renta.state);
+    ASSERT_EQ(j.segmento.value, t.segmento.value);
+    ASSERT_EQ(j.products, truth[i].owned) << j.ncodpers.value;
+    ASSERT_EQ(j.products_missing, 0u);
+    ASSERT_EQ(july.records[i].fecha_dato.value.ToString(), "2016-07-28");
+    ASSERT_EQ(july.records[i].ncodpers.value, j.ncodpers.value);
+    changed += july.records[i].products != j.products;
+  }
+  EXPECT_GT(changed, 0);  // products keep evolving
+
+  auto db = RecordsDb::Open(PathIn(dir, "records.db"), {});
+  ASSERT_TRUE(db.ok()) << db.status();
+  for (const char* file : {"train_ver2.csv", "train_2016-06.csv"}) {
+    auto report = IngestFile(db->get(), PathIn(dir, file), {});
+    ASSERT_TRUE(report.ok()) << report.status();
+  }
+  auto derived = (*db)->Truth("2016-06");
+  ASSERT_TRUE(derived.ok()) << derived.status();
+  ASSERT_EQ(derived->size(), truth.size());
+  for (size_t i = 0; i < truth.size(); ++i) {
+    ASSERT_EQ((*derived)[i].ncodpers, truth[i].ncodpers);
+    ASSERT_EQ((*derived)[i].added, truth[i].added) << truth[i].ncodpers;
+    ASSERT_EQ((*derived)[i].owned, truth[i].owned) << truth[i].ncodpers;
+  }
+  db->reset();
+  std::filesystem::remove_all(dir);
+}
+
 TEST(GeneratorOptionsTest, RejectsBadOptions) {
   GeneratorOptions options;
   options.customers = 0;
@@ -170,6 +238,10 @@ TEST(GeneratorOptionsTest, RejectsBadOptions) {
             absl::StatusCode::kInvalidArgument);
   options.customers = 10;
   options.out_dir = "";
+  EXPECT_EQ(GenerateDataset(options).code(),
+            absl::StatusCode::kInvalidArgument);
+  options.out_dir = "/nonexistent-unused";
+  options.extra_months = kMaxExtraMonths + 1;
   EXPECT_EQ(GenerateDataset(options).code(),
             absl::StatusCode::kInvalidArgument);
 }

@@ -12,6 +12,7 @@
 #include "common/inspect.h"
 #include "common/progress.h"
 #include "training/generator.h"
+#include "training/records_commands.h"
 
 ABSL_FLAG(
     int64_t, customers, 20000,
@@ -33,6 +34,15 @@ ABSL_FLAG(
 ABSL_FLAG(double, progress_seconds, recsys::kDefaultProgressSeconds,
           recsys::kProgressSecondsHelp);
 
+ABSL_FLAG(int, extra_months, 0,
+          "generate: also write the test month and the months after it in "
+          "the train layout with products, one file each (train_2016-06.csv, "
+          "train_2016-07.csv, ...): the months' actual records, to ingest "
+          "month by month. 0..12.");
+ABSL_FLAG(std::string, db, "",
+          "ingest, months: the records database (an SQLite file, created by "
+          "the first ingest).");
+
 namespace {
 
 using recsys::kExitFailed;
@@ -48,6 +58,14 @@ int Generate(const std::vector<std::string>&) {
   options.out_dir = absl::GetFlag(FLAGS_out);
   options.drift = absl::GetFlag(FLAGS_drift);
   const std::string command = absl::StrCat(kProgram, " generate");
+  options.extra_months = absl::GetFlag(FLAGS_extra_months);
+  if (options.extra_months < 0 ||
+      options.extra_months > recsys::kMaxExtraMonths) {
+    return recsys::UsageError(
+        command, absl::StrCat("--extra-months must be in 0..",
+                              recsys::kMaxExtraMonths, ", got ",
+                              options.extra_months));
+  }
   if (options.customers < 1 ||
       options.customers > recsys::kMaxGeneratedCustomers) {
     return recsys::UsageError(
@@ -76,7 +94,15 @@ int Generate(const std::vector<std::string>&) {
             << "}: " << summary.train_rows << " train rows, "
             << summary.test_rows << " test rows ("
             << summary.test_customers_adding << " test customers add a product)"
-            << (options.drift ? ", with drift" : "") << " in "
+            << (options.drift ? ", with drift" : "");
+  if (options.extra_months > 0) {
+    std::cout << ", " << summary.extra_rows << " rows in "
+              << options.extra_months << " extra month file(s) ("
+              << recsys::ExtraMonthFileName(
+                     recsys::gen::MonthDate(recsys::gen::kTestMonth).MonthIndex())
+              << " ...)";
+  }
+  std::cout << " in "
             << absl::StrCat(static_cast<int64_t>(seconds * 10) / 10.0)
             << " s\n";
   return kExitOk;
@@ -115,7 +141,11 @@ const recsys::ProgramSpec& Program() {
           "products each customer adds in the test month.\n\n"
           "Examples:\n"
           "  recsys-data generate --customers 20000 --seed 1 --out data\n"
-          "  recsys-data inspect data/train_ver2.csv data/test_ver2.csv",
+          "  recsys-data inspect data/train_ver2.csv data/test_ver2.csv\n"
+          "  recsys-data generate --customers 20000 --extra-months 2 --out "
+          "data\n"
+          "  recsys-data ingest --db records.db data/train_ver2.csv\n"
+          "  recsys-data months --db records.db",
       .subcommands =
           {{{.name = "generate",
              .summary =
@@ -124,17 +154,21 @@ const recsys::ProgramSpec& Program() {
                  "DIR/test_truth.csv (ncodpers,added_products,owned_products) "
                  "to score predictions locally.",
              .usage = {"recsys-data generate [--customers N] [--seed S] "
-                       "[--out DIR] [--drift]"},
+                       "[--out DIR] [--drift]",
+                       "                     [--extra-months N]"},
              .description =
                  "train_ver2.csv holds 17 monthly snapshots (2015-01-28 .. "
                  "2016-05-28), test_ver2.csv the month 2016-06-28 (the 24 "
                  "demographic columns only), and test_truth.csv, per test "
                  "customer, the products added versus 2016-05-28 and the "
                  "products owned (Kaggle never published this; it lets a "
-                 "submission be scored with `recsys evaluate`). The same "
-                 "seed and options always write the same bytes.",
+                 "submission be scored with `recsys evaluate`). With "
+                 "--extra-months N, the test month and the months after it "
+                 "are also written in the train layout with products "
+                 "(train_2016-06.csv, ...), to ingest month by month. The "
+                 "same seed and options always write the same bytes.",
              .flags = {{"Flags", {"customers", "seed", "out", "drift",
-                                  "progress_seconds"}}},
+                                  "extra_months", "progress_seconds"}}},
              .exit_status = "0 written; 2 usage error, or a file that cannot "
                             "be written."},
             Generate},
@@ -152,7 +186,44 @@ const recsys::ProgramSpec& Program() {
              .exit_status = "0 every row parses; 1 rows that cannot be "
                             "parsed or duplicate customers; 2 usage error, "
                             "or a file that cannot be read."},
-            Inspect}},
+            Inspect},
+           {{.name = "ingest",
+             .summary =
+                 "loads raw monthly files (train or test layout) into the "
+                 "records database.",
+             .usage = {"recsys-data ingest --db records.db FILE..."},
+             .description =
+                 "Every column is kept as read, with month, file, checksum "
+                 "and line; rows that cannot be used are refused and listed "
+                 "with line, column, value and reason. Re-ingesting a month "
+                 "replaces it in one transaction. Prints rows read = stored + "
+                 "refused per month, rows/s and sizes.",
+             .flags = {{"Flags", {"db"}}},
+             .required = {"db"},
+             .min_args = 1,
+             .max_args = -1,
+             .args_name = "FILE (raw monthly CSV files)",
+             .exit_status = "0 every file ingested; 1 an ingest failed (the "
+                            "database is unchanged for that file); 2 usage "
+                            "error."},
+            [](const std::vector<std::string>& files) {
+              return recsys::RunIngestCommand(absl::GetFlag(FLAGS_db), files,
+                                              std::cout, std::cerr);
+            }},
+           {{.name = "months",
+             .summary = "lists the months held in the records database.",
+             .usage = {"recsys-data months --db records.db"},
+             .description =
+                 "One line per month: rows, customers, products added, "
+                 "refused rows, ingest time and file.",
+             .flags = {{"Flags", {"db"}}},
+             .required = {"db"},
+             .exit_status = "0 listed; 1 the database cannot be read; 2 "
+                            "usage error."},
+            [](const std::vector<std::string>&) {
+              return recsys::RunMonthsCommand(absl::GetFlag(FLAGS_db),
+                                              std::cout, std::cerr);
+            }}},
       .exit_status =
           "0 success; 1 inspect found rows that cannot be parsed or "
           "duplicate customers; 2 usage error (unknown flag or subcommand, "

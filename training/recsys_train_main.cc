@@ -1,5 +1,6 @@
 // recsys-train: trains the product-recommendation model on a train_ver2.csv
-// and publishes it as a new version in a model store. See Command().
+// (or the records database) and publishes it as a new version in a model
+// store. See Command().
 #include <unistd.h>
 
 #include <iostream>
@@ -24,6 +25,12 @@ ABSL_FLAG(std::string, data, "",
           "generate`). Required unless --train is given.");
 ABSL_FLAG(std::string, train, "",
           "Path of the training file itself (instead of --data).");
+ABSL_FLAG(std::string, db, "",
+          "Train from a records database (made by `recsys-data ingest`) "
+          "instead of --data/--train: its months up to --through.");
+ABSL_FLAG(std::string, through, "",
+          "With --db: the last month to train on, YYYY-MM. Default: the "
+          "newest month ingested with products.");
 ABSL_FLAG(std::string, store, "",
           "Model store folder; the model is published as "
           "STORE/<model-name>/<version>/. "
@@ -73,7 +80,9 @@ const recsys::CommandSpec& Command() {
           "trains the Santander product-recommendation model and "
           "publishes it.",
       .usage = {"recsys-train --data DIR --store STORE [--config FILE] "
-                "[flags]"},
+                "[flags]",
+                "recsys-train --db records.db [--through YYYY-MM] --store "
+                "STORE [flags]"},
       .description =
           "Streams train_ver2.csv month by month through the same cleaning "
           "and feature code the server uses, builds one training row per "
@@ -85,6 +94,10 @@ const recsys::CommandSpec& Command() {
           "publishes a model bundle (model, feature spec, vocabularies, drift "
           "references, golden rows, metrics) and the product-history "
           "snapshot the server needs for the month after the data.\n\n"
+          "The rows come from train_ver2.csv (--data DIR or --train FILE) "
+          "or from the records database that `recsys-data ingest` fills "
+          "(--db, months up to --through): the same rows give the same model "
+          "either way.\n\n"
           "Progress goes to stderr phase by phase (the two passes over the "
           "file, each grid setting and cross-validation fold, validation, the "
           "final retrain, the drift references) with done/total, rate and "
@@ -101,8 +114,8 @@ const recsys::CommandSpec& Command() {
           "  recsys-train --data data --dry-run --grid "
           "\"max_depth=4,6;eta=0.1,0.2\"",
       .flags = {{"Input and output flags",
-                 {"data", "train", "store", "dry_run", "allow_partial_months",
-                  "progress_seconds"}},
+                 {"data", "train", "db", "through", "store", "dry_run",
+                  "allow_partial_months", "progress_seconds"}},
                 {"Training flags (override the config)",
                  {"config", "feature_spec", "model_name", "validation_month",
                   "max_rounds", "cv_folds", "grid", "nthread"}}},
@@ -142,11 +155,21 @@ int main(int argc, char** argv) {
   if (command.exit_code) return *command.exit_code;
 
   std::string train = absl::GetFlag(FLAGS_train);
-  if (train.empty()) {
+  const std::string db = absl::GetFlag(FLAGS_db);
+  if (!db.empty() && (!train.empty() || !absl::GetFlag(FLAGS_data).empty())) {
+    return recsys::UsageError(Command().name,
+                              "give --db or --data/--train, not both");
+  }
+  if (db.empty() && !absl::GetFlag(FLAGS_through).empty()) {
+    return recsys::UsageError(Command().name,
+                              "--through applies to --db only");
+  }
+  if (train.empty() && db.empty()) {
     if (absl::GetFlag(FLAGS_data).empty()) {
       return recsys::UsageError(
           Command().name,
-          "give --data DIR (holding train_ver2.csv) or --train FILE");
+          "give --data DIR (holding train_ver2.csv), --train FILE or --db "
+          "records.db");
     }
     train = absl::GetFlag(FLAGS_data) + "/train_ver2.csv";
   }
@@ -191,6 +214,8 @@ int main(int argc, char** argv) {
 
   recsys::TrainRunOptions options;
   options.train_csv = train;
+  options.records_db = db;
+  options.through = absl::GetFlag(FLAGS_through);
   options.store_dir = absl::GetFlag(FLAGS_store);
   options.config = config;
   options.publish = !dry_run;

@@ -271,11 +271,14 @@ absl::Status TrainingRun::ReadData() {
                    ": ", spec_->num_features(), " features, hash ",
                    spec_->SpecHash()));
 
-  Log(absl::StrCat("pass 1/2: learning vocabularies from ",
-                   options_.train_csv));
+  TrainingRows rows = TrainingRows::FromCsv(options_.train_csv);
+  if (!options_.records_db.empty()) {
+    RECSYS_ASSIGN_OR_RETURN(rows, TrainingRows::FromRecordsDb(
+                                      options_.records_db, options_.through));
+  }
+  Log(absl::StrCat("pass 1/2: learning vocabularies from ", rows.name()));
   RECSYS_ASSIGN_OR_RETURN(vocabularies_,
-                          LearnVocabularies(options_.train_csv, *spec_,
-                                            options_.progress));
+                          LearnVocabularies(rows, *spec_, options_.progress));
   RECSYS_ASSIGN_OR_RETURN(featurizer_,
                           Featurizer::Create(*spec_, vocabularies_));
 
@@ -287,7 +290,7 @@ absl::Status TrainingRun::ReadData() {
   dataset_options.log = options_.log;
   dataset_options.progress = options_.progress;
   RECSYS_ASSIGN_OR_RETURN(
-      data_, BuildDataset(options_.train_csv, *featurizer_, dataset_options));
+      data_, BuildDataset(rows, *featurizer_, dataset_options));
   Log(absl::StrFormat(
       "read %d rows in %d months; %d rows had errors (invalid fields cleaned "
       "as "

@@ -26,7 +26,12 @@
 namespace recsys {
 
 struct TrainRunOptions {
-  std::string train_csv;  // Required: a train_ver2.csv layout file.
+  // The rows: a train_ver2.csv layout file, or (when records_db is set) the
+  // records database's months up to `through` ("YYYY-MM"; "" = the newest
+  // with products). One of the two is required.
+  std::string train_csv;
+  std::string records_db;
+  std::string through;
   std::string store_dir;  // Required when publish is true.
   TrainConfig config;     // Default: TrainConfig{}.
   bool publish = true;    // Write a bundle. Default true.

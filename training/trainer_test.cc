@@ -10,6 +10,7 @@
 #include "gtest/gtest.h"
 #include "model_store/bundle.h"
 #include "model_store/model_version.h"
+#include "records/ingest.h"
 #include "training/generator.h"
 
 namespace recsys {
@@ -50,6 +51,47 @@ class TrainerTest : public ::testing::Test {
 };
 
 std::string* TrainerTest::dir_ = nullptr;
+
+// The bytes of a file of a published bundle.
+std::string BundleFile(const std::string& bundle_dir, const char* name) {
+  std::ifstream in(bundle_dir + "/" + name, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+TEST_F(TrainerTest, TheRecordsDatabaseAndTheCsvFileGiveTheSameModelBytes) {
+  const std::string db_path = *dir_ + "/records.db";
+  {
+    auto db = RecordsDb::Open(db_path, {});
+    ASSERT_TRUE(db.ok()) << db.status();
+    auto report = IngestFile(db->get(), *dir_ + "/data/train_ver2.csv", {});
+    ASSERT_TRUE(report.ok()) << report.status();
+    ASSERT_EQ(report->rows_refused, 0);
+  }
+  TrainRunOptions from_csv = SmallRun();
+  from_csv.store_dir = *dir_ + "/models_csv";
+  TrainRunOptions from_db = SmallRun();
+  from_db.train_csv.clear();
+  from_db.records_db = db_path;
+  from_db.store_dir = *dir_ + "/models_db";
+  absl::StatusOr<TrainRunResult> csv = RunTraining(from_csv);
+  absl::StatusOr<TrainRunResult> db = RunTraining(from_db);
+  ASSERT_TRUE(csv.ok()) << csv.status();
+  ASSERT_TRUE(db.ok()) << db.status();
+  EXPECT_EQ(BundleFile(db->bundle_dir, kModelFile),
+            BundleFile(csv->bundle_dir, kModelFile));
+  EXPECT_EQ(BundleFile(db->bundle_dir, kHistoryFile),
+            BundleFile(csv->bundle_dir, kHistoryFile));
+  EXPECT_FALSE(BundleFile(db->bundle_dir, kModelFile).empty());
+  EXPECT_EQ(db->metrics.model_map7, csv->metrics.model_map7);
+  EXPECT_EQ(db->metrics.month, "2016-05");
+
+  // --through: the months after it are left out.
+  from_db.through = "2016-03";
+  from_db.publish = false;
+  absl::StatusOr<TrainRunResult> through = RunTraining(from_db);
+  ASSERT_TRUE(through.ok()) << through.status();
+  EXPECT_EQ(through->metrics.month, "2016-03");
+}
 
 TEST_F(TrainerTest, SameSeedAndConfigGiveTheSameModel) {
   TrainRunOptions options = SmallRun();

@@ -11,6 +11,8 @@
 #include "absl/strings/str_cat.h"
 #include "client/cli/commands.h"
 #include "client/fake_recommender.h"
+#include "common/raw_reader_test_util.h"
+#include "records/ingest.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -269,6 +271,46 @@ TEST_F(CliTest, EvaluatePrintsMapAtSevenOfASubmission) {
   EXPECT_EQ(RunEvaluate(submission, TempPath("nope.csv"), out_, err_),
             kExitUsage);
   EXPECT_EQ(RunEvaluate("", truth, out_, err_), kExitUsage);
+}
+
+TEST_F(CliTest, EvaluateDerivesTheTruthOfAMonthFromTheRecordsDatabase) {
+  // Two months of customers 1 and 2 (each owns a current account); in
+  // February customer 1 adds direct debit: the truth of the test above.
+  auto row = [](const char* date, const char* customer, const char* recibo) {
+    return testing::RowText()
+        .Set("fecha_dato", date)
+        .Set("ncodpers", customer)
+        .Set("ind_recibo_ult1", recibo)
+        .str();
+  };
+  const std::string file = WriteTemp(
+      "two_months.csv",
+      absl::StrCat(testing::TrainHeader(), "\n", row("2015-01-28", "1", "0"),
+                   "\n", row("2015-01-28", "2", "0"), "\n",
+                   row("2015-02-28", "1", "1"), "\n",
+                   row("2015-02-28", "2", "0"), "\n"));
+  const std::string db = TempPath("records.db");
+  {
+    auto records = RecordsDb::Open(db, {});
+    ASSERT_TRUE(records.ok()) << records.status();
+    ASSERT_TRUE(IngestFile(records->get(), file, {}).ok());
+  }
+  const std::string submission =
+      WriteTemp("month_submission.csv",
+                "ncodpers,added_products\n1,ind_tjcr_fin_ult1 "
+                "ind_recibo_ult1\n2,ind_tjcr_fin_ult1\n");
+  EXPECT_EQ(RunEvaluateMonth(submission, "", db, "2015-02", out_, err_),
+            kExitOk)
+      << err_.str();
+  EXPECT_THAT(out_.str(), HasSubstr("0.25"));
+  EXPECT_THAT(out_.str(), HasSubstr("truth: 2015-02 from"));
+  // January has no month before it in the database: no truth.
+  EXPECT_EQ(RunEvaluateMonth(submission, "", db, "2015-01", out_, err_),
+            kExitUsage);
+  EXPECT_THAT(err_.str(), HasSubstr("2014-12"));
+  EXPECT_EQ(RunEvaluateMonth(submission, "truth.csv", db, "2015-02", out_, err_),
+            kExitUsage);
+  EXPECT_EQ(RunEvaluateMonth(submission, "", db, "", out_, err_), kExitUsage);
 }
 
 int RunBinary(const std::string& args) {

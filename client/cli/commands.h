@@ -117,6 +117,14 @@ int RunBench(const BenchCommandOptions& options, std::ostream& out,
 int RunEvaluate(const std::string& submission, const std::string& truth,
                 std::ostream& out, std::ostream& err);
 
+// `recsys evaluate --db records.db --month YYYY-MM`: the same, with the truth
+// derived from the records database (RecordsDb::Truth). `truth` must be ""
+// (one source of truth). Returns 0, or 2 for bad options, an unreadable
+// submission or database, or a month whose truth is not known.
+int RunEvaluateMonth(const std::string& submission, const std::string& truth,
+                     const std::string& db, const std::string& month,
+                     std::ostream& out, std::ostream& err);
+
 }  // namespace recsys
 
 #endif  // RECSYS_CLIENT_CLI_COMMANDS_H_

@@ -107,6 +107,12 @@ ABSL_FLAG(std::string, submission, "",
 ABSL_FLAG(std::string, truth, "",
           "Truth file (ncodpers,added_products,owned_products), e.g. the "
           "generator's test_truth.csv.");
+ABSL_FLAG(std::string, db, "",
+          "Records database (filled by `recsys-data ingest`) to derive the "
+          "truth from, instead of --truth; with --month.");
+ABSL_FLAG(std::string, month, "",
+          "With --db: the month whose truth is derived, YYYY-MM (the products "
+          "each of its customers added versus the month before).");
 
 namespace recsys {
 

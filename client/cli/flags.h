@@ -32,6 +32,8 @@ ABSL_DECLARE_FLAG(std::string, model_version);
 ABSL_DECLARE_FLAG(std::string, service);
 ABSL_DECLARE_FLAG(std::string, submission);
 ABSL_DECLARE_FLAG(std::string, truth);
+ABSL_DECLARE_FLAG(std::string, db);
+ABSL_DECLARE_FLAG(std::string, month);
 
 namespace recsys {
 

@@ -312,18 +312,30 @@ const ProgramSpec& Program() {
                     "computes MAP@7 of a submission against a truth file, "
                     "as Kaggle scores it.",
                 .usage = {"recsys evaluate --submission submission.csv --truth "
-                          "test_truth.csv"},
+                          "test_truth.csv",
+                          "recsys evaluate --submission submission.csv --db "
+                          "records.db --month 2016-06"},
                 .description =
                     "For each customer of the truth file, the products added "
                     "(owned now, not owned last month) are compared with the "
                     "submission's ranked products: average precision at 7, "
                     "averaged over every customer of the truth file (customers "
-                    "who added nothing score 0, as on Kaggle). Runs offline.",
-                .flags = {{"Flags", {"submission", "truth"}}},
-                .required = {"submission", "truth"},
+                    "who added nothing score 0, as on Kaggle). Runs offline. "
+                    "With --db and --month the truth is the month's customers "
+                    "in the records database and the products each added "
+                    "versus the month before.",
+                .flags = {{"Flags", {"submission", "truth", "db", "month"}}},
+                .required = {"submission"},
                 .exit_status = "0 ok; 2 usage error or a file that cannot be "
                                "read."},
                [](const std::vector<std::string>&) {
+                 if (!absl::GetFlag(FLAGS_db).empty() ||
+                     !absl::GetFlag(FLAGS_month).empty()) {
+                   return RunEvaluateMonth(
+                       absl::GetFlag(FLAGS_submission),
+                       absl::GetFlag(FLAGS_truth), absl::GetFlag(FLAGS_db),
+                       absl::GetFlag(FLAGS_month), std::cout, std::cerr);
+                 }
                  return RunEvaluate(absl::GetFlag(FLAGS_submission),
                                     absl::GetFlag(FLAGS_truth), std::cout,
                                     std::cerr);

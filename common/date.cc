@@ -76,4 +76,16 @@ std::string MonthName(int month_index) {
   return absl::StrFormat("%04d-%02d", month_index / 12, month_index % 12 + 1);
 }
 
+absl::StatusOr<int> ParseMonthName(absl::string_view text) {
+  int year = 0;
+  int month = 0;
+  if (text.size() != 7 || text[4] != '-' ||
+      !ParseDigits(text.substr(0, 4), 4, &year) ||
+      !ParseDigits(text.substr(5, 2), 2, &month) || month < 1 || month > 12) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "expected a month as YYYY-MM (e.g. 2016-06), got \"", text, "\""));
+  }
+  return year * 12 + (month - 1);
+}
+
 }  // namespace recsys

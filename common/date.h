@@ -50,6 +50,10 @@ Date DateFromMonthIndex(int month_index, int day);
 // "YYYY-MM" for a month index.
 std::string MonthName(int month_index);
 
+// The month index of "YYYY-MM" (the inverse of MonthName). INVALID_ARGUMENT
+// quoting the text for anything else (e.g. "2016-13", "2016-6", "June").
+absl::StatusOr<int> ParseMonthName(absl::string_view text);
+
 // Signed number of days from `from` to `to`.
 inline int64_t DaysBetween(const Date& from, const Date& to) {
   return to.DaysSinceEpoch() - from.DaysSinceEpoch();

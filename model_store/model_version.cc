@@ -22,11 +22,6 @@ absl::Status WithPath(const std::string& dir, const absl::Status& status) {
   return absl::Status(status.code(), absl::StrCat(dir, ": ", status.message()));
 }
 
-absl::StatusOr<int> ParseMonth(const std::string& text) {
-  RECSYS_ASSIGN_OR_RETURN(Date date, ParseDate(absl::StrCat(text, "-28")));
-  return date.MonthIndex();
-}
-
 absl::Status ReplayGolden(const BundleManifest& manifest,
                           const Booster& booster, int num_features) {
   std::vector<float> scores(kNumProducts);
@@ -227,7 +222,7 @@ absl::StatusOr<std::shared_ptr<const ModelVersion>> Load(
   }
   RECSYS_ASSIGN_OR_RETURN(parts.history,
                           ProductHistorySnapshot::Parse(history_bytes));
-  RECSYS_ASSIGN_OR_RETURN(parts.history_month, ParseMonth(m.history_month));
+  RECSYS_ASSIGN_OR_RETURN(parts.history_month, ParseMonthName(m.history_month));
   if (parts.history->target_month() != parts.history_month) {
     return absl::FailedPreconditionError(absl::StrCat(
         "history.bin serves ", MonthName(parts.history->target_month()),

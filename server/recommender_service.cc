@@ -3,6 +3,7 @@
 #include <chrono>
 #include <memory>
 
+#include "common/date.h"
 #include "common/status_macros.h"
 #include "server/proto_encode.h"
 #include "server/record_codec.h"
@@ -73,6 +74,15 @@ RecommenderService::RecommendStream(grpc::CallbackServerContext* context) {
                                     budget_, limits_.stream);
 }
 
+void RecommenderService::DescribeHistory(const ModelVersion& serving,
+                                         v1::ModelInfo* info) const {
+  std::shared_ptr<const HistoryVersion> hold;
+  const HistoryChoice history = engine_->HistoryFor(serving, &hold);
+  info->set_serving_history_month(MonthName(history.month));
+  info->set_serving_history_source(history.from_store ? "store" : "bundle");
+  info->set_history_load_error(engine_->HistoryLoadError());
+}
+
 grpc::ServerUnaryReactor* RecommenderService::GetModelInfo(
     grpc::CallbackServerContext* context, const grpc::ByteBuffer* request_bytes,
     grpc::ByteBuffer* response_bytes) {
@@ -105,6 +115,7 @@ grpc::ServerUnaryReactor* RecommenderService::GetModelInfo(
     if (info.ok()) {
       info->set_predictor(serving->predictor());
       info->set_predictor_note(serving->predictor_note());
+      DescribeHistory(*serving, &*info);
       status = SerializeToByteBuffer(*info, response_bytes);
     }
     return call->FinishWith(status);

@@ -101,7 +101,8 @@ ScoringEngine::ScoringEngine(ModelStore* store, WorkerPool* workers,
     : store_(store),
       workers_(workers),
       metrics_(metrics),
-      options_{.max_unary_batch = std::max(1, options.max_unary_batch)},
+      options_{.max_unary_batch = std::max(1, options.max_unary_batch),
+               .history = options.history},
       scratch_(workers->size()) {}
 
 ScoringEngine::~ScoringEngine() {
@@ -116,6 +117,28 @@ ScoringEngine::ServingModel() const {
         "no model is loaded yet; the server is not serving");
   }
   return model;
+}
+
+HistoryChoice ScoringEngine::HistoryFor(
+    const ModelVersion& model,
+    std::shared_ptr<const HistoryVersion>* hold) const {
+  if (options_.history != nullptr) *hold = options_.history->Current();
+  return ChooseHistory(model, hold->get());
+}
+
+std::string ScoringEngine::HistoryLoadError() const {
+  return options_.history == nullptr ? "" : options_.history->last_error();
+}
+
+void ScoringEngine::CountStaleRows(const HistoryChoice& history,
+                                   const Scratch& scratch) {
+  int64_t stale = 0;
+  for (const RowScore& row : scratch.out) {
+    if (row.status.ok() && row.history != HistorySourceKind::kRequest &&
+        row.target_month > history.month + 1)
+      ++stale;
+  }
+  metrics_->HistoryStaleRows(stale);
 }
 
 absl::Status ScoringEngine::ScoreDecoded(const ModelVersion& model,
@@ -136,18 +159,25 @@ absl::Status ScoringEngine::ScoreDecoded(const ModelVersion& model,
       s->rows[i].history = &s->views[i];
     }
   }
+  // One history snapshot for the whole batch, held until it is scored.
+  std::shared_ptr<const HistoryVersion> hold;
+  const HistoryChoice history = HistoryFor(model, &hold);
+  s->history_month = MonthName(history.month);
   ScoreTimings timings;
-  absl::Status scored =
-      ScoreBatch(model, s->rows, k, &s->score, absl::MakeSpan(s->out), &timings,
-                 [context] {
-                   return context == nullptr ? absl::OkStatus()
-                                             : CheckCall(*context);
-                 });
+  absl::Status scored = ScoreBatch(
+      model, *history.snapshot, s->rows, k, &s->score, absl::MakeSpan(s->out),
+      &timings, [context] {
+        return context == nullptr ? absl::OkStatus() : CheckCall(*context);
+      });
   if (!scored.ok()) return scored;
+  CountStaleRows(history, *s);
 
   s->tops.clear();
+  s->months.clear();
   for (const RowScore& row : s->out) {
-    if (row.status.ok()) s->tops.push_back(row.top);
+    if (!row.status.ok()) continue;
+    s->tops.push_back(row.top);
+    s->months.push_back(row.target_month);
   }
   metrics_->StageDuration(Stage::kFeaturize, timings.featurize_seconds);
   metrics_->StageDuration(Stage::kPredict, timings.predict_seconds);
@@ -163,7 +193,7 @@ absl::Status ScoringEngine::ScoreDecoded(const ModelVersion& model,
   if (!s->tops.empty()) {
     metrics_->ObserveBatch(model, s->score.features.data(),
                            static_cast<int64_t>(s->tops.size()),
-                           s->tops.data());
+                           s->tops.data(), s->months.data());
   }
   return absl::OkStatus();
 }
@@ -261,6 +291,7 @@ void ScoringEngine::ScoreQueuedUnary(int worker) {
     response->set_history_found(row.history != HistorySourceKind::kNotFound);
     response->set_history_source(EncodeHistorySource(row.history));
     response->set_fecha_dato(ScoredDate(request.record, row.target_month));
+    response->set_history_month(s->history_month);
     job.done(absl::OkStatus());
   }
   s->unary.clear();
@@ -310,6 +341,7 @@ void ScoringEngine::ScoreStreamMessage(
           !scored.ok()) {
         return scored;
       }
+      response->set_history_month(s->history_month);
       for (int i = 0; i < num_rows; ++i) {
         if (decoded_index[i] < 0) continue;
         const RowScore& row = s->out[decoded_index[i]];

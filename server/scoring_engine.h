@@ -22,7 +22,10 @@
 // A batched call gets exactly the answer it would get alone.
 //
 // Each job holds the std::shared_ptr<const ModelVersion> it started with, so
-// a model swapped in meanwhile never changes a batch half-way.
+// a model swapped in meanwhile never changes a batch half-way; likewise each
+// batch takes one product-history snapshot (the history store's, or the
+// bundle's: ChooseHistory) for all its rows, so a batch never mixes two
+// history months.
 //
 // Thread-safe. `done` callbacks run on a worker thread (or inline, with
 // UNAVAILABLE, when the pool no longer accepts work).
@@ -41,6 +44,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "model_store/history_store.h"
 #include "model_store/model_store.h"
 #include "model_store/scorer.h"
 #include "proto/api.h"
@@ -58,6 +62,10 @@ absl::Status CheckCall(const grpc::ServerContextBase& context);
 struct ScoringEngineOptions {
   // Most unary calls scored in one batch, >= 1 (1: no batching). Default 64.
   int max_unary_batch = 64;
+  // Product-history versions refreshed beside the model (borrowed, must
+  // outlive the engine); null: always the model bundle's own snapshot.
+  // Default null.
+  HistoryStore* history = nullptr;
 };
 
 // One RecommendStream message and its answer, allocated on one protobuf
@@ -96,6 +104,14 @@ class ScoringEngine {
                  v1::RecommendResponse* response,
                  absl::AnyInvocable<void(absl::Status)> done);
 
+  // The history a batch scored now on `model` uses; `*hold` keeps the store's
+  // version alive while the choice is used.
+  HistoryChoice HistoryFor(const ModelVersion& model,
+                           std::shared_ptr<const HistoryVersion>* hold) const;
+
+  // The history store's last load failure ("" when none, or no store).
+  std::string HistoryLoadError() const;
+
   // Decodes and scores the rows of batch->request together, with `k`
   // products each (already validated). `done` gets the batch back with
   // batch->response answering every row in order (a bad row has its own
@@ -124,6 +140,8 @@ class ScoringEngine {
     std::vector<ScoreRow> rows;
     std::vector<RowScore> out;
     std::vector<TopKResult> tops;
+    std::vector<int> months;  // per entry of tops: the month scored for
+    std::string history_month;  // "YYYY-MM" the batch's history serves
   };
   // Scores scratch->decoded on `model`: fills scratch->out (same order) and
   // records metrics. Per-row problems stay in scratch->out[i].status. When
@@ -131,6 +149,9 @@ class ScoringEngine {
   absl::Status ScoreDecoded(const ModelVersion& model,
                             const grpc::ServerContextBase* context, int k,
                             Scratch* scratch);
+  // Counts the rows of scratch->out scored from `history` for a month more
+  // than one month after the month it serves.
+  void CountStaleRows(const HistoryChoice& history, const Scratch& scratch);
   // Runs on a worker: takes up to max_unary_batch queued unary calls and
   // answers each.
   void ScoreQueuedUnary(int worker) ABSL_LOCKS_EXCLUDED(unary_mu_);

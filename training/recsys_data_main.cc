@@ -4,6 +4,9 @@
 #include <cstdint>
 #include <cstdio>
 #include <iostream>
+#include <iterator>
+#include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -17,7 +20,12 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
+#include "common/date.h"
 #include "common/inspect.h"
+#include "common/raw_reader.h"
+#include "common/status_macros.h"
+#include "featurizer/history_records.h"
+#include "model_store/history_store.h"
 #include "training/generator.h"
 
 ABSL_FLAG(
@@ -37,6 +45,13 @@ ABSL_FLAG(
     "(2016-06-28) only, to exercise drift monitoring; train and truth files "
     "are "
     "unchanged.");
+ABSL_FLAG(std::string, data, "",
+          "history: directory holding train_ver2.csv (the raw monthly rows).");
+ABSL_FLAG(std::string, store, "",
+          "history: model store root; the snapshot goes to "
+          "STORE/history/YYYY-MM/.");
+ABSL_FLAG(std::string, through, "",
+          "history: last month of data used, YYYY-MM (default: all).");
 
 namespace {
 
@@ -58,6 +73,13 @@ Usage:
       Writes synthetic DIR/train_ver2.csv and DIR/test_ver2.csv in exactly the
       real files' text format, plus DIR/test_truth.csv
       (ncodpers,added_products,owned_products) to score predictions locally.
+  recsys-data history --data DIR --store STORE [--through YYYY-MM]
+      Builds the customers' product history from DIR/train_ver2.csv (every
+      month, or up to --through) exactly as recsys-train builds a bundle's,
+      and publishes it atomically as STORE/history/YYYY-MM/ (history.bin and
+      manifest.json), YYYY-MM being the month it serves: the month after the
+      last month of data. A running recsys-server picks it up without a
+      restart and scores that month with it (docs/monthly.md).
   recsys-data inspect FILE...
       Reads raw train or test files (original, or re-saved by a spreadsheet) and
       prints rows, months, customers, missing values per column, every row
@@ -70,9 +92,11 @@ duplicate customers;
 
 Examples:
   recsys-data generate --customers 20000 --seed 1 --out data
+  recsys-data history --data data --store models --through 2016-04
   recsys-data inspect data/train_ver2.csv data/test_ver2.csv)";
 
 constexpr const char* kGenerateFlags[] = {"customers", "seed", "out", "drift"};
+constexpr const char* kHistoryFlags[] = {"data", "store", "through"};
 
 bool IsHelp(absl::string_view arg) {
   return arg == "--help" || arg == "-help" || arg == "-h" ||
@@ -96,11 +120,16 @@ void PrintWrapped(absl::string_view text, absl::string_view indent) {
 // The usage text and each flag with its default and help text.
 void PrintHelp() {
   std::cout << "recsys-data: " << kUsage << "\n\nFlags:\n";
-  for (const char* name : kGenerateFlags) {
-    const absl::CommandLineFlag* flag = absl::FindCommandLineFlag(name);
-    std::cout << "  --" << name << " (default: " << flag->DefaultValue()
-              << ")\n";
-    PrintWrapped(flag->Help(), "      ");
+  for (const auto& names : {std::vector<const char*>(
+                                 std::begin(kGenerateFlags), std::end(kGenerateFlags)),
+                             std::vector<const char*>(std::begin(kHistoryFlags),
+                                                      std::end(kHistoryFlags))}) {
+    for (const char* name : names) {
+      const absl::CommandLineFlag* flag = absl::FindCommandLineFlag(name);
+      std::cout << "  --" << name << " (default: " << flag->DefaultValue()
+                << ")\n";
+      PrintWrapped(flag->Help(), "      ");
+    }
   }
 }
 
@@ -154,7 +183,26 @@ std::string CheckFlagArguments(int argc, char** argv,
   return "";
 }
 
-int Generate(const std::vector<char*>& args) {
+// A usage error naming the first flag of `flags` in `given`, which belongs
+// to `owner` and not to `command`; 0 when there is none.
+int RefuseFlags(const std::set<std::string>& given,
+                const std::vector<const char*>& flags, absl::string_view owner,
+                absl::string_view command) {
+  for (const char* name : flags) {
+    if (given.count(name) > 0) {
+      return UsageError(absl::StrCat("--", name, " applies to '", owner,
+                                     "', not '", command, "'"));
+    }
+  }
+  return kExitOk;
+}
+
+int Generate(const std::vector<char*>& args,
+             const std::set<std::string>& given) {
+  if (int refused = RefuseFlags(given, {std::begin(kHistoryFlags),
+                                        std::end(kHistoryFlags)},
+                                "history", "generate"))
+    return refused;
   if (args.size() > 2)
     return UsageError(absl::StrCat("unexpected argument '", args[2], "'"));
   recsys::GeneratorOptions options;
@@ -190,14 +238,68 @@ int Generate(const std::vector<char*>& args) {
   return kExitOk;
 }
 
+int History(const std::vector<char*>& args,
+            const std::set<std::string>& given) {
+  if (int refused = RefuseFlags(given, {std::begin(kGenerateFlags),
+                                        std::end(kGenerateFlags)},
+                                "generate", "history"))
+    return refused;
+  if (args.size() > 2)
+    return UsageError(absl::StrCat("unexpected argument '", args[2], "'"));
+  const std::string data = absl::GetFlag(FLAGS_data);
+  const std::string store = absl::GetFlag(FLAGS_store);
+  if (data.empty()) return UsageError("history needs --data DIR");
+  if (store.empty()) return UsageError("history needs --store STORE");
+  std::optional<int> through;
+  if (const std::string text = absl::GetFlag(FLAGS_through); !text.empty()) {
+    absl::StatusOr<int> month = recsys::ParseMonthName(text);
+    if (!month.ok())
+      return UsageError(absl::StrCat("--through: ", month.status().message()));
+    through = *month;
+  }
+  const std::string path = absl::StrCat(data, "/", recsys::kTrainFileName);
+  recsys::HistoryBuildReport report;
+  int64_t customers = 0;
+  auto publish = [&]() -> absl::StatusOr<std::string> {
+    RECSYS_ASSIGN_OR_RETURN(std::unique_ptr<recsys::RawReader> reader,
+                            recsys::RawReader::Open(path));
+    if (reader->layout() != recsys::FileLayout::kTrain) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          path, " has no product columns (test layout): the history needs the "
+                "products each customer owned"));
+    }
+    RECSYS_ASSIGN_OR_RETURN(
+        std::shared_ptr<const recsys::ProductHistorySnapshot> snapshot,
+        recsys::BuildHistorySnapshot(recsys::ReaderSource(reader.get()),
+                                     {.depth = recsys::kDefaultHistoryDepth},
+                                     through, &report));
+    customers = snapshot->num_customers();
+    return recsys::PublishHistory(store, *snapshot, "csv:" + path);
+  };
+  const absl::StatusOr<std::string> dir = publish();
+  if (!dir.ok()) {
+    std::cerr << "recsys-data: " << dir.status() << "\n";
+    return kExitUsage;
+  }
+  std::cout << "published " << *dir << ": " << customers
+            << " customers, months " << recsys::MonthName(report.months.front())
+            << ".." << recsys::MonthName(report.months.back()) << " ("
+            << report.rows << " rows read, " << report.rows_skipped
+            << " without month or customer, " << report.duplicates
+            << " duplicates, " << report.rows_after << " after --through)\n";
+  return kExitOk;
+}
+
 int Inspect(const std::vector<char*>& args,
             const std::set<std::string>& given) {
-  for (const char* name : kGenerateFlags) {
-    if (given.count(name) > 0) {
-      return UsageError(
-          absl::StrCat("--", name, " applies to 'generate', not 'inspect'"));
-    }
-  }
+  if (int refused = RefuseFlags(given, {std::begin(kGenerateFlags),
+                                        std::end(kGenerateFlags)},
+                                "generate", "inspect"))
+    return refused;
+  if (int refused = RefuseFlags(given, {std::begin(kHistoryFlags),
+                                        std::end(kHistoryFlags)},
+                                "history", "inspect"))
+    return refused;
   if (args.size() < 3) return UsageError("inspect needs at least one FILE");
   int exit_code = kExitOk;
   for (size_t i = 2; i < args.size(); ++i) {
@@ -240,10 +342,12 @@ int main(int argc, char** argv) {
   if (!flag_error.empty()) return UsageError(flag_error);
   const std::vector<char*> args = absl::ParseCommandLine(argc, argv);
   if (args.size() < 2)
-    return UsageError("missing command: 'generate' or 'inspect'");
+    return UsageError("missing command: 'generate', 'history' or 'inspect'");
   const absl::string_view command = args[1];
-  if (command == "generate") return Generate(args);
+  if (command == "generate") return Generate(args, given);
+  if (command == "history") return History(args, given);
   if (command == "inspect") return Inspect(args, given);
-  return UsageError(absl::StrCat("unknown command '", command,
-                                 "' (expected 'generate' or 'inspect')"));
+  return UsageError(
+      absl::StrCat("unknown command '", command,
+                   "' (expected 'generate', 'history' or 'inspect')"));
 }

@@ -53,6 +53,7 @@ struct Fixture {
   std::shared_ptr<const ModelVersion> model;
   std::vector<float> rows;  // observed feature rows, row-major
   std::vector<TopKResult> tops;
+  std::vector<int> months;  // per row: the month scored for (all 2016-06)
   int64_t num_rows = 0;
 
   Fixture() {
@@ -99,6 +100,7 @@ struct Fixture {
     const std::vector<float> reference_rows = featurize(train);
     rows = featurize(test);
     num_rows = static_cast<int64_t>(test.size());
+    months.assign(test.size(), 2016 * 12 + 5);
 
     std::uniform_real_distribution<float> score(0, 1);
     std::vector<int> top1;
@@ -147,7 +149,8 @@ void BM_ObserveBatch(benchmark::State& state) {
   const int nf = f.model->num_features();
   int64_t start = (state.thread_index() * 997) % (f.num_rows - batch);
   for (auto _ : state) {
-    shared->ObserveBatch(*f.model, &f.rows[start * nf], batch, &f.tops[start]);
+    shared->ObserveBatch(*f.model, &f.rows[start * nf], batch, &f.tops[start],
+                         &f.months[start]);
     start += batch;
     if (start + batch > f.num_rows) start = 0;
   }
@@ -172,7 +175,8 @@ BENCHMARK(BM_ObserveBatch)
 void BM_Scrape(benchmark::State& state) {
   const Fixture& f = GetFixture();
   std::unique_ptr<ServerMetrics> metrics = NewMetrics(*f.model);
-  metrics->ObserveBatch(*f.model, f.rows.data(), f.num_rows, f.tops.data());
+  metrics->ObserveBatch(*f.model, f.rows.data(), f.num_rows, f.tops.data(),
+                        f.months.data());
   size_t bytes = 0;
   for (auto _ : state) {
     std::string text = metrics->Scrape();

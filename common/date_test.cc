@@ -33,6 +33,19 @@ TEST(Date, MonthIndexIsConsecutiveAcrossYears) {
             "2016-06-28");
 }
 
+TEST(Date, ParseMonthIndexIsTheInverseOfMonthName) {
+  EXPECT_EQ(*ParseMonthIndex("2016-06"), ParseDate("2016-06-28")->MonthIndex());
+  EXPECT_EQ(MonthName(*ParseMonthIndex("2015-12")), "2015-12");
+  for (const char* bad : {"2016-13", "2016-00", "2016-6", "2016/06", "+016-06",
+                          "2016-06-28", "June", ""}) {
+    absl::StatusOr<int> m = ParseMonthIndex(bad);
+    EXPECT_EQ(m.status().code(), absl::StatusCode::kInvalidArgument) << bad;
+    EXPECT_NE(m.status().message().find(std::string("\"") + bad + "\""),
+              std::string::npos)
+        << m.status();
+  }
+}
+
 TEST(Date, DaysBetweenCountsCalendarDays) {
   EXPECT_EQ(DaysBetween(*ParseDate("1970-01-01"), *ParseDate("1970-01-02")), 1);
   EXPECT_EQ(ParseDate("1970-01-01")->DaysSinceEpoch(), 0);

@@ -1,12 +1,6 @@
 #include "model_store/model_store.h"
 
-#include <poll.h>
-#include <sys/eventfd.h>
-#include <sys/inotify.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
 #include <ctime>
 #include <exception>
 #include <utility>
@@ -581,72 +575,20 @@ absl::StatusOr<int64_t> ModelStore::Rollback() {
 
 void ModelStore::StartWatching() {
   absl::MutexLock lock(&watch_mu_);
-  if (watcher_.joinable()) return;
-  stop_fd_ = ::eventfd(0, EFD_CLOEXEC);
-  const int stop_fd = stop_fd_;
-  watcher_ = std::thread([this, stop_fd] { WatchLoop(stop_fd); });
+  if (watcher_ != nullptr) return;
+  watcher_ = std::make_unique<DirectoryWatcher>(
+      absl::StrCat(options_.store_dir, "/", options_.model_name),
+      options_.poll_interval, options_.use_inotify, [this] { (void)Reload(); });
+  watcher_->Start();
 }
 
 void ModelStore::StopWatching() {
-  std::thread watcher;
-  int stop_fd = -1;
+  std::unique_ptr<DirectoryWatcher> watcher;
   {
     absl::MutexLock lock(&watch_mu_);
-    if (!watcher_.joinable()) return;
     watcher = std::move(watcher_);
-    stop_fd = stop_fd_;
-    stop_fd_ = -1;
   }
-  const uint64_t one = 1;
-  (void)!::write(stop_fd, &one, sizeof(one));
-  watcher.join();
-  ::close(stop_fd);
-}
-
-void ModelStore::WatchLoop(int stop_fd) {
-  const std::string model_dir =
-      absl::StrCat(options_.store_dir, "/", options_.model_name);
-  int inotify_fd = -1;
-  int watch = -1;
-  const int poll_ms =
-      static_cast<int>(absl::ToInt64Milliseconds(options_.poll_interval));
-  while (true) {
-    if (options_.use_inotify && watch < 0) {
-      // (Re)arm: the model directory may appear after the server starts.
-      if (inotify_fd < 0)
-        inotify_fd = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-      if (inotify_fd >= 0) {
-        watch = ::inotify_add_watch(inotify_fd, model_dir.c_str(),
-                                    IN_MOVED_TO | IN_CREATE | IN_DELETE |
-                                        IN_CLOSE_WRITE | IN_DELETE_SELF |
-                                        IN_MOVE_SELF);
-      }
-    }
-    pollfd fds[2] = {{stop_fd, POLLIN, 0}, {inotify_fd, POLLIN, 0}};
-    const int n = ::poll(fds, watch >= 0 ? 2 : 1, poll_ms);
-    if (n < 0 && errno != EINTR) break;
-    if (fds[0].revents & POLLIN) break;
-    if (watch >= 0 && (fds[1].revents & POLLIN)) {
-      // Drain the events, then let a burst of them settle before scanning.
-      alignas(inotify_event) char buf[4096];
-      bool self_gone = false;
-      while (true) {
-        const ssize_t len = ::read(inotify_fd, buf, sizeof(buf));
-        if (len <= 0) break;
-        for (char* p = buf; p < buf + len;) {
-          auto* event = reinterpret_cast<inotify_event*>(p);
-          if (event->mask & (IN_DELETE_SELF | IN_MOVE_SELF | IN_IGNORED))
-            self_gone = true;
-          p += sizeof(inotify_event) + event->len;
-        }
-      }
-      if (self_gone) watch = -1;
-      pollfd stop = {stop_fd, POLLIN, 0};
-      if (::poll(&stop, 1, 200) > 0) break;
-    }
-    (void)Reload();
-  }
-  if (inotify_fd >= 0) ::close(inotify_fd);
+  if (watcher != nullptr) watcher->Stop();
 }
 
 }  // namespace recsys

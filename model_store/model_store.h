@@ -54,6 +54,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "model_store/dir_watcher.h"
 #include "model_store/model_version.h"
 
 namespace recsys {
@@ -254,7 +255,6 @@ class ModelStore {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(reload_mu_);
   std::string PolicyPath() const;
   void Notice(const std::string& text);
-  void WatchLoop(int stop_fd);
 
   const ModelStoreOptions options_;
   const VersionLoader loader_;
@@ -276,8 +276,7 @@ class ModelStore {
   std::optional<int64_t> pinned_ ABSL_GUARDED_BY(mu_);
 
   absl::Mutex watch_mu_;
-  std::thread watcher_ ABSL_GUARDED_BY(watch_mu_);
-  int stop_fd_ ABSL_GUARDED_BY(watch_mu_) = -1;
+  std::unique_ptr<DirectoryWatcher> watcher_ ABSL_GUARDED_BY(watch_mu_);
 };
 
 }  // namespace recsys

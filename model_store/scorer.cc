@@ -17,6 +17,16 @@ absl::Status ScoreBatch(const ModelVersion& model,
                         ScoreScratch* scratch, absl::Span<RowScore> out,
                         ScoreTimings* timings,
                         const BeforePredict& before_predict) {
+  return ScoreBatch(model, model.history(), rows, k, scratch, out, timings,
+                    before_predict);
+}
+
+absl::Status ScoreBatch(const ModelVersion& model,
+                        const ProductHistorySnapshot& history,
+                        absl::Span<const ScoreInput> rows, int k,
+                        ScoreScratch* scratch, absl::Span<RowScore> out,
+                        ScoreTimings* timings,
+                        const BeforePredict& before_predict) {
   if (out.size() != rows.size()) {
     return absl::InvalidArgumentError(
         "ScoreBatch: output size differs from input size");
@@ -27,7 +37,6 @@ absl::Status ScoreBatch(const ModelVersion& model,
   }
   const int nf = model.num_features();
   const Featurizer& featurizer = model.featurizer();
-  const ProductHistorySnapshot& history = model.history();
   scratch->features.resize(rows.size() * static_cast<size_t>(nf));
   scratch->feature_row.assign(rows.size(), -1);
   std::vector<ProductMask>& owned_last = scratch->owned_last;
@@ -43,7 +52,7 @@ absl::Status ScoreBatch(const ModelVersion& model,
     result.top.size = 0;
     result.target_month = record.fecha_dato.present()
                               ? record.fecha_dato.value.MonthIndex()
-                              : model.history_month();
+                              : history.target_month();
     HistoryView view;
     if (rows[i].history != nullptr) {
       view = *rows[i].history;
@@ -56,8 +65,8 @@ absl::Status ScoreBatch(const ModelVersion& model,
       if (!found.ok()) {
         result.status = absl::OutOfRangeError(absl::StrCat(
             "fecha_dato ", MonthName(result.target_month), " is before ",
-            MonthName(model.history_month()),
-            ", the first month this model's product history can serve"));
+            MonthName(history.target_month()),
+            ", the first month the product history can serve"));
         result.error_field = "fecha_dato";
         continue;
       }

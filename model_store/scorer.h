@@ -95,6 +95,17 @@ absl::Status ScoreBatch(const ModelVersion& model,
                         ScoreTimings* timings,
                         const BeforePredict& before_predict = nullptr);
 
+// The same with `history` (borrowed for the call) in place of the model's own
+// snapshot, e.g. a newer month from the history store
+// (model_store/history_store.h): rows without fecha_dato are scored for the
+// month `history` serves.
+absl::Status ScoreBatch(const ModelVersion& model,
+                        const ProductHistorySnapshot& history,
+                        absl::Span<const ScoreInput> rows, int k,
+                        ScoreScratch* scratch, absl::Span<RowScore> out,
+                        ScoreTimings* timings,
+                        const BeforePredict& before_predict = nullptr);
+
 }  // namespace recsys
 
 #endif  // RECSYS_MODEL_STORE_SCORER_H_

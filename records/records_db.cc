@@ -145,19 +145,6 @@ absl::Status ForEachRowOfMonth(
   }
 }
 
-absl::StatusOr<int> ParseMonthName(absl::string_view text) {
-  int year = 0, month = 0;
-  if (text.size() != 7 || text[4] != '-' ||
-      !absl::SimpleAtoi(text.substr(0, 4), &year) ||
-      !absl::SimpleAtoi(text.substr(5, 2), &month) || month < 1 || month > 12 ||
-      year < 1900 || year > 2100) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("not a month (expected YYYY-MM, e.g. 2016-05): \"", text,
-                     "\""));
-  }
-  return year * 12 + month - 1;
-}
-
 absl::StatusOr<std::unique_ptr<RecordsDb>> RecordsDb::Open(
     const std::string& path, const RecordsDbOptions& options) {
   RECSYS_ASSIGN_OR_RETURN(
@@ -217,7 +204,7 @@ absl::StatusOr<std::vector<MonthInfo>> RecordsDb::ListMonths() {
 
 absl::StatusOr<std::vector<TruthRecord>> RecordsDb::Truth(
     absl::string_view month) {
-  RECSYS_ASSIGN_OR_RETURN(const int m, ParseMonthName(month));
+  RECSYS_ASSIGN_OR_RETURN(const int m, ParseMonthIndex(month));
   // One snapshot for both months, whatever an ingest commits meanwhile.
   RECSYS_ASSIGN_OR_RETURN(SqliteTransaction snapshot,
                           SqliteTransaction::Begin(db_.get(), /*write=*/false));

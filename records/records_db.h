@@ -113,9 +113,6 @@ class RecordsDb {
   std::unique_ptr<SqliteDb> db_;
 };
 
-// "YYYY-MM" -> month index. INVALID_ARGUMENT naming the text otherwise.
-absl::StatusOr<int> ParseMonthName(absl::string_view text);
-
 // The `records.id` of line `line` of month `month_index` (line 0: before
 // the month's first row), and the line of an id.
 inline int64_t RecordId(int month_index, int64_t line) {

@@ -89,7 +89,7 @@ absl::StatusOr<std::unique_ptr<RecordsSnapshot>> RecordsSnapshot::Open(
     const std::string& db_path, absl::string_view through) {
   int through_index = -1;
   if (!through.empty()) {
-    RECSYS_ASSIGN_OR_RETURN(through_index, ParseMonthName(through));
+    RECSYS_ASSIGN_OR_RETURN(through_index, ParseMonthIndex(through));
   }
   RECSYS_ASSIGN_OR_RETURN(std::unique_ptr<RecordsDb> db,
                           RecordsDb::Open(db_path, {.read_only = true}));

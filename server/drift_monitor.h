@@ -1,7 +1,8 @@
 // DriftMonitor: the population stability index (PSI, featurizer/binning.h) of
-// several binned variables over a sliding window of the most recent rows,
-// against each variable's reference shares. The server keeps one per serving
-// model version: one variable per input feature plus the top-1 product.
+// several binned variables over a uniform sample of the rows served for one
+// month, against each variable's reference shares. The server keeps one per
+// serving model version: one variable per input feature plus the top-1
+// product; the month of a row is the month it was scored for (fecha_dato).
 //
 // clang-format off
 //   DriftMonitorOptions options;
@@ -11,13 +12,25 @@
 //       std::unique_ptr<DriftMonitor> drift,
 //       DriftMonitor::Create({age_shares, sexo_shares}, options));
 //   uint8_t bins[2] = {static_cast<uint8_t>(age_bin), kNoBin};
-//   drift->AddRows(bins, 1);  // row-major, num_variables() per row
+//   drift->AddRows(month, bins, 1);  // row-major, num_variables() per row
 //   std::optional<double> psi = drift->Psi(0);  // nullopt below min_rows
 // clang-format on
 //
-// Cost: a row is num_variables() bytes in a ring buffer; adding one evicts the
-// oldest and updates the per-bin window counts incrementally (two increments
-// per variable). Psi() is O(bins of the variable).
+// Why a sample per month rather than the last rows: a month is usually
+// scored as one file in file order, sorted by customer id, which follows the
+// join date; the last 5,000 rows are then the newest customers only (young,
+// recent, a distinct channel) and read as a PSI of about 6 on an ordinary
+// month. A uniform reservoir sample (Vitter's algorithm R, seeded) of each
+// month's rows gives the same distribution whatever the order the rows come
+// in. Psi() describes the newest month seen; the month before it is kept too
+// (late rows of it still count toward it, not toward the new month); rows of
+// older months are ignored.
+//
+// Memory: kDriftMonthsKept * window_rows * num_variables() bytes of bins plus
+// 4 bytes per bin of every variable per month kept.
+// Cost: a row is counted with probability window_rows / (rows of its month
+// so far), then replaces a random sampled row (two updates per variable);
+// other rows cost one random number. Psi() is O(bins of the variable).
 //
 // Thread-compatible: const methods may run concurrently; AddRows needs
 // external synchronization (the server calls it under its metrics mutex).
@@ -38,13 +51,18 @@ namespace recsys {
 inline constexpr uint8_t kNoBin = 255;
 // Most bins a variable may have (bin ids are bytes; kNoBin is reserved).
 inline constexpr int kMaxDriftBins = 255;
+// Months whose samples are kept: the newest and the one before it.
+inline constexpr int kDriftMonthsKept = 2;
 
 struct DriftMonitorOptions {
-  // Rows in the sliding window. Default 5000.
+  // Rows sampled per month. Default 5000.
   int window_rows = 5000;
-  // Psi(v) is reported only once the window holds this many rows with a bin
-  // for variable v. Default 2000.
+  // Psi(v) is reported only once the newest month's sample holds this many
+  // rows with a bin for variable v. Default 2000.
   int min_rows = 2000;
+  // Seed of the sampling (the same rows in the same order give the same
+  // sample). Default 1.
+  uint64_t seed = 1;
 };
 
 class DriftMonitor {
@@ -64,23 +82,30 @@ class DriftMonitor {
   int num_bins(int v) const { return offsets_[v + 1] - offsets_[v]; }
   const DriftMonitorOptions& options() const { return options_; }
 
-  // Appends `rows` rows (row-major, num_variables() bin ids per row, each
-  // < num_bins(v) or kNoBin), evicting the oldest rows beyond window_rows.
-  // An out-of-range bin id counts as kNoBin.
-  void AddRows(const uint8_t* bins, int64_t rows);
+  // Offers `rows` rows scored for month `month` (a month index; row-major,
+  // num_variables() bin ids per row, each < num_bins(v) or kNoBin) to that
+  // month's sample. A month newer than every month seen starts a new sample
+  // (dropping samples beyond kDriftMonthsKept); rows of a month older than
+  // the samples kept are ignored. An out-of-range bin id counts as kNoBin.
+  void AddRows(int month, const uint8_t* bins, int64_t rows);
 
-  // Rows in the window (at most window_rows).
-  int64_t rows() const { return size_; }
-  // Rows in the window with a bin for variable v.
-  int64_t rows(int v) const { return counted_[v]; }
-  // Window counts of variable v's bins (num_bins(v) values).
+  // The newest month seen (the one Psi describes); nullopt before any row.
+  std::optional<int> month() const;
+  // Rows of the newest month offered so far (sampled or not).
+  int64_t rows_seen() const;
+  // Rows in the newest month's sample (at most window_rows).
+  int64_t rows() const;
+  // Rows in the newest month's sample with a bin for variable v.
+  int64_t rows(int v) const;
+  // The sample's counts of variable v's bins (num_bins(v) values).
   std::vector<double> Counts(int v) const;
 
-  // PSI of variable v's window counts against its reference shares, or
-  // nullopt while fewer than min_rows rows of the window have a bin for v.
+  // PSI of variable v's counts in the newest month's sample against its
+  // reference shares, or nullopt while fewer than min_rows sampled rows have
+  // a bin for v.
   std::optional<double> Psi(int v) const;
 
-  // Empties the window.
+  // Forgets every sample.
   void Clear();
 
  private:
@@ -92,11 +117,24 @@ class DriftMonitor {
       offsets_;  // variable v's counts: [offsets_[v], offsets_[v+1])
   const DriftMonitorOptions options_;
 
-  std::vector<uint8_t> ring_;     // window_rows * num_variables() bin ids
-  int64_t next_ = 0;              // ring slot the next row goes to
-  int64_t size_ = 0;              // rows in the window
-  std::vector<int32_t> counts_;   // per (variable, bin), flattened by offsets_
-  std::vector<int64_t> counted_;  // per variable: rows with a bin
+  // One month's reservoir.
+  struct Sample {
+    int month = 0;
+    int64_t seen = 0;               // rows offered
+    int64_t size = 0;               // rows held (<= window_rows)
+    std::vector<uint8_t> rows;      // size * num_variables() bin ids
+    std::vector<int32_t> counts;    // per (variable, bin), by offsets_
+    std::vector<int64_t> counted;   // per variable: rows held with a bin
+  };
+
+  // The sample of `month`, or null when the month is older than those kept.
+  Sample* SampleFor(int month);
+  // Adds (sign +1) or removes (-1) one stored row's bins to the counts.
+  void Count(Sample* sample, const uint8_t* row, int sign) const;
+  const Sample* Newest() const;
+
+  std::vector<Sample> samples_;  // ascending months, at most kDriftMonthsKept
+  uint64_t rng_state_;           // splitmix64
 };
 
 }  // namespace recsys

@@ -140,6 +140,31 @@ CoreSeries RegisterCoreSeries(prometheus::Registry& registry) {
   return c;
 }
 
+HistorySeries RegisterHistorySeries(prometheus::Registry& registry) {
+  HistorySeries h;
+  h.info = &BuildGauge()
+                .Name("recsys_history_info")
+                .Help("1 for the newest product-history version loaded "
+                      "(STORE/history/<month>); batches use it when it serves "
+                      "the model's month or later, else the model bundle's own "
+                      "history. Absent until one loads.")
+                .Register(registry);
+  auto& loads = BuildCounter()
+                    .Name("recsys_history_loads_total")
+                    .Help("History version loads, by result.")
+                    .Register(registry);
+  h.load_success = &loads.Add({{"result", "success"}});
+  h.load_failure = &loads.Add({{"result", "failure"}});
+  h.stale_requests =
+      &BuildCounter()
+           .Name("recsys_history_stale_requests_total")
+           .Help("Rows scored for a month more than one month after the month "
+                 "the product history serves (their lags are unknown).")
+           .Register(registry)
+           .Add({});
+  return h;
+}
+
 ModelFamilies RegisterModelFamilies(prometheus::Registry& registry) {
   ModelFamilies f;
   f.model_info = &BuildGauge()

@@ -66,11 +66,21 @@ struct ModelFamilies {
   prometheus::Family<prometheus::Gauge>* prediction_reference_ratio = nullptr;
 };
 
+// The history store's series (model_store/history_store.h).
+struct HistorySeries {
+  // recsys_history_info{month}: 1 for the history version serving.
+  prometheus::Family<prometheus::Gauge>* info = nullptr;
+  prometheus::Counter* load_success = nullptr;  // recsys_history_loads_total
+  prometheus::Counter* load_failure = nullptr;
+  prometheus::Counter* stale_requests = nullptr;
+};
+
 // Registers the core families and creates their label-free and fixed-label
 // series at 0 (stages, history results, reload results, the 24 products'
 // score histograms and top-1 bins).
 CoreSeries RegisterCoreSeries(prometheus::Registry& registry);
 ModelFamilies RegisterModelFamilies(prometheus::Registry& registry);
+HistorySeries RegisterHistorySeries(prometheus::Registry& registry);
 
 // Empty recsys_feature_psi / recsys_prediction_psi gauge families (filled on
 // scrape from the drift window, not held in the registry).

@@ -61,6 +61,7 @@ class ServerMetricsImpl final : public ServerMetrics {
         registry_(std::make_shared<prometheus::Registry>()),
         core_(RegisterCoreSeries(*registry_)),
         model_families_(RegisterModelFamilies(*registry_)),
+        history_(RegisterHistorySeries(*registry_)),
         drift_collectable_(std::make_shared<DriftCollectable>(this)),
         process_collectable_(std::make_shared<ProcessCollectable>()),
         exposer_(std::move(exposer)) {
@@ -189,6 +190,21 @@ class ServerMetricsImpl final : public ServerMetrics {
     core_.serving_deleted->Set(deleted ? 1 : 0);
   }
 
+  void HistoryServing(absl::string_view month) override {
+    absl::MutexLock lock(&history_mu_);
+    if (history_info_ != nullptr) history_.info->Remove(history_info_);
+    history_info_ = &history_.info->Add({{"month", std::string(month)}});
+    history_info_->Set(1);
+  }
+
+  void HistoryLoad(bool ok) override {
+    (ok ? history_.load_success : history_.load_failure)->Increment();
+  }
+
+  void HistoryStaleRows(int64_t rows) override {
+    if (rows > 0) history_.stale_requests->Increment(static_cast<double>(rows));
+  }
+
   void ModelServing(const ModelVersion& version) override {
     absl::MutexLock lock(&mu_);
     if (serving_ != nullptr && serving_->identity.Matches(version)) return;
@@ -199,7 +215,8 @@ class ServerMetricsImpl final : public ServerMetrics {
   }
 
   void ObserveBatch(const ModelVersion& version, const float* features,
-                    int64_t rows, const TopKResult* tops) override {
+                    int64_t rows, const TopKResult* tops,
+                    const int* months) override {
     if (rows <= 0) return;
     thread_local BatchTally tally;
     tally.Count(version, features, rows, tops, ScoreBuckets());  // no lock
@@ -232,7 +249,7 @@ class ServerMetricsImpl final : public ServerMetrics {
         s->unknown[f]->Increment(static_cast<double>(tally.unknown[f]));
       }
     }
-    if (s->drift != nullptr) s->drift->AddRows(tally.drift_bins.data(), rows);
+    if (s->drift != nullptr) AddDriftRowsLocked(s->drift.get(), tally, months, rows);
   }
 
   // The PSI gauges of the serving version's window (see DriftCollectable).
@@ -271,6 +288,19 @@ class ServerMetricsImpl final : public ServerMetrics {
   // Ranks 1..7 (the default k) exist at 0 from the start; deeper ranks appear
   // when first recommended.
   static constexpr int kPrecreatedRanks = 7;
+
+  // Gives each run of rows of one month to that month's drift sample.
+  void AddDriftRowsLocked(DriftMonitor* drift, const BatchTally& tally,
+                          const int* months, int64_t rows)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    const int64_t nv = drift->num_variables();
+    for (int64_t start = 0, end = 0; start < rows; start = end) {
+      end = start + 1;
+      while (end < rows && months[end] == months[start]) ++end;
+      drift->AddRows(months[start], tally.drift_bins.data() + start * nv,
+                     end - start);
+    }
+  }
 
   DriftMonitorOptions DriftOptions() const {
     return DriftMonitorOptions{.window_rows = options_.drift_window,
@@ -322,6 +352,7 @@ class ServerMetricsImpl final : public ServerMetrics {
   const std::shared_ptr<prometheus::Registry> registry_;
   const CoreSeries core_;
   const ModelFamilies model_families_;
+  const HistorySeries history_;
   const std::shared_ptr<DriftCollectable> drift_collectable_;
   const std::shared_ptr<ProcessCollectable> process_collectable_;
 
@@ -331,6 +362,9 @@ class ServerMetricsImpl final : public ServerMetrics {
   absl::Mutex methods_mu_;
   absl::node_hash_map<std::string, MethodSeries> methods_
       ABSL_GUARDED_BY(methods_mu_);
+
+  absl::Mutex history_mu_;
+  prometheus::Gauge* history_info_ ABSL_GUARDED_BY(history_mu_) = nullptr;
 
   mutable absl::Mutex mu_;
   std::unique_ptr<ServingSeries> serving_ ABSL_GUARDED_BY(mu_);

@@ -31,9 +31,11 @@
 //   recsys_feature_missing_total{feature}
 //   recsys_feature_unknown_category_total{feature}
 //   recsys_admin_auth_failures_total{reason}
+//   recsys_history_info{month}, recsys_history_loads_total{result},
+//   recsys_history_stale_requests_total
 //   recsys_prediction_bin_total{bin}, recsys_prediction_reference_ratio{bin}
-//   recsys_feature_psi{feature}, recsys_prediction_psi (only once the drift
-//     window holds at least drift_min_rows rows)
+//   recsys_feature_psi{feature}, recsys_prediction_psi (of the newest month
+//   served, once its drift sample holds at least drift_min_rows rows)
 // clang-format on
 //
 // Thread-safe: every method may be called from any thread.
@@ -67,7 +69,7 @@ struct MetricsOptions {
   // How long a connection may take to send its request (and the answer to be
   // written) before it is closed. Default 5 s.
   absl::Duration request_timeout = absl::Seconds(5);
-  // Rows in the sliding window that drift PSI is computed over. Default 5000.
+  // Rows sampled (uniformly) per served month for drift PSI. Default 5000.
   int drift_window = 5000;
   // PSI is exported only once the window holds this many rows (small samples
   // give false alarms). Default 2000.
@@ -155,14 +157,25 @@ class ServerMetrics {
   // name, version and feature spec hash) changes nothing and keeps the window.
   virtual void ModelServing(const ModelVersion& version) = 0;
 
+  // The history store (model_store/history_store.h): `month` ("YYYY-MM") is
+  // the newest version loaded (recsys_history_info{month} = 1, the previous
+  // month's series removed); a load succeeded or failed (recsys_history_loads_total);
+  // `rows` rows scored more than one month after the history's month
+  // (recsys_history_stale_requests_total). Defaults (test doubles): nothing.
+  virtual void HistoryServing(absl::string_view month) {}
+  virtual void HistoryLoad(bool ok) {}
+  virtual void HistoryStaleRows(int64_t rows) {}
+
   // One scored batch of `rows` rows of `version`: `features` is row-major
-  // (version.num_features() floats per row) and `tops[i]` the ranking of row
-  // i. Updates bins, missing / unknown counts, the recommended mix, score
-  // histograms and the drift window. Cheap: one lock per batch. Rows of a
+  // (version.num_features() floats per row), `tops[i]` the ranking of row i
+  // and `months[i]` the month index it was scored for. Updates bins, missing
+  // / unknown counts, the recommended mix, score histograms and the drift
+  // sample of each row's month (server/drift_monitor.h). Cheap: one lock per batch. Rows of a
   // version other than the serving one (in flight across a swap) count
   // toward the recommended mix, the top-1 bins and the score histograms only.
   virtual void ObserveBatch(const ModelVersion& version, const float* features,
-                            int64_t rows, const TopKResult* tops) = 0;
+                            int64_t rows, const TopKResult* tops,
+                            const int* months) = 0;
 };
 
 // A ServerMetrics that records nothing: for a server run without metrics, and
@@ -182,7 +195,7 @@ class NullMetrics : public ServerMetrics {
   void ModelLoad(bool, double) override {}
   void ModelServing(const ModelVersion&) override {}
   void ObserveBatch(const ModelVersion&, const float*, int64_t,
-                    const TopKResult*) override {}
+                    const TopKResult*, const int*) override {}
 };
 
 }  // namespace recsys

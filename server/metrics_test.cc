@@ -102,15 +102,20 @@ Exposition Scrape(const ServerMetrics& metrics) {
   return ParseExposition(metrics.Scrape());
 }
 
+// The month the rows of these tests are scored for (2016-06).
+constexpr int kServedMonth = 2016 * 12 + 5;
+
 // Observes `n` rows of version v1 (age, renta, sexo) all equal to `row`, each
 // with the ranking `top`.
 void ObserveRows(ServerMetrics& metrics, const ModelVersion& model,
-                 std::vector<float> row, int n, const TopKResult& top) {
+                 std::vector<float> row, int n, const TopKResult& top,
+                 int month = kServedMonth) {
   std::vector<float> features;
   std::vector<TopKResult> tops(n, top);
+  const std::vector<int> months(n, month);
   for (int i = 0; i < n; ++i)
     features.insert(features.end(), row.begin(), row.end());
-  metrics.ObserveBatch(model, features.data(), n, tops.data());
+  metrics.ObserveBatch(model, features.data(), n, tops.data(), months.data());
 }
 
 TEST(ServerMetricsTest, ModelInfoIsOneOnlyForTheServingVersion) {
@@ -289,6 +294,48 @@ TEST(ServerMetricsTest, RowsOfAnotherVersionDoNotTouchTheServingBins) {
   EXPECT_THAT(e.Value("recsys_recommended_total",
                       {{"product", "ind_cco_fin_ult1"}, {"rank", "1"}}),
               Optional(4.0));
+}
+
+TEST(ServerMetricsTest, PsiDescribesTheNewestMonthServed) {
+  auto metrics = Metrics(/*window=*/100, /*min_rows=*/50);
+  auto v1 = TestModel(1, kSpecV1);
+  metrics->ModelServing(*v1);
+  ObserveRows(*metrics, *v1, {25, 1000, 0}, 60, Top({kAccounts}, {0.5}));
+  EXPECT_FALSE(Scrape(*metrics).Find("recsys_feature_psi").empty());
+  // The first rows of the next month: its sample is not full enough yet.
+  ObserveRows(*metrics, *v1, {25, 1000, 0}, 10, Top({kAccounts}, {0.5}),
+              kServedMonth + 1);
+  EXPECT_TRUE(Scrape(*metrics).Find("recsys_feature_psi").empty());
+  // Late rows of the month before go to its own sample, not the new one.
+  ObserveRows(*metrics, *v1, {25, 1000, 0}, 60, Top({kAccounts}, {0.5}));
+  EXPECT_TRUE(Scrape(*metrics).Find("recsys_feature_psi").empty());
+  ObserveRows(*metrics, *v1, {25, 1000, 0}, 40, Top({kAccounts}, {0.5}),
+              kServedMonth + 1);
+  EXPECT_EQ(Scrape(*metrics).Find("recsys_feature_psi").size(), 3u);
+}
+
+TEST(ServerMetricsTest, HistorySeriesFollowTheNewestHistory) {
+  auto metrics = Metrics();
+  Exposition e = Scrape(*metrics);
+  EXPECT_THAT(e.Value("recsys_history_loads_total", {{"result", "failure"}}),
+              Optional(0.0));
+  EXPECT_THAT(e.Value("recsys_history_stale_requests_total"), Optional(0.0));
+  EXPECT_TRUE(e.Find("recsys_history_info").empty());
+  metrics->HistoryLoad(true);
+  metrics->HistoryServing("2016-06");
+  metrics->HistoryLoad(false);
+  metrics->HistoryLoad(true);
+  metrics->HistoryServing("2016-07");
+  metrics->HistoryStaleRows(3);
+  e = Scrape(*metrics);
+  EXPECT_EQ(e.Find("recsys_history_info").size(), 1u);
+  EXPECT_THAT(e.Value("recsys_history_info", {{"month", "2016-07"}}),
+              Optional(1.0));
+  EXPECT_THAT(e.Value("recsys_history_loads_total", {{"result", "success"}}),
+              Optional(2.0));
+  EXPECT_THAT(e.Value("recsys_history_loads_total", {{"result", "failure"}}),
+              Optional(1.0));
+  EXPECT_THAT(e.Value("recsys_history_stale_requests_total"), Optional(3.0));
 }
 
 TEST(ServerMetricsTest, PromtoolFindsNothingToLint) {

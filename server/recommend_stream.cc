@@ -56,6 +56,7 @@ void EncodeScoredRows(const ScoredRows& scored, StreamBatch* batch) {
   v1::RecommendStreamResponse* response = batch->response;
   response->set_model_name(scored.model->name());
   response->set_model_version(absl::StrCat(scored.model->version()));
+  response->set_history_month(std::string(scored.history_month));
   for (size_t i = 0; i < batch->decoded_index.size(); ++i) {
     const int r = batch->decoded_index[i];
     if (r < 0) continue;

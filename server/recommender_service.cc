@@ -3,6 +3,7 @@
 #include <chrono>
 #include <memory>
 
+#include "common/date.h"
 #include "common/status_macros.h"
 #include "server/proto_encode.h"
 #include "server/record_codec.h"
@@ -28,6 +29,7 @@ absl::Status EncodeRecommendResponse(
   EncodeScoredRow(scored->requests[0].record, row, &response);
   response.set_model_name(scored->model->name());
   response.set_model_version(absl::StrCat(scored->model->version()));
+  response.set_history_month(std::string(scored->history_month));
   return SerializeToByteBuffer(response, out);
 }
 
@@ -71,6 +73,15 @@ RecommenderService::RecommendStream(grpc::CallbackServerContext* context) {
                                     budget_, limits_.stream);
 }
 
+void RecommenderService::DescribeHistory(const ModelVersion& serving,
+                                         v1::ModelInfo* info) const {
+  std::shared_ptr<const HistoryVersion> hold;
+  const HistoryChoice history = engine_->HistoryFor(serving, &hold);
+  info->set_serving_history_month(MonthName(history.month));
+  info->set_serving_history_source(history.from_store ? "store" : "bundle");
+  info->set_history_load_error(engine_->HistoryLoadError());
+}
+
 grpc::ServerUnaryReactor* RecommenderService::GetModelInfo(
     grpc::CallbackServerContext* context, const grpc::ByteBuffer* request_bytes,
     grpc::ByteBuffer* response_bytes) {
@@ -100,7 +111,10 @@ grpc::ServerUnaryReactor* RecommenderService::GetModelInfo(
                   "no model is loaded yet; the server is not serving")
             : EncodeModelInfo(DescribeVersion(*serving));
     absl::Status status = info.status();
-    if (info.ok()) status = SerializeToByteBuffer(*info, response_bytes);
+    if (info.ok()) {
+      DescribeHistory(*serving, &*info);
+      status = SerializeToByteBuffer(*info, response_bytes);
+    }
     return call->FinishWith(status);
   }
   // Another version: it may have to be read from disk, off gRPC's threads

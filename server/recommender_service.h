@@ -72,6 +72,9 @@ class RecommenderService final : public RawRecommenderBase {
                                          grpc::ByteBuffer* response) override;
 
  private:
+  // Fills the serving_history_* and history_load_error fields of `info`.
+  void DescribeHistory(const ModelVersion& serving, v1::ModelInfo* info) const;
+
   const RecommenderLimits limits_;
   ModelStore* const store_;
   ScoringEngine* const engine_;

@@ -5,6 +5,7 @@
 #include <deque>
 #include <utility>
 
+#include "common/date.h"
 #include "common/elapsed.h"
 
 namespace recsys {
@@ -44,7 +45,8 @@ ScoringEngine::ScoringEngine(ModelStore* store, WorkerPool* workers,
       workers_(workers),
       metrics_(metrics),
       options_{.max_unary_batch = std::max(1, options.max_unary_batch),
-               .score_lone_calls_inline = options.score_lone_calls_inline},
+               .score_lone_calls_inline = options.score_lone_calls_inline,
+               .history = options.history},
       scratch_(workers->size()) {
   absl::MutexLock lock(&unary_mu_);
   inline_scratch_ = std::make_unique<Scratch>();
@@ -62,6 +64,28 @@ ScoringEngine::ServingModel() const {
         "no model is loaded yet; the server is not serving");
   }
   return model;
+}
+
+HistoryChoice ScoringEngine::HistoryFor(
+    const ModelVersion& model,
+    std::shared_ptr<const HistoryVersion>* hold) const {
+  if (options_.history != nullptr) *hold = options_.history->Current();
+  return ChooseHistory(model, hold->get());
+}
+
+std::string ScoringEngine::HistoryLoadError() const {
+  return options_.history == nullptr ? "" : options_.history->last_error();
+}
+
+void ScoringEngine::CountStaleRows(const HistoryChoice& history,
+                                   const Scratch& scratch) {
+  int64_t stale = 0;
+  for (const RowScore& row : scratch.out) {
+    if (row.status.ok() && row.history != HistorySourceKind::kRequest &&
+        row.target_month > history.month + 1)
+      ++stale;
+  }
+  metrics_->HistoryStaleRows(stale);
 }
 
 absl::Status ScoringEngine::ScoreDecoded(const ModelVersion& model,
@@ -82,15 +106,23 @@ absl::Status ScoringEngine::ScoreDecoded(const ModelVersion& model,
       s->rows[i].history = &s->views[i];
     }
   }
+  // One history snapshot for the whole batch, held until it is scored.
+  std::shared_ptr<const HistoryVersion> hold;
+  const HistoryChoice history = HistoryFor(model, &hold);
+  s->history_month = MonthName(history.month);
   ScoreTimings timings;
   absl::Status scored =
-      ScoreBatch(model, s->rows, k, &s->score, absl::MakeSpan(s->out), &timings,
-                 check);
+      ScoreBatch(model, *history.snapshot, s->rows, k, &s->score,
+                 absl::MakeSpan(s->out), &timings, check);
   if (!scored.ok()) return scored;
+  CountStaleRows(history, *s);
 
   s->tops.clear();
+  s->months.clear();
   for (const RowScore& row : s->out) {
-    if (row.status.ok()) s->tops.push_back(row.top);
+    if (!row.status.ok()) continue;
+    s->tops.push_back(row.top);
+    s->months.push_back(row.target_month);
   }
   metrics_->StageDuration(Stage::kFeaturize, timings.featurize_seconds);
   metrics_->StageDuration(Stage::kPredict, timings.predict_seconds);
@@ -104,7 +136,7 @@ absl::Status ScoringEngine::ScoreDecoded(const ModelVersion& model,
   if (!s->tops.empty()) {
     metrics_->ObserveBatch(model, s->score.features.data(),
                            static_cast<int64_t>(s->tops.size()),
-                           s->tops.data());
+                           s->tops.data(), s->months.data());
   }
   return absl::OkStatus();
 }
@@ -223,6 +255,7 @@ void ScoringEngine::AnswerUnary(
     // Scored with the batch's largest k: keep the call's own.
     row.top.size = std::min(row.top.size, s->decoded[r].k);
     job.done(ScoredRows{.model = model.get(),
+                        .history_month = s->history_month,
                         .requests = absl::MakeConstSpan(&s->decoded[r], 1),
                         .scores = absl::MakeConstSpan(&row, 1)});
   }
@@ -246,6 +279,7 @@ void ScoringEngine::ScoreRows(CallCheck check, int k, DecodeRows decode,
       return done(scored);
     }
     done(ScoredRows{.model = model->get(),
+                    .history_month = s->history_month,
                     .requests = s->decoded,
                     .scores = s->out});
   };

@@ -40,7 +40,10 @@
 // through the pool's fixed threads.
 //
 // Each job holds the std::shared_ptr<const ModelVersion> it started with, so
-// a model swapped in meanwhile never changes a batch half-way.
+// a model swapped in meanwhile never changes a batch half-way; likewise each
+// batch takes one product-history snapshot (the history store's, or the
+// bundle's: ChooseHistory) for all its rows, so a batch never mixes two
+// history months.
 //
 // Thread-safe. `done` callbacks run on a worker thread, or on the calling
 // thread for a call scored inline (and with UNAVAILABLE when the pool no
@@ -61,6 +64,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/types/span.h"
+#include "model_store/history_store.h"
 #include "model_store/model_store.h"
 #include "model_store/scorer.h"
 #include "server/metrics.h"
@@ -75,6 +79,10 @@ struct ScoringEngineOptions {
   // Score a lone unary call on the calling thread when the forest predicts
   // (see above). Default true.
   bool score_lone_calls_inline = true;
+  // Product-history versions refreshed beside the model (borrowed, must
+  // outlive the engine); null: always the model bundle's own snapshot.
+  // Default null.
+  HistoryStore* history = nullptr;
 };
 
 // OK while a call may still be worked on, else why not (DEADLINE_EXCEEDED,
@@ -86,6 +94,9 @@ using CallCheck = std::function<absl::Status()>;
 struct ScoredRows {
   // The version that scored every row.
   const ModelVersion* model = nullptr;
+  // "YYYY-MM": the month the batch's product history serves (one for all
+  // its rows).
+  absl::string_view history_month;
   // The requests, as decoded.
   absl::Span<const DecodedRequest> requests;
   // scores[i] answers requests[i]: its top requests[i].k products (fewer
@@ -119,6 +130,14 @@ class ScoringEngine {
   // above); `done` gets one row.
   void Recommend(CallCheck check, DecodedRequest request, Done done);
 
+  // The history a batch scored now on `model` uses; `*hold` keeps the store's
+  // version alive while the choice is used.
+  HistoryChoice HistoryFor(const ModelVersion& model,
+                           std::shared_ptr<const HistoryVersion>* hold) const;
+
+  // The history store's last load failure ("" when none, or no store).
+  std::string HistoryLoadError() const;
+
   // Unary calls scored on the calling thread so far.
   int64_t scored_inline() const {
     return scored_inline_.load(std::memory_order_relaxed);
@@ -145,12 +164,17 @@ class ScoringEngine {
     std::vector<ScoreInput> rows;
     std::vector<RowScore> out;
     std::vector<TopKResult> tops;
+    std::vector<int> months;    // per entry of tops: the month scored for
+    std::string history_month;  // "YYYY-MM" the batch's history serves
   };
   // Scores scratch->decoded on `model`: fills scratch->out (same order) and
   // records metrics. Per-row problems stay in scratch->out[i].status. When
   // `check` is set, it is run again before predicting.
   absl::Status ScoreDecoded(const ModelVersion& model, const CallCheck& check,
                             int k, Scratch* scratch);
+  // Counts the rows of scratch->out scored from `history` for a month more
+  // than one month after the month it serves.
+  void CountStaleRows(const HistoryChoice& history, const Scratch& scratch);
   // Runs on a worker: takes up to max_unary_batch queued unary calls and
   // answers each.
   void ScoreQueuedUnary(int worker) ABSL_LOCKS_EXCLUDED(unary_mu_);

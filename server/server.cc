@@ -20,6 +20,7 @@
 #include "server/admin_service.h"
 #include "server/call_tracker.h"
 #include "server/event_log.h"
+#include "server/history_events.h"
 #include "server/liveness_watchdog.h"
 #include "server/listen_error.h"
 #include "server/model_events.h"
@@ -92,6 +93,8 @@ struct RecsysServer::Parts {
   std::unique_ptr<WorkerPool> workers;
   std::unique_ptr<WorkerPool> admin;
   std::unique_ptr<ModelStore> store;
+  std::unique_ptr<HistoryEvents> history_events;
+  std::unique_ptr<HistoryStore> history;
   std::unique_ptr<ScoringEngine> engine;
   std::unique_ptr<RecommenderService> recommender;
   std::unique_ptr<ModelAdminService> model_admin;
@@ -231,9 +234,19 @@ absl::StatusOr<std::unique_ptr<RecsysServer>> RecsysServer::Create(
       parts->store,
       ModelStore::Create(store_options, parts->events->WrapLoader(loader),
                          parts->events.get()));
+  parts->history_events = std::make_unique<HistoryEvents>(parts->metrics);
+  RECSYS_ASSIGN_OR_RETURN(
+      parts->history,
+      HistoryStore::Create({.store_dir = options.store_dir,
+                            .poll_interval = options.poll_interval,
+                            .use_inotify = options.use_inotify,
+                            .staging_max_age = options.staging_max_age,
+                            .limits = read_limits},
+                           parts->history_events.get()));
   parts->engine = std::make_unique<ScoringEngine>(
       parts->store.get(), parts->workers.get(), parts->metrics,
-      ScoringEngineOptions{.max_unary_batch = options.max_unary_batch});
+      ScoringEngineOptions{.max_unary_batch = options.max_unary_batch,
+                           .history = parts->history.get()});
   RecommenderLimits limits;
   limits.stream.max_rows_per_message = options.max_rows_per_request;
   limits.stream.max_inflight_batches = options.max_inflight_batches_per_stream;
@@ -349,7 +362,19 @@ absl::Status RecsysServer::Start() {
                      " and on file-system events"));
   }
   parts_->store->StartWatching();
+  StartHistory();
   return absl::OkStatus();
+}
+
+void RecsysServer::StartHistory() {
+  const HistoryReloadReport first = parts_->history->Reload();
+  if (first.serving_month == 0) {
+    LogEvent(absl::StrCat("no history version in ", options_.store_dir, "/",
+                          kHistoryStoreDir,
+                          " yet: each model serves with its own product "
+                          "history; watching for one"));
+  }
+  parts_->history->StartWatching();
 }
 
 int RecsysServer::port() const {
@@ -398,6 +423,7 @@ void RecsysServer::ReloadAsync(absl::string_view why) {
   LogEvent(absl::StrCat("reload requested (", why, ")"));
   parts_->admin->Submit([this, why = std::string(why)](int) {
     absl::StatusOr<ReloadReport> report = parts_->store->Reload();
+    parts_->history->Reload();  // logs through HistoryEvents
     LogEvent(
         report.ok()
             ? absl::StrCat("reload (", why, "): ", ReportText(*report))
@@ -454,6 +480,7 @@ void RecsysServer::Shutdown() {
   if (parts_->watchdog != nullptr) parts_->watchdog->Stop();
   parts_->memory_return.reset();
   parts_->store->StopWatching();
+  parts_->history->StopWatching();
   parts_->admin->Stop();
   parts_->workers->Stop();
   absl::MutexLock lock(&mu_);

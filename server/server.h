@@ -15,7 +15,10 @@
 //     standard grpc.health.v1 service and server reflection;
 //   - a fixed pool of `workers` threads that run all featurizing and
 //     prediction, and one admin thread for model loads requested by RPC;
-//   - the ModelStore on STORE/<model>, watched for new versions.
+//   - the ModelStore on STORE/<model>, watched for new versions;
+//   - the HistoryStore on STORE/history, watched for product-history
+//     versions refreshed without retraining (a batch scores with the newest
+//     one that serves the model's month or later, else the bundle's own).
 // Readiness: health ("", "santander.recsys.v1.Recommender",
 // "santander.recsys.v1.ModelAdmin") is NOT_SERVING until a model version is
 // loaded and warmed, SERVING after, and NOT_SERVING again once Shutdown()
@@ -209,6 +212,8 @@ class RecsysServer {
   struct Parts;  // services, pools, store: built by Create(), constant after
   explicit RecsysServer(const RecsysServerOptions& options);
   void OnModelServing() ABSL_LOCKS_EXCLUDED(mu_);
+  // First history load, then the history watcher (model_store/history_store.h).
+  void StartHistory();
   void OnLivenessChange(bool alive) ABSL_LOCKS_EXCLUDED(mu_);
   void SetHealthLocked(bool serving) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 

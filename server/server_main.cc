@@ -128,11 +128,12 @@ ABSL_FLAG(int64_t, max_bundle_file_bytes, int64_t{2} << 30,
           "non-regular files and symlinks leading out of --store are refused "
           "before they are read.");
 ABSL_FLAG(int32_t, drift_window, 5000,
-          "Drift monitoring: the last N scored rows are compared with the "
-          "model's training distributions (PSI per feature).");
+          "Drift monitoring: N rows of each served month (a uniform sample, "
+          "whatever the order they come in) are compared with the model's "
+          "training distributions (PSI per feature).");
 ABSL_FLAG(int32_t, drift_min_rows, 2000,
-          "Drift monitoring: PSI is exported only once the window holds this "
-          "many rows (small samples give false alarms).");
+          "Drift monitoring: PSI is exported only once the month's sample "
+          "holds this many rows (small samples give false alarms).");
 ABSL_FLAG(std::string, predictor, "auto",
           "What computes the scores: auto (the server's own tree evaluator "
           "when it gives XGBoost's exact bytes on the check run at every "

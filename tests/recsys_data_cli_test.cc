@@ -108,6 +108,13 @@ TEST_F(RecsysDataTest, UsageErrorsAreExitTwoAndNameTheArgument) {
       {"ingest --db x.db", "FILE"},
       {"ingest --db x.db --seed 3 x.csv", "--seed"},
       {"months", "--db"},
+      {"inspect --store s x.csv", "--store"},
+      {"history --store s", "--data"},
+      {"history --data d", "--store"},
+      {"history --data d --store s --through 2016-13", "2016-13"},
+      {"history --data d --store s --seed 2", "--seed"},
+      {"history --data /nonexistent --store s", "/nonexistent/train_ver2.csv"},
+      {"generate --through 2016-01", "--through"},
   };
   for (const auto& c : kCases) {
     const Outcome run = RecsysData(c.args);
@@ -153,10 +160,49 @@ TEST_F(RecsysDataTest, HelpExplainsTheCommands) {
   EXPECT_EQ(run.exit_code, 0);
   EXPECT_THAT(run.output, HasSubstr("recsys-data generate"));
   EXPECT_THAT(run.output, HasSubstr("recsys-data inspect FILE"));
+  EXPECT_THAT(run.output, HasSubstr("recsys-data history --data DIR"));
+  EXPECT_THAT(run.output, HasSubstr("--through"));
   EXPECT_THAT(run.output, HasSubstr("--customers"));
   EXPECT_THAT(run.output, HasSubstr("--drift"));
   EXPECT_THAT(run.output, HasSubstr("recsys-data ingest --db records.db FILE"));
   EXPECT_THAT(run.output, HasSubstr("recsys-data months --db"));
+}
+
+TEST_F(RecsysDataTest, HistoryPublishesTheMonthAfterTheData) {
+  const std::string dir = Generate(300);
+  const std::string store = dir + "/store";
+  Outcome run = RecsysData(
+      absl::StrCat("history --data ", dir, " --store ", store));
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_THAT(run.output, HasSubstr(store + "/history/2016-06"));
+  EXPECT_THAT(run.output, HasSubstr("months 2015-01..2016-05"));
+  for (const char* file : {"history.bin", "manifest.json"}) {
+    EXPECT_TRUE(std::filesystem::exists(
+        absl::StrCat(store, "/history/2016-06/", file)))
+        << file;
+  }
+  std::ifstream manifest(store + "/history/2016-06/manifest.json");
+  const std::string text((std::istreambuf_iterator<char>(manifest)),
+                         std::istreambuf_iterator<char>());
+  EXPECT_THAT(text, HasSubstr("\"month\": \"2016-06\""));
+  EXPECT_THAT(text, HasSubstr("\"history_fnv1a64\""));
+  EXPECT_THAT(text, HasSubstr("train_ver2.csv"));
+
+  run = RecsysData(absl::StrCat("history --data ", dir, " --store ", store,
+                                " --through 2016-02"));
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_THAT(run.output, HasSubstr(store + "/history/2016-03"));
+  EXPECT_TRUE(std::filesystem::exists(store + "/history/2016-06"))
+      << "the newer month stays";
+}
+
+TEST_F(RecsysDataTest, HistoryRefusesATestLayoutFile) {
+  const std::string dir = Generate(50);
+  std::filesystem::rename(dir + "/test_ver2.csv", dir + "/train_ver2.csv");
+  const Outcome run =
+      RecsysData(absl::StrCat("history --data ", dir, " --store ", dir, "/s"));
+  EXPECT_EQ(run.exit_code, 2) << run.output;
+  EXPECT_THAT(run.output, HasSubstr("test layout"));
 }
 
 }  // namespace

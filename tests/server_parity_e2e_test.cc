@@ -46,7 +46,7 @@ using testing::ServerHarness;
 class RecordingMetrics final : public NullMetrics {
  public:
   void ObserveBatch(const ModelVersion& version, const float* features,
-                    int64_t rows, const TopKResult*) override {
+                    int64_t rows, const TopKResult*, const int*) override {
     absl::MutexLock lock(&mu_);
     batches_.emplace_back(features, features + rows * version.num_features());
   }

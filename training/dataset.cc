@@ -9,6 +9,7 @@
 #include "common/date.h"
 #include "common/status_macros.h"
 #include "featurizer/cleaning.h"
+#include "featurizer/history_records.h"
 #include "featurizer/labels.h"
 
 namespace recsys {
@@ -258,8 +259,7 @@ absl::StatusOr<Dataset> BuildDataset(const TrainingRows& rows,
           log("  row error: " + e.ToString());
       }
     }
-    if (!record.fecha_dato.present() || !record.ncodpers.present() ||
-        !CleanCustomerId(record.ncodpers).has_value()) {
+    if (!HasHistoryKey(record)) {
       ++data.rows_skipped;
       continue;
     }
@@ -300,12 +300,15 @@ absl::StatusOr<Dataset> BuildDataset(const TrainingRows& rows,
         }
       }
     }
-    absl::Status observed = history->Observe(m, record.ncodpers.value, owned);
-    if (!observed.ok()) {
+    RECSYS_ASSIGN_OR_RETURN(const bool recorded,
+                            ObserveRecord(record, history.get()));
+    if (!recorded) {
       // A customer listed twice in one month: keep the first row.
       ++data.rows_with_errors;
       if (errors_reported++ < options.max_errors_reported) {
-        log(absl::StrCat("  line ", record.line, ": ", observed.message()));
+        log(absl::StrCat("  line ", record.line, ": customer ",
+                         record.ncodpers.value, " listed twice in ",
+                         MonthName(m), "; the first row is kept"));
       }
     }
   }

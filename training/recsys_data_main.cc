@@ -1,6 +1,8 @@
 // recsys-data: writes synthetic Santander files and inspects raw files.
 // See Program() below (or run `recsys-data --help`).
 #include <chrono>
+#include <memory>
+#include <optional>
 #include <cstdint>
 #include <iostream>
 #include <string>
@@ -9,8 +11,13 @@
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
 #include "common/command_line.h"
+#include "common/date.h"
 #include "common/inspect.h"
 #include "common/progress.h"
+#include "common/raw_reader.h"
+#include "common/status_macros.h"
+#include "featurizer/history_records.h"
+#include "model_store/history_store.h"
 #include "training/generator.h"
 #include "training/records_commands.h"
 
@@ -42,6 +49,14 @@ ABSL_FLAG(int, extra_months, 0,
 ABSL_FLAG(std::string, db, "",
           "ingest, months: the records database (an SQLite file, created by "
           "the first ingest).");
+
+ABSL_FLAG(std::string, data, "",
+          "history: directory holding train_ver2.csv (the raw monthly rows).");
+ABSL_FLAG(std::string, store, "",
+          "history: model store root; the snapshot goes to "
+          "STORE/history/YYYY-MM/.");
+ABSL_FLAG(std::string, through, "",
+          "history: last month of data used, YYYY-MM (default: all).");
 
 namespace {
 
@@ -108,6 +123,52 @@ int Generate(const std::vector<std::string>&) {
   return kExitOk;
 }
 
+int History(const std::vector<std::string>&) {
+  const std::string command = absl::StrCat(kProgram, " history");
+  const std::string data = absl::GetFlag(FLAGS_data);
+  const std::string store = absl::GetFlag(FLAGS_store);
+  std::optional<int> through;
+  if (const std::string text = absl::GetFlag(FLAGS_through); !text.empty()) {
+    absl::StatusOr<int> month = recsys::ParseMonthIndex(text);
+    if (!month.ok()) {
+      return recsys::UsageError(
+          command, absl::StrCat("--through: ", month.status().message()));
+    }
+    through = *month;
+  }
+  const std::string path = absl::StrCat(data, "/", recsys::kTrainFileName);
+  recsys::HistoryBuildReport report;
+  int64_t customers = 0;
+  auto publish = [&]() -> absl::StatusOr<std::string> {
+    RECSYS_ASSIGN_OR_RETURN(std::unique_ptr<recsys::RawReader> reader,
+                            recsys::RawReader::Open(path));
+    if (reader->layout() != recsys::FileLayout::kTrain) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          path, " has no product columns (test layout): the history needs the "
+                "products each customer owned"));
+    }
+    RECSYS_ASSIGN_OR_RETURN(
+        std::shared_ptr<const recsys::ProductHistorySnapshot> snapshot,
+        recsys::BuildHistorySnapshot(recsys::ReaderSource(reader.get()),
+                                     {.depth = recsys::kDefaultHistoryDepth},
+                                     through, &report));
+    customers = snapshot->num_customers();
+    return recsys::PublishHistory(store, *snapshot, "csv:" + path);
+  };
+  const absl::StatusOr<std::string> dir = publish();
+  if (!dir.ok()) {
+    std::cerr << kProgram << ": " << dir.status() << "\n";
+    return kExitUsage;
+  }
+  std::cout << "published " << *dir << ": " << customers
+            << " customers, months " << recsys::MonthName(report.months.front())
+            << ".." << recsys::MonthName(report.months.back()) << " ("
+            << report.rows << " rows read, " << report.rows_skipped
+            << " without month or customer, " << report.duplicates
+            << " duplicates, " << report.rows_after << " after --through)\n";
+  return kExitOk;
+}
+
 int Inspect(const std::vector<std::string>& files) {
   int exit_code = kExitOk;
   for (const std::string& file : files) {
@@ -145,7 +206,9 @@ const recsys::ProgramSpec& Program() {
           "  recsys-data generate --customers 20000 --extra-months 2 --out "
           "data\n"
           "  recsys-data ingest --db records.db data/train_ver2.csv\n"
-          "  recsys-data months --db records.db",
+          "  recsys-data months --db records.db\n"
+          "  recsys-data history --data data --store models --through "
+          "2016-04",
       .subcommands =
           {{{.name = "generate",
              .summary =
@@ -187,6 +250,27 @@ const recsys::ProgramSpec& Program() {
                             "parsed or duplicate customers; 2 usage error, "
                             "or a file that cannot be read."},
             Inspect},
+           {{.name = "history",
+             .summary =
+                 "publishes the customers' product history for the month "
+                 "after the data into a model store.",
+             .usage = {"recsys-data history --data DIR --store STORE "
+                       "[--through YYYY-MM]"},
+             .description =
+                 "Builds the customers' product history from "
+                 "DIR/train_ver2.csv (every month, or up to --through) "
+                 "exactly as recsys-train builds a bundle's, and publishes it "
+                 "atomically as STORE/history/YYYY-MM/ (history.bin and "
+                 "manifest.json), YYYY-MM being the month it serves: the "
+                 "month after the last month of data. A running "
+                 "recsys-server picks it up without a restart and scores "
+                 "that month with it (docs/monthly.md).",
+             .flags = {{"Flags", {"data", "store", "through"}}},
+             .required = {"data", "store"},
+             .exit_status = "0 published; 2 usage error, or data that "
+                            "cannot be read or a store that cannot be "
+                            "written."},
+            History},
            {{.name = "ingest",
              .summary =
                  "loads raw monthly files (train or test layout) into the "

@@ -1,0 +1,35 @@
+// HistoryEvents: the server's HistoryStoreObserver: a log line and metrics
+// for every history version served or refused (model_store/history_store.h).
+//
+//   HistoryEvents events(metrics);
+//   RECSYS_ASSIGN_OR_RETURN(auto history,
+//                           HistoryStore::Create(options, &events));
+//
+// Thread-safe (the metrics are; LogEvent writes whole lines).
+#ifndef RECSYS_SERVER_HISTORY_EVENTS_H_
+#define RECSYS_SERVER_HISTORY_EVENTS_H_
+
+#include <string>
+
+#include "model_store/history_store.h"
+#include "server/metrics.h"
+
+namespace recsys {
+
+class HistoryEvents final : public HistoryStoreObserver {
+ public:
+  // `metrics` is borrowed and must outlive this.
+  explicit HistoryEvents(ServerMetrics* metrics) : metrics_(metrics) {}
+
+  void OnHistoryServing(const HistoryVersion& version, int previous,
+                        absl::Duration took) override;
+  void OnHistoryLoadFailed(int month, const absl::Status& status) override;
+  void OnHistoryNotice(const std::string& text) override;
+
+ private:
+  ServerMetrics* const metrics_;
+};
+
+}  // namespace recsys
+
+#endif  // RECSYS_SERVER_HISTORY_EVENTS_H_

@@ -78,14 +78,17 @@ TEST(LivenessE2eTest, NotLiveWhileEveryWorkerIsStuckAndLiveAgainAfter) {
   ASSERT_TRUE(
       testing::WaitFor([&] { return HealthIs(*h, Health::SERVING, ""); }));
   const std::vector<RawRecord> customers =
-      testing::ReadRecords(h->fixture().test_csv, 2);
-  ASSERT_EQ(customers.size(), 2u);
+      testing::ReadRecords(h->fixture().test_csv, 3);
+  ASSERT_EQ(customers.size(), 3u);
 
-  // One call holds the only worker; the next one waits in its queue.
+  // The first call blocks where it is scored: on the only worker, or, when
+  // the forest predicts, on the gRPC thread that received it (a lone call to
+  // an idle server is scored inline). The second then holds the worker, and
+  // the third waits in its queue: queued work with none finishing.
   metrics.Arm();
-  std::vector<absl::StatusCode> codes(2, absl::StatusCode::kUnknown);
+  std::vector<absl::StatusCode> codes(3, absl::StatusCode::kUnknown);
   std::vector<std::thread> calls;
-  for (int i = 0; i < 2; ++i) {
+  for (int i = 0; i < 3; ++i) {
     calls.emplace_back([&, i] {
       codes[i] = h->client()
                      .Recommend(testing::RequestFor(customers[i]))
@@ -93,7 +96,7 @@ TEST(LivenessE2eTest, NotLiveWhileEveryWorkerIsStuckAndLiveAgainAfter) {
                      .code();
     });
     if (i == 0) {
-      ASSERT_TRUE(testing::WaitFor([&] { return metrics.blocked() == 1; }));
+      ASSERT_TRUE(testing::WaitFor([&] { return metrics.blocked() >= 1; }));
     }
   }
   EXPECT_TRUE(testing::WaitFor(
@@ -105,6 +108,7 @@ TEST(LivenessE2eTest, NotLiveWhileEveryWorkerIsStuckAndLiveAgainAfter) {
   for (std::thread& call : calls) call.join();
   EXPECT_EQ(codes[0], absl::StatusCode::kOk);
   EXPECT_EQ(codes[1], absl::StatusCode::kOk);
+  EXPECT_EQ(codes[2], absl::StatusCode::kOk);
   EXPECT_TRUE(testing::WaitFor(
       [&] { return HealthIs(*h, Health::SERVING, kLivenessService); },
       absl::Seconds(30)));

@@ -18,6 +18,7 @@
 #include "common/status_macros.h"
 #include "featurizer/history_records.h"
 #include "model_store/history_store.h"
+#include "training/gen_customer.h"
 #include "training/generator.h"
 #include "training/records_commands.h"
 

@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "common/date.h"
+#include "common/elapsed.h"
 #include "common/status_macros.h"
 #include "server/proto_encode.h"
 #include "server/record_codec.h"
@@ -54,10 +55,7 @@ grpc::ServerUnaryReactor* RecommenderService::Recommend(
   absl::StatusOr<DecodedRequest> decoded =
       parsed.ok() ? DecodeRecommendRequest(request)
                   : absl::StatusOr<DecodedRequest>(parsed);
-  metrics_->StageDuration(Stage::kParse,
-                          std::chrono::duration<double>(
-                              std::chrono::steady_clock::now() - parse_start)
-                              .count());
+  metrics_->StageDuration(Stage::kParse, SecondsSince(parse_start));
   if (!decoded.ok()) return call->FinishWith(decoded.status());
   engine_->Recommend(
       [context] { return CheckCall(*context); }, *std::move(decoded),

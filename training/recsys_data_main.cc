@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/command_line.h"
 #include "common/date.h"
+#include "common/elapsed.h"
 #include "common/inspect.h"
 #include "common/progress.h"
 #include "common/raw_reader.h"
@@ -102,9 +103,7 @@ int Generate(const std::vector<std::string>&) {
     std::cerr << kProgram << ": " << status << "\n";
     return kExitUsage;
   }
-  const double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
-          .count();
+  const double seconds = recsys::SecondsSince(start);
   std::cout << "wrote " << options.out_dir << "/{" << recsys::kTrainFileName
             << "," << recsys::kTestFileName << "," << recsys::kTruthFileName
             << "}: " << summary.train_rows << " train rows, "

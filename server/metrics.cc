@@ -1,6 +1,7 @@
 #include "server/metrics.h"
 
 #include <array>
+#include <map>
 #include <string>
 #include <exception>
 #include <utility>
@@ -82,6 +83,42 @@ class ServerMetricsImpl final : public ServerMetrics {
             .Register(*registry_);
     for (const char* reason : kAdminAuthReasons)
       admin_auth_failures_[reason] = &auth_failures.Add({{"reason", reason}});
+    auto& served_rows =
+        prometheus::BuildCounter()
+            .Name("recsys_served_log_rows_total")
+            .Help("Answered rows written to the served log (--served-log), "
+                  "or dropped (queue full, customer or month cap).")
+            .Register(*registry_);
+    served_logged_ = &served_rows.Add({{"result", "logged"}});
+    served_dropped_ = &served_rows.Add({{"result", "dropped"}});
+    served_months_dropped_ =
+        &prometheus::BuildCounter()
+             .Name("recsys_served_log_months_dropped_total")
+             .Help("Months dropped from the served log to keep "
+                   "--served-log-months months.")
+             .Register(*registry_)
+             .Add({});
+    realized_ap_sum_ =
+        &prometheus::BuildCounter()
+             .Name("recsys_realized_ap_sum")
+             .Help("Sum of AP@7 of the answers a version served for a month, "
+                   "against what each customer added that month (served "
+                   "customers of the month; evaluated once per process when a "
+                   "history holding the month arrives).")
+             .Register(*registry_);
+    realized_customers_ =
+        &prometheus::BuildCounter()
+             .Name("recsys_realized_customers_total")
+             .Help("Customers of a month a version served, counted in "
+                   "recsys_realized_ap_sum (those who added nothing included, "
+                   "as Kaggle's MAP@7 counts them).")
+             .Register(*registry_);
+    validation_map7_ =
+        &prometheus::BuildGauge()
+             .Name("recsys_model_validation_map7")
+             .Help("The validation MAP@7 in a model version's manifest (set "
+                   "for the versions with realized numbers).")
+             .Register(*registry_);
     if (exposer_ != nullptr) {
       exposer_->RegisterCollectable(registry_);
       exposer_->RegisterCollectable(drift_collectable_);
@@ -203,6 +240,26 @@ class ServerMetricsImpl final : public ServerMetrics {
 
   void HistoryStaleRows(int64_t rows) override {
     if (rows > 0) history_.stale_requests->Increment(static_cast<double>(rows));
+  }
+
+  void ServedLogRows(int64_t logged, int64_t dropped) override {
+    if (logged > 0) served_logged_->Increment(static_cast<double>(logged));
+    if (dropped > 0) served_dropped_->Increment(static_cast<double>(dropped));
+  }
+
+  void ServedLogMonthDropped() override { served_months_dropped_->Increment(); }
+
+  void RealizedMonth(absl::string_view model, int64_t version,
+                     absl::string_view month, double ap_sum, int64_t customers,
+                     double validation_map7) override {
+    const std::string name(model);
+    const std::string v = absl::StrCat(version);
+    const std::map<std::string, std::string> labels = {
+        {"model", name}, {"version", v}, {"month", std::string(month)}};
+    realized_ap_sum_->Add(labels).Increment(ap_sum);
+    realized_customers_->Add(labels).Increment(static_cast<double>(customers));
+    validation_map7_->Add({{"model", name}, {"version", v}})
+        .Set(validation_map7);
   }
 
   void ModelServing(const ModelVersion& version) override {
@@ -363,6 +420,14 @@ class ServerMetricsImpl final : public ServerMetrics {
   absl::node_hash_map<std::string, MethodSeries> methods_
       ABSL_GUARDED_BY(methods_mu_);
 
+  // Set in the constructor; prometheus-cpp's families and counters are
+  // thread-safe.
+  Counter* served_logged_ = nullptr;
+  Counter* served_dropped_ = nullptr;
+  Counter* served_months_dropped_ = nullptr;
+  prometheus::Family<Counter>* realized_ap_sum_ = nullptr;
+  prometheus::Family<Counter>* realized_customers_ = nullptr;
+  prometheus::Family<prometheus::Gauge>* validation_map7_ = nullptr;
   absl::Mutex history_mu_;
   prometheus::Gauge* history_info_ ABSL_GUARDED_BY(history_mu_) = nullptr;
 

@@ -33,6 +33,10 @@
 //   recsys_admin_auth_failures_total{reason}
 //   recsys_history_info{month}, recsys_history_loads_total{result},
 //   recsys_history_stale_requests_total
+//   recsys_served_log_rows_total{result}, recsys_served_log_months_dropped_total
+//   recsys_realized_ap_sum{model,version,month},
+//   recsys_realized_customers_total{model,version,month},
+//   recsys_model_validation_map7{model,version}
 //   recsys_prediction_bin_total{bin}, recsys_prediction_reference_ratio{bin}
 //   recsys_feature_psi{feature}, recsys_prediction_psi (of the newest month
 //   served, once its drift sample holds at least drift_min_rows rows)
@@ -165,6 +169,22 @@ class ServerMetrics {
   virtual void HistoryServing(absl::string_view month) {}
   virtual void HistoryLoad(bool ok) {}
   virtual void HistoryStaleRows(int64_t rows) {}
+
+  // The served log (server/served_log.h): rows written or dropped
+  // (recsys_served_log_rows_total{result="logged|dropped"}); a month dropped
+  // by the month cap (recsys_served_log_months_dropped_total). Defaults
+  // (test doubles): nothing.
+  virtual void ServedLogRows(int64_t logged, int64_t dropped) {}
+  virtual void ServedLogMonthDropped() {}
+  // Realized quality (server/realized_quality.h): what `model` version
+  // `version` served for `month` ("YYYY-MM") met its outcome: adds `ap_sum`
+  // and `customers` to recsys_realized_ap_sum{model,version,month} and
+  // recsys_realized_customers_total{model,version,month}, and sets
+  // recsys_model_validation_map7{model,version} to `validation_map7`.
+  // Default (test doubles): nothing.
+  virtual void RealizedMonth(absl::string_view model, int64_t version,
+                             absl::string_view month, double ap_sum,
+                             int64_t customers, double validation_map7) {}
 
   // One scored batch of `rows` rows of `version`: `features` is row-major
   // (version.num_features() floats per row), `tops[i]` the ranking of row i

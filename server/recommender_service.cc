@@ -59,8 +59,11 @@ grpc::ServerUnaryReactor* RecommenderService::Recommend(
   if (!decoded.ok()) return call->FinishWith(decoded.status());
   engine_->Recommend(
       [context] { return CheckCall(*context); }, *std::move(decoded),
-      [call, response_bytes](absl::StatusOr<ScoredRows> scored) {
-        call->FinishWith(EncodeRecommendResponse(scored, response_bytes));
+      [call, response_bytes,
+       log = served_log_](absl::StatusOr<ScoredRows> scored) {
+        absl::Status status = EncodeRecommendResponse(scored, response_bytes);
+        if (status.ok() && log != nullptr) log->Record(*scored);
+        call->FinishWith(status);
       });
   return call;
 }
@@ -68,7 +71,7 @@ grpc::ServerUnaryReactor* RecommenderService::Recommend(
 grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>*
 RecommenderService::RecommendStream(grpc::CallbackServerContext* context) {
   return new RecommendStreamReactor(context, engine_, metrics_, tracker_,
-                                    budget_, limits_.stream);
+                                    budget_, limits_.stream, served_log_);
 }
 
 void RecommenderService::DescribeHistory(const ModelVersion& serving,

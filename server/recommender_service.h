@@ -47,18 +47,21 @@ struct RecommenderLimits {
 class RecommenderService final : public RawRecommenderBase {
  public:
   // `admin_pool` runs the rare calls that read files (GetModelInfo of a
-  // version other than the serving one) off gRPC's threads.
+  // version other than the serving one) off gRPC's threads. `served_log`
+  // (may be null: none) records every answer (server/served_log.h).
   RecommenderService(const RecommenderLimits& limits, ModelStore* store,
                      ScoringEngine* engine, WorkerPool* admin_pool,
                      ServerMetrics* metrics, CallTracker* tracker,
-                     RequestMemoryBudget* budget)
+                     RequestMemoryBudget* budget,
+                     ServedLog* served_log = nullptr)
       : limits_(limits),
         store_(store),
         engine_(engine),
         admin_pool_(admin_pool),
         metrics_(metrics),
         tracker_(tracker),
-        budget_(budget) {}
+        budget_(budget),
+        served_log_(served_log) {}
 
   grpc::ServerUnaryReactor* Recommend(grpc::CallbackServerContext* context,
                                       const grpc::ByteBuffer* request,
@@ -82,6 +85,7 @@ class RecommenderService final : public RawRecommenderBase {
   ServerMetrics* const metrics_;
   CallTracker* const tracker_;
   RequestMemoryBudget* const budget_;
+  ServedLog* const served_log_;
 };
 
 }  // namespace recsys

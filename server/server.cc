@@ -28,7 +28,9 @@
 #include "server/request_memory.h"
 #include "server/rpc_record.h"
 #include "server/scoring_engine.h"
+#include "server/realized_quality.h"
 #include "server/security.h"
+#include "server/served_log.h"
 #include "server/worker_pool.h"
 
 namespace recsys {
@@ -93,6 +95,8 @@ struct RecsysServer::Parts {
   std::unique_ptr<WorkerPool> workers;
   std::unique_ptr<WorkerPool> admin;
   std::unique_ptr<ModelStore> store;
+  std::unique_ptr<ServedLog> served_log;        // null without --served-log
+  std::unique_ptr<RealizedQuality> realized;     // likewise
   std::unique_ptr<HistoryEvents> history_events;
   std::unique_ptr<HistoryStore> history;
   std::unique_ptr<ScoringEngine> engine;
@@ -234,7 +238,23 @@ absl::StatusOr<std::unique_ptr<RecsysServer>> RecsysServer::Create(
       parts->store,
       ModelStore::Create(store_options, parts->events->WrapLoader(loader),
                          parts->events.get()));
-  parts->history_events = std::make_unique<HistoryEvents>(parts->metrics);
+  if (!options.served_log_dir.empty()) {
+    RECSYS_ASSIGN_OR_RETURN(
+        parts->served_log,
+        ServedLog::Create(
+            {.dir = options.served_log_dir,
+             .max_months = options.served_log_months,
+             .max_customers_per_month = options.served_log_max_customers,
+             .queue_rows = options.served_log_queue_rows,
+             .metrics = parts->metrics}));
+    parts->realized = std::make_unique<RealizedQuality>(
+        parts->served_log.get(), parts->metrics);
+  }
+  RealizedQuality* realized = parts->realized.get();
+  parts->history_events = std::make_unique<HistoryEvents>(
+      parts->metrics, [realized](const HistoryVersion& version) {
+        if (realized != nullptr) realized->OnHistory(version);
+      });
   RECSYS_ASSIGN_OR_RETURN(
       parts->history,
       HistoryStore::Create({.store_dir = options.store_dir,
@@ -255,7 +275,7 @@ absl::StatusOr<std::unique_ptr<RecsysServer>> RecsysServer::Create(
   limits.max_unary_message_bytes = options.max_unary_message_bytes;
   parts->recommender = std::make_unique<RecommenderService>(
       limits, parts->store.get(), parts->engine.get(), parts->admin.get(),
-      parts->metrics, &parts->calls, &parts->budget);
+      parts->metrics, &parts->calls, &parts->budget, parts->served_log.get());
   parts->model_admin = std::make_unique<ModelAdminService>(
       parts->store.get(), parts->admin.get(), parts->metrics, &parts->calls,
       parts->admin_auth.get());

@@ -155,6 +155,17 @@ struct RecsysServerOptions {
   // kAuto = our forest evaluator when it matched XGBoost byte for byte at
   // load, else XGBoost. Ignored when `loader` is set. Default kAuto.
   PredictorChoice predictor = PredictorChoice::kAuto;
+  // --- Realized quality (issue 12; server/served_log.h,
+  // server/realized_quality.h) ---
+  // Directory of the served log: every answer's top 7 per month and
+  // customer, scored against the truth when a history holding the month
+  // arrives. Empty: no served log, no realized metrics. Default empty.
+  std::string served_log_dir;
+  // Months the served log keeps (a newer month drops the oldest), customers
+  // per month, and rows queued for its writer. Defaults 3, 2,000,000, 65,536.
+  int served_log_months = 3;
+  int64_t served_log_max_customers = 2'000'000;
+  int64_t served_log_queue_rows = 65'536;
 };
 
 // The inputs of the memory bound (server/memory_bound.h) for `options`.

@@ -139,6 +139,30 @@ ABSL_FLAG(std::string, predictor, "auto",
           "when it gives XGBoost's exact bytes on the check run at every "
           "model load, else XGBoost), forest (the own evaluator; a model "
           "version it does not match exactly fails to load) or xgboost.");
+ABSL_FLAG(std::string, served_log, "",
+          "Realized quality: keep a served log in this directory (off when "
+          "empty): per month (the rows' fecha_dato) the model version and "
+          "top 7 of the last answer to each customer, in an append-only, "
+          "checksummed file per month, synced after each write and replayed "
+          "at start. When a history version holding a served month arrives, "
+          "the month is scored against what customers added "
+          "(recsys_realized_ap_sum / recsys_realized_customers_total). "
+          "Bounds for n customers a month: memory <= --served-log-months x "
+          "30 n bytes (27.3 MB a month for n = 950,000), disk <= "
+          "--served-log-months x (40 n bytes + 1 MiB + 20 x "
+          "--served-log-queue-rows) (40.3 MB a month for n = 950,000); see "
+          "docs/monthly.md.");
+ABSL_FLAG(int32_t, served_log_months, 3,
+          "Months the served log keeps; a row of a newer month drops the "
+          "oldest (logged, recsys_served_log_months_dropped_total).");
+ABSL_FLAG(int64_t, served_log_max_customers, 2000000,
+          "Customers the served log keeps per month; rows of further new "
+          "customers are dropped and counted "
+          "(recsys_served_log_rows_total{result=\"dropped\"}).");
+ABSL_FLAG(int64_t, served_log_queue_rows, 65536,
+          "Answered rows waiting for the served log's writer thread (16 "
+          "bytes each); when full, rows are dropped and counted rather than "
+          "slowing scoring.");
 
 namespace {
 
@@ -181,7 +205,10 @@ const recsys::CommandSpec& Command() {
                   "max_concurrent_streams", "max_concurrent_calls",
                   "max_streams_per_connection", "request_memory_bytes",
                   "grpc_memory_bytes", "max_rows_per_request"}},
-                {"Drift monitoring flags", {"drift_window", "drift_min_rows"}}},
+                {"Drift monitoring flags", {"drift_window", "drift_min_rows"}},
+                {"Realized quality flags (docs/monthly.md)",
+                 {"served_log", "served_log_months",
+                  "served_log_max_customers", "served_log_queue_rows"}}},
       .required = {"store"},
       .exit_status =
           "0 stopped by SIGTERM or SIGINT after draining; 1 the server could "
@@ -258,6 +285,11 @@ int main(int argc, char** argv) {
   options.request_memory_bytes = absl::GetFlag(FLAGS_request_memory_bytes);
   options.grpc_memory_bytes = absl::GetFlag(FLAGS_grpc_memory_bytes);
   options.metrics = metrics->get();
+  options.served_log_dir = absl::GetFlag(FLAGS_served_log);
+  options.served_log_months = absl::GetFlag(FLAGS_served_log_months);
+  options.served_log_max_customers =
+      absl::GetFlag(FLAGS_served_log_max_customers);
+  options.served_log_queue_rows = absl::GetFlag(FLAGS_served_log_queue_rows);
   absl::StatusOr<recsys::PredictorChoice> predictor =
       recsys::ParsePredictorChoice(absl::GetFlag(FLAGS_predictor));
   if (!predictor.ok()) {

@@ -441,6 +441,30 @@ absl::StatusOr<IngestReport> IngestFile(RecordsDb* db, const std::string& path,
   return report;
 }
 
+absl::StatusOr<std::string> FileChecksum(const std::string& path) {
+  RECSYS_ASSIGN_OR_RETURN(std::unique_ptr<FileByteSource> file,
+                          FileByteSource::Open(path));
+  uint64_t hash = kFnv1a64Offset;
+  std::vector<char> buffer(1 << 20);
+  for (;;) {
+    RECSYS_ASSIGN_OR_RETURN(size_t read,
+                            file->Read(buffer.data(), buffer.size()));
+    if (read == 0) break;
+    hash = Fnv1a64(absl::string_view(buffer.data(), read), hash);
+  }
+  return absl::StrFormat("%016x", hash);
+}
+
+absl::StatusOr<std::vector<MonthInfo>> MonthsIngestedFrom(
+    RecordsDb* db, absl::string_view checksum) {
+  RECSYS_ASSIGN_OR_RETURN(std::vector<MonthInfo> months, db->ListMonths());
+  std::vector<MonthInfo> held;
+  for (MonthInfo& month : months) {
+    if (month.checksum == checksum) held.push_back(std::move(month));
+  }
+  return held;
+}
+
 std::string FormatIngestReport(const IngestReport& r) {
   std::string out = absl::StrFormat(
       "%s (%s layout, %d bytes, checksum %s): %d rows read = %d stored + %d "

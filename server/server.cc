@@ -179,6 +179,17 @@ absl::StatusOr<std::unique_ptr<RecsysServer>> RecsysServer::Create(
         ") so that one largest message always fits"));
   }
 
+  const std::pair<const char*, int64_t> served_log_limits[] = {
+      {"--served-log-months", options.served_log_months},
+      {"--served-log-max-customers", options.served_log_max_customers},
+      {"--served-log-queue-rows", options.served_log_queue_rows}};
+  for (const auto& [flag, value] : served_log_limits) {
+    if (value < 1) {
+      return bad(absl::StrCat(flag, " must be at least 1, got ", value,
+                              " (each bounds the served log)"));
+    }
+  }
+
   if (!options.admin_client_names.empty() &&
       options.tls_client_ca_file.empty()) {
     return bad(

@@ -161,5 +161,18 @@ TEST(RealizedE2eTest, TheServedMonthMeetsItsOutcomeAsRecsysEvaluateScoresIt) {
       << FormatReport(*report);
 }
 
+TEST(RealizedE2eTest, TheServedLogBoundsMustBePositive) {
+  RecsysServerOptions options;
+  options.store_dir = testing::NewTempDir("realized_flags");
+  options.served_log_dir = options.store_dir + "/served";
+  options.served_log_months = 0;
+  absl::StatusOr<std::unique_ptr<RecsysServer>> server =
+      RecsysServer::Create(options);
+  EXPECT_EQ(server.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(absl::StrContains(server.status().message(),
+                                "--served-log-months must be at least 1"))
+      << server.status();
+}
+
 }  // namespace
 }  // namespace recsys

@@ -137,9 +137,10 @@ struct ServedLogOptions {
 
 class ServedLog {
  public:
-  // Opens (creating) options.dir, replays every served-YYYY-MM.log in it
-  // (see the file comment: a torn tail is dropped and logged) and starts
-  // the writer thread. INVALID_ARGUMENT for an empty dir or a limit < 1;
+  // Opens (creating) options.dir, replays the newest max_months
+  // served-YYYY-MM.log files in it (older ones are removed, logged; a torn
+  // tail is dropped and logged, see the file comment) and starts the writer
+  // thread. INVALID_ARGUMENT for an empty dir or a limit < 1;
   // INTERNAL when the directory cannot be created or read.
   static absl::StatusOr<std::unique_ptr<ServedLog>> Create(
       const ServedLogOptions& options);

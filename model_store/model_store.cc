@@ -309,7 +309,7 @@ void ModelStore::ServeLocked(std::shared_ptr<const ModelVersion> model,
   if (promoted) {
     wanted_challenger_ = 0;
     wanted_share_ = 0;
-    if (observer_ != nullptr) observer_->OnChallenger(0, 0);
+    if (observer_ != nullptr) observer_->OnChallenger(nullptr, 0);
     Notice(absl::StrCat("version ", model->version(),
                         " was the challenger and now serves as the champion: "
                         "the challenger is cleared"));
@@ -336,8 +336,7 @@ void ModelStore::SetChallengerModelLocked(
       entries_[model->version()].state = VersionState::kChallenger;
   }
   if (observer_ != nullptr) {
-    observer_->OnChallenger(model == nullptr ? 0 : model->version(),
-                            model == nullptr ? 0 : share);
+    observer_->OnChallenger(model.get(), model == nullptr ? 0 : share);
   }
 }
 

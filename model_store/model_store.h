@@ -159,8 +159,8 @@ class ModelStoreObserver {
   // any thread (also an abandoned load's), never after the store is gone.
   virtual void OnLoadThreads(int in_progress, int stuck) {}
   // The challenger is now `version` with `share` of the customers, or
-  // (version 0, share 0) there is none any more.
-  virtual void OnChallenger(int64_t version, double share) {}
+  // (null, 0) there is none any more.
+  virtual void OnChallenger(const ModelVersion* version, double share) {}
   // The directory of the serving `version` was deleted (true), or serves
   // again / another version serves (false).
   virtual void OnServingDeleted(int64_t version, bool deleted) {}

@@ -88,6 +88,11 @@ TEST_F(ChallengerE2eTest, SetRoutesEachCustomerToItsVersionAndClearEndsIt) {
   EXPECT_EQ(info->version(), "1");
   EXPECT_EQ(info->challenger_version(), "2");
   EXPECT_DOUBLE_EQ(info->challenger_share(), kShare);
+  absl::StatusOr<v1::ModelInfo> challenger_info =
+      h_->client().GetModelInfo("2");
+  ASSERT_TRUE(challenger_info.ok()) << challenger_info.status();
+  EXPECT_EQ(challenger_info->version(), "2");
+  EXPECT_EQ(challenger_info->challenger_version(), "2");
 
   // Unary: each customer gets its routed version, on every call.
   int to_challenger = 0;

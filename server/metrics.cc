@@ -119,6 +119,17 @@ class ServerMetricsImpl final : public ServerMetrics {
              .Help("The validation MAP@7 in a model version's manifest (set "
                    "for the versions with realized numbers).")
              .Register(*registry_);
+    version_rows_ = &prometheus::BuildCounter()
+                         .Name("recsys_version_rows_scored_total")
+                         .Help("Rows scored, by the model version that scored "
+                               "them (champion or challenger).")
+                         .Register(*registry_);
+    challenger_share_ =
+        &prometheus::BuildGauge()
+             .Name("recsys_challenger_share")
+             .Help("Share of the customers (by a hash of ncodpers) answered "
+                   "by the challenger version; absent without a challenger.")
+             .Register(*registry_);
     if (exposer_ != nullptr) {
       exposer_->RegisterCollectable(registry_);
       exposer_->RegisterCollectable(drift_collectable_);
@@ -190,6 +201,34 @@ class ServerMetricsImpl final : public ServerMetrics {
 
   void RowsScored(int64_t rows) override {
     if (rows > 0) core_.rows_scored->Increment(static_cast<double>(rows));
+  }
+
+  void VersionRowsScored(const ModelVersion& version, int64_t rows) override {
+    if (rows <= 0) return;
+    const std::pair<std::string, int64_t> key(version.name(),
+                                              version.version());
+    Counter* counter = nullptr;
+    {
+      absl::MutexLock lock(&version_mu_);
+      Counter*& c = version_rows_by_[key];
+      if (c == nullptr) {
+        c = &version_rows_->Add(
+            {{"model", key.first}, {"version", absl::StrCat(key.second)}});
+      }
+      counter = c;
+    }
+    counter->Increment(static_cast<double>(rows));
+  }
+
+  void ChallengerShare(const ModelVersion* version, double share) override {
+    absl::MutexLock lock(&version_mu_);
+    if (challenger_gauge_ != nullptr) challenger_share_->Remove(challenger_gauge_);
+    challenger_gauge_ = nullptr;
+    if (version == nullptr) return;
+    challenger_gauge_ = &challenger_share_->Add(
+        {{"model", version->name()},
+         {"version", absl::StrCat(version->version())}});
+    challenger_gauge_->Set(share);
   }
 
   void UnaryBatch(int calls) override {
@@ -428,6 +467,17 @@ class ServerMetricsImpl final : public ServerMetrics {
   prometheus::Family<Counter>* realized_ap_sum_ = nullptr;
   prometheus::Family<Counter>* realized_customers_ = nullptr;
   prometheus::Family<prometheus::Gauge>* validation_map7_ = nullptr;
+  // Written only in the constructor.
+  prometheus::Family<Counter>* version_rows_ = nullptr;
+  prometheus::Family<prometheus::Gauge>* challenger_share_ = nullptr;
+
+  absl::Mutex version_mu_;
+  // recsys_version_rows_scored_total by (model, version); never removed (a
+  // counter of a version once served keeps its count).
+  std::map<std::pair<std::string, int64_t>, Counter*> version_rows_by_
+      ABSL_GUARDED_BY(version_mu_);
+  prometheus::Gauge* challenger_gauge_ ABSL_GUARDED_BY(version_mu_) = nullptr;
+
   absl::Mutex history_mu_;
   prometheus::Gauge* history_info_ ABSL_GUARDED_BY(history_mu_) = nullptr;
 

@@ -18,6 +18,10 @@
 //   grpc_server_handling_seconds{grpc_service,grpc_method,grpc_type} (histogram)
 //   recsys_stage_duration_seconds{stage} (histogram; parse featurize predict rank)
 //   recsys_rows_scored_total
+//   recsys_version_rows_scored_total{model,version} (rows per version that
+//     scored them: champion and challenger)
+//   recsys_challenger_share{model,version} (share of customers routed to the
+//     challenger; absent without one)
 //   recsys_inflight_requests
 //   recsys_history_lookups_total{result="hit|miss|request"}
 //   recsys_model_info{model,version,feature_spec_hash,predictor} = 1 for the serving version
@@ -137,6 +141,14 @@ class ServerMetrics {
   // Work.
   virtual void StageDuration(Stage stage, double seconds) = 0;
   virtual void RowsScored(int64_t rows) = 0;
+  // `rows` rows scored by `version` (champion or challenger):
+  // recsys_version_rows_scored_total{model,version}. Default (test doubles):
+  // nothing.
+  virtual void VersionRowsScored(const ModelVersion& version, int64_t rows) {}
+  // The challenger is `version` with `share` of the customers (null: none):
+  // recsys_challenger_share{model,version} = share, the previous
+  // challenger's series removed. Default (test doubles): nothing.
+  virtual void ChallengerShare(const ModelVersion* version, double share) {}
   // Unary Recommend calls scored together in one batch (1 = alone).
   virtual void UnaryBatch(int calls) = 0;
   // `count` rows whose history came from `source`: the `result` label is

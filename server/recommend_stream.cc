@@ -67,8 +67,10 @@ void EncodeScoredRows(const ScoredRows& scored, StreamBatch* batch) {
                      result->mutable_error());
       continue;
     }
-    EncodeScoredRow(scored.requests[r].record, row,
-                    result->mutable_recommendations());
+    v1::RowRecommendations* answer = result->mutable_recommendations();
+    EncodeScoredRow(scored.requests[r].record, row, answer);
+    answer->set_model_version(absl::StrCat(scored.ModelOf(r).version()));
+    answer->set_history_month(std::string(scored.HistoryMonthOf(r)));
   }
 }
 

@@ -83,6 +83,19 @@ void RecommenderService::DescribeHistory(const ModelVersion& serving,
   info->set_history_load_error(engine_->HistoryLoadError());
 }
 
+void RecommenderService::DescribeChallenger(v1::ModelInfo* info) const {
+  const ServingModels serving = store_->Serving();
+  if (serving.challenger == nullptr) return;
+  const std::string challenger = absl::StrCat(serving.challenger->version());
+  // The serving version's info names its challenger; the challenger's, itself.
+  const bool serving_info =
+      serving.champion != nullptr &&
+      info->version() == absl::StrCat(serving.champion->version());
+  if (!serving_info && info->version() != challenger) return;
+  info->set_challenger_version(challenger);
+  info->set_challenger_share(serving.challenger_share);
+}
+
 grpc::ServerUnaryReactor* RecommenderService::GetModelInfo(
     grpc::CallbackServerContext* context, const grpc::ByteBuffer* request_bytes,
     grpc::ByteBuffer* response_bytes) {
@@ -114,6 +127,7 @@ grpc::ServerUnaryReactor* RecommenderService::GetModelInfo(
     absl::Status status = info.status();
     if (info.ok()) {
       DescribeHistory(*serving, &*info);
+      DescribeChallenger(&*info);
       status = SerializeToByteBuffer(*info, response_bytes);
     }
     return call->FinishWith(status);
@@ -126,7 +140,10 @@ grpc::ServerUnaryReactor* RecommenderService::GetModelInfo(
         description.ok() ? EncodeModelInfo(*description)
                          : absl::StatusOr<v1::ModelInfo>(description.status());
     absl::Status status = info.status();
-    if (info.ok()) status = SerializeToByteBuffer(*info, response_bytes);
+    if (info.ok()) {
+      DescribeChallenger(&*info);
+      status = SerializeToByteBuffer(*info, response_bytes);
+    }
     call->FinishWith(status);
   });
   return call;

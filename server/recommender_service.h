@@ -77,6 +77,9 @@ class RecommenderService final : public RawRecommenderBase {
  private:
   // Fills the serving_history_* and history_load_error fields of `info`.
   void DescribeHistory(const ModelVersion& serving, v1::ModelInfo* info) const;
+  // Fills challenger_version and challenger_share of the serving version's
+  // or the challenger's `info`.
+  void DescribeChallenger(v1::ModelInfo* info) const;
 
   const RecommenderLimits limits_;
   ModelStore* const store_;

@@ -311,11 +311,26 @@ ServedVersion ServedLog::VersionAt(int slot) const {
 
 void ServedLog::Record(const ScoredRows& scored) {
   if (scored.model == nullptr || scored.scores.empty()) return;
-  // Version names are interned once per batch, not per row.
-  const int slot = SlotOf({scored.model->name(), scored.model->version(),
-                           scored.model->manifest().metrics.model_map7});
+  // Version names are interned once per batch and version (the champion and
+  // at most one challenger), not per row.
+  const ModelVersion* slot_model[2] = {nullptr, nullptr};
+  int slot_of[2] = {-1, -1};
+  auto slot_for = [&](const ModelVersion& model) {
+    for (int k = 0; k < 2; ++k) {
+      if (slot_model[k] == &model) return slot_of[k];
+      if (slot_model[k] == nullptr) {
+        slot_model[k] = &model;
+        slot_of[k] = SlotOf({model.name(), model.version(),
+                             model.manifest().metrics.model_map7});
+        return slot_of[k];
+      }
+    }
+    return SlotOf({model.name(), model.version(),
+                   model.manifest().metrics.model_map7});
+  };
   thread_local std::vector<QueuedRow> rows;
   rows.clear();
+  int64_t no_slot = 0;  // rows of a version the version table has no room for
   const size_t n = std::min(scored.scores.size(), scored.requests.size());
   for (size_t i = 0; i < n; ++i) {
     const RowScore& row = scored.scores[i];
@@ -324,22 +339,28 @@ void ServedLog::Record(const ScoredRows& scored) {
         id.value > int64_t{0xffffffff}) {
       continue;
     }
+    // The version that answered this customer: the champion, or the
+    // challenger for a customer in its share.
+    const int slot = slot_for(scored.ModelOf(i));
+    if (slot < 0) {
+      ++no_slot;
+      continue;
+    }
     rows.push_back({row.target_month, static_cast<uint32_t>(id.value),
                     PackAnswer(slot, row.top)});
   }
-  if (rows.empty()) return;
-  bool dropped = slot < 0;
-  if (!dropped) {
+  int64_t dropped = no_slot;
+  if (!rows.empty()) {
     absl::MutexLock lock(&queue_mu_);
     if (static_cast<int64_t>(queue_.size() + rows.size()) > options_.queue_rows) {
-      dropped = true;
+      dropped += static_cast<int64_t>(rows.size());
       queue_dropped_ += static_cast<int64_t>(rows.size());
     } else {
       queue_.insert(queue_.end(), rows.begin(), rows.end());
     }
   }
-  if (dropped && options_.metrics != nullptr)
-    options_.metrics->ServedLogRows(0, static_cast<int64_t>(rows.size()));
+  if (dropped > 0 && options_.metrics != nullptr)
+    options_.metrics->ServedLogRows(0, dropped);
 }
 
 void ServedLog::Flush() {

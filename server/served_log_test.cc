@@ -149,6 +149,31 @@ TEST_F(ServedLogTest, TheLastAnswerPerCustomerAndMonthWins) {
   EXPECT_EQ(contents.at(2), (std::pair<int64_t, std::vector<int>>{3, {4}}));
 }
 
+TEST_F(ServedLogTest, EachRowIsLoggedUnderTheVersionThatAnsweredIt) {
+  // A batch split between the champion (3) and a challenger (4): the
+  // challenger's customers are logged under version 4, so realized MAP@7 is
+  // per version.
+  auto v3 = Version(3);
+  auto v4 = Version(4, 0.05);
+  Batch batch(v3.get(), kJune);
+  batch.Add(1, {2}).Add(2, {4}).Add(3, {5}).Add(4, {6});
+  ScoredRows view = batch.View();
+  const std::vector<const ModelVersion*> row_models = {v3.get(), v4.get(),
+                                                       v3.get(), v4.get()};
+  view.row_models = row_models;
+  view.challenger_history_month = "2016-06";
+  auto log = Open();
+  log->Record(view);
+  log->Flush();
+  auto contents = Contents(log->Month(kJune));
+  ASSERT_EQ(contents.size(), 4u);
+  EXPECT_EQ(contents.at(1).first, 3);
+  EXPECT_EQ(contents.at(2).first, 4);
+  EXPECT_EQ(contents.at(3).first, 3);
+  EXPECT_EQ(contents.at(4).first, 4);
+  EXPECT_EQ(contents.at(4).second, std::vector<int>{6});
+}
+
 TEST_F(ServedLogTest, ATornTailIsDroppedAndLoggingGoesOn) {
   auto v3 = Version(3);
   {

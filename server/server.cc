@@ -166,6 +166,20 @@ absl::StatusOr<std::unique_ptr<RecsysServer>> RecsysServer::Create(
                               " (every limit bounds the server's memory)"));
     }
   }
+  if (options.challenger_version < 0) {
+    return bad(absl::StrCat("--challenger-version must be positive, got ",
+                            options.challenger_version));
+  }
+  if (options.challenger_share != -1 &&
+      !(options.challenger_share >= 0 && options.challenger_share <= 1)) {
+    return bad(absl::StrCat("--challenger-share must be in [0, 1], got ",
+                            options.challenger_share));
+  }
+  if (options.challenger_version > 0 && options.challenger_share == -1) {
+    return bad(
+        "--challenger-version needs --challenger-share (e.g. 0.1: the share "
+        "of customers it answers)");
+  }
   if (options.max_unary_message_bytes > options.max_message_bytes) {
     return bad(absl::StrCat("--max-unary-message-bytes (",
                             options.max_unary_message_bytes,
@@ -392,9 +406,41 @@ absl::Status RecsysServer::Start() {
                      absl::FormatDuration(options_.poll_interval),
                      " and on file-system events"));
   }
+  ApplyChallengerOptions();
   parts_->store->StartWatching();
   StartHistory();
   return absl::OkStatus();
+}
+
+void RecsysServer::ApplyChallengerOptions() {
+  const double share = options_.challenger_share;
+  if (share == -1) return;  // the saved policy holds
+  ModelStore* store = parts_->store.get();
+  if (share == 0) {
+    const int64_t was = store->ClearChallenger();
+    if (was != 0) {
+      LogEvent(absl::StrCat("--challenger-share 0: challenger version ", was,
+                            " cleared"));
+    }
+    return;
+  }
+  int64_t version = options_.challenger_version;
+  if (version == 0) {
+    const ServingModels serving = store->Serving();
+    if (serving.challenger == nullptr) {
+      LogEvent(absl::StrCat("--challenger-share ", share,
+                            " ignored: no challenger is set (give "
+                            "--challenger-version or use `recsys challenger "
+                            "set`)"));
+      return;
+    }
+    version = serving.challenger->version();
+  }
+  if (absl::Status set = store->SetChallenger(version, share); !set.ok()) {
+    LogEvent(absl::StrCat("challenger not set (--challenger-version ", version,
+                          "): ", set.message(),
+                          "; the champion answers every customer"));
+  }
 }
 
 void RecsysServer::StartHistory() {

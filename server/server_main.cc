@@ -164,6 +164,19 @@ ABSL_FLAG(int64_t, served_log_queue_rows, 65536,
           "bytes each); when full, rows are dropped and counted rather than "
           "slowing scoring.");
 
+ABSL_FLAG(int64_t, challenger_version, 0,
+          "Serve this model version beside the serving one (the champion) to "
+          "--challenger-share of the customers, chosen by a hash of ncodpers "
+          "(a customer always gets the same version). Refused (logged; the "
+          "champion answers everybody) when it is not in the store, does not "
+          "load, or is the champion. Saved in the store's serving policy, as "
+          "`recsys challenger set` does. 0: keep the saved challenger, if "
+          "any.");
+ABSL_FLAG(double, challenger_share, -1,
+          "Share of customers the challenger answers, in (0, 1], e.g. 0.1; "
+          "0 clears the challenger at start. Without --challenger-version: "
+          "the new share of the saved challenger. Default: unchanged.");
+
 namespace {
 
 const recsys::CommandSpec& Command() {
@@ -191,6 +204,8 @@ const recsys::CommandSpec& Command() {
       .flags = {{"Model flags",
                  {"store", "model", "poll_seconds", "load_timeout",
                   "max_bundle_file_bytes", "predictor"}},
+                {"Champion and challenger flags (docs/monthly.md)",
+                 {"challenger_version", "challenger_share"}},
                 {"Network flags",
                  {"host", "port", "metrics_port", "metrics_host",
                   "metrics_threads"}},
@@ -284,6 +299,8 @@ int main(int argc, char** argv) {
       absl::GetFlag(FLAGS_max_streams_per_connection);
   options.request_memory_bytes = absl::GetFlag(FLAGS_request_memory_bytes);
   options.grpc_memory_bytes = absl::GetFlag(FLAGS_grpc_memory_bytes);
+  options.challenger_version = absl::GetFlag(FLAGS_challenger_version);
+  options.challenger_share = absl::GetFlag(FLAGS_challenger_share);
   options.metrics = metrics->get();
   options.served_log_dir = absl::GetFlag(FLAGS_served_log);
   options.served_log_months = absl::GetFlag(FLAGS_served_log_months);

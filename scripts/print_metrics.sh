@@ -4,12 +4,15 @@
 # prediction-mix PSI (PSI < 0.1: no real shift, 0.1-0.25: moderate, > 0.25: large).
 #
 #   scripts/print_metrics.sh http://127.0.0.1:9464/metrics
+#   scripts/print_metrics.sh --raw http://127.0.0.1:9464/metrics   # the whole page
 #
 # Uses curl when installed, else bash's /dev/tcp (plain http only).
 set -euo pipefail
 
+RAW=0
+if [[ "${1:-}" == --raw ]]; then RAW=1; shift; fi
 if [[ $# -ne 1 || "$1" == -h || "$1" == --help ]]; then
-  echo "usage: $0 http://HOST:PORT/metrics" >&2
+  echo "usage: $0 [--raw] http://HOST:PORT/metrics   (--raw: the page as it is)" >&2
   exit 2
 fi
 URL=$1
@@ -38,6 +41,10 @@ if ! TEXT=$(fetch); then
   echo "cannot read $URL" >&2
   exit 1
 fi
+if ((RAW)); then
+  printf '%s\n' "$TEXT"
+  exit 0
+fi
 
 awk '
   function label(line, name,    re, v) {
@@ -55,6 +62,9 @@ awk '
   /^recsys_rows_scored_total / { rows = $NF }
   /^recsys_feature_psi\{/ { psi[label($0, "feature")] = $NF; n++ }
   /^recsys_prediction_psi / { pred = $NF }
+  /^recsys_realized_ap_sum\{/ { k = label($0, "month") " version " label($0, "version"); ap[k] += $NF }
+  /^recsys_realized_customers_total\{/ { k = label($0, "month") " version " label($0, "version"); cu[k] += $NF }
+  /^recsys_challenger_share\{/ { challenger = sprintf("version %s for %.0f%% of customers", label($0, "version"), 100 * $NF) }
   END {
     printf "   serving model:   %s\n", serving == "" ? "none" : serving
     printf "   rows scored:     %d\n", rows
@@ -71,5 +81,7 @@ awk '
     }
     if (pred == "") print "   prediction PSI:  not yet"
     else printf "   prediction PSI:  %.4f  %s (top-1 product mix)\n", pred, level(pred)
+    if (challenger != "") printf "   challenger:      %s\n", challenger
+    for (k in cu) if (cu[k] > 0) printf "   realized MAP@7:  %s: %.6f over %d customers\n", k, ap[k] / cu[k], cu[k]
   }
 ' <<<"$TEXT"

@@ -3,8 +3,9 @@
 //   - the default shape: 24 classes, 100 features, 60 rounds, depth 6;
 //   - a deeper model: 24 classes, 100 features, 150 rounds, depth 8
 //     (synthetic perfect trees, see SyntheticBytes).
-// For each: 1 row per call (latency) and blocks of 256 rows (rows/s), and the
-// forest with each kernel this CPU runs (scalar, AVX2, AVX-512).
+// For each: 1 row per call (latency) and blocks of 256 rows (rows/s), the
+// forest with each kernel (0 = auto, 1 = scalar, 2 = AVX2, 3 = AVX-512; a
+// kernel this CPU cannot run reports an error).
 //
 //   forest_bench [--benchmark_filter=Default]
 // items_per_second is rows per CPU second of the calling thread. The models
@@ -264,8 +265,9 @@ void Register() {
         (std::string("BM_Forest/") + s.name).c_str(),
         [s](benchmark::State& st) { Ours(st, s.model); });
     b->ArgNames({"rows", "kernel"});
-    b->Args({1, 0});  // one row always takes the scalar kernel
-    for (int kernel : {0, 1, 2, 3}) b->Args({256, kernel});
+    for (int rows : {1, 256}) {
+      for (int kernel : {0, 1, 2, 3}) b->Args({rows, kernel});
+    }
   }
 }
 

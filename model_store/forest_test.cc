@@ -173,6 +173,64 @@ TEST(ForestTest, DeepModelMatchesXgboostBitForBit) {
   ExpectBitIdentical(model, **forest, TestRows(model, 20, 2000, 9), 20);
 }
 
+TEST(ForestTest, KernelSupportFollowsTheCpu) {
+  __builtin_cpu_init();
+  const bool avx2 =
+      __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  const bool avx512 = __builtin_cpu_supports("avx512f") &&
+                      __builtin_cpu_supports("avx512dq") &&
+                      __builtin_cpu_supports("avx512bw") &&
+                      __builtin_cpu_supports("avx512vl");
+  EXPECT_TRUE(ForestKernelSupported(ForestKernel::kScalar));
+  EXPECT_TRUE(ForestKernelSupported(ForestKernel::kAuto));
+  EXPECT_EQ(ForestKernelSupported(ForestKernel::kAvx2), avx2);
+  EXPECT_EQ(ForestKernelSupported(ForestKernel::kAvx512), avx512);
+
+  const Trained model = TrainModel(300, 4, 3, 2, 2, 6);
+  auto forest = Forest::FromModel(model.ubj);
+  ASSERT_TRUE(forest.ok()) << forest.status();
+  EXPECT_EQ((*forest)->best_kernel(), avx512 ? ForestKernel::kAvx512
+                                      : avx2 ? ForestKernel::kAvx2
+                                             : ForestKernel::kScalar);
+  std::vector<float> x(4, 0.5f), out(3);
+  for (ForestKernel kernel : {ForestKernel::kAvx2, ForestKernel::kAvx512}) {
+    if (ForestKernelSupported(kernel)) continue;
+    EXPECT_EQ((*forest)->Predict(x.data(), 1, 4, out.data(), kernel).code(),
+              absl::StatusCode::kInvalidArgument);
+  }
+}
+
+// The scalar walk forced against every vector kernel, for row counts on
+// both sides of each kernel's switch from trees in lanes (fewer than 4 rows
+// with AVX2, 8 with AVX-512) to rows in lanes, on a forest whose tree count
+// (5 classes x 7 rounds = 35) leaves a tail after groups of 8 and of 16.
+TEST(ForestTest, ForcedScalarGivesTheVectorKernelsBytes) {
+  const Trained model = TrainModel(2000, 30, 5, 6, 7, 7);
+  auto forest = Forest::FromModel(model.ubj);
+  ASSERT_TRUE(forest.ok()) << forest.status();
+  ASSERT_EQ((*forest)->num_trees(), 35);
+  const std::vector<float> x = TestRows(model, 30, 300, 11);
+  std::vector<ForestKernel> vector_kernels = Kernels();
+  vector_kernels.erase(vector_kernels.begin());  // kScalar
+  if (vector_kernels.empty()) {
+    GTEST_SKIP() << "this CPU has neither AVX2 nor AVX-512";
+  }
+  for (int64_t rows : {1, 2, 3, 4, 5, 7, 8, 9, 16, 33, 256, 300}) {
+    std::vector<float> scalar(rows * 5, -1.0f);
+    ASSERT_TRUE((*forest)
+                    ->Predict(x.data(), rows, 30, scalar.data(),
+                              ForestKernel::kScalar)
+                    .ok());
+    for (ForestKernel kernel : vector_kernels) {
+      std::vector<float> got(rows * 5, -2.0f);
+      ASSERT_TRUE(
+          (*forest)->Predict(x.data(), rows, 30, got.data(), kernel).ok());
+      EXPECT_EQ(std::memcmp(got.data(), scalar.data(), got.size() * 4), 0)
+          << ForestKernelName(kernel) << ", " << rows << " rows";
+    }
+  }
+}
+
 TEST(ForestTest, ReadsXgboostJsonAsWellAsUbj) {
   const Trained model = TrainModel(600, 4, 3, 3, 5, 4);
   const std::string json =

@@ -12,7 +12,9 @@
 // are trained once and cached in $TMPDIR (or /tmp) as
 // forest_bench_<shape>.ubj; delete them to retrain.
 #include <benchmark/benchmark.h>
+#include <sys/resource.h>
 
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -54,6 +56,13 @@ long RssBytes() {
     std::fclose(f);
   }
   return resident * 4096;
+}
+
+// Peak resident set size of this process so far (getrusage), in bytes.
+long PeakRssBytes() {
+  struct rusage usage;
+  getrusage(RUSAGE_SELF, &usage);
+  return usage.ru_maxrss * 1024L;
 }
 
 struct Model {
@@ -174,12 +183,21 @@ Model Load(int depth, int rounds) {
     Die("warmup");
   }
   const long rss1 = RssBytes();
+  const long peak1 = PeakRssBytes();
+  const auto start = std::chrono::steady_clock::now();
   auto forest = Forest::FromModel(bytes);
+  const double build_ms = std::chrono::duration<double, std::milli>(
+                              std::chrono::steady_clock::now() - start)
+                              .count();
   if (!forest.ok()) Die(forest.status().ToString());
   std::fprintf(stderr,
                "resident memory: XGBoost booster +%ld KB after load and "
                "warm-up, forest +%ld KB (includes allocator noise)\n",
                (rss1 - rss0) / 1024, (RssBytes() - rss1) / 1024);
+  std::fprintf(stderr,
+               "Forest::FromModel: %.0f ms wall; the process's peak resident "
+               "set grew by %ld KB during it (from %ld KB)\n",
+               build_ms, (PeakRssBytes() - peak1) / 1024, peak1 / 1024);
   std::fprintf(stderr,
                "model depth %d rounds %d: %d trees, forest depth %d, "
                "%zu bytes UBJ, forest arrays %zu bytes, kernel %s\n",

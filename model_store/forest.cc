@@ -14,35 +14,44 @@
 #include "nlohmann/json.hpp"
 
 // Why this layout and these kernels. Measured with bench/forest_bench (CPU
-// time, one thread) on the default shape (60 rounds x 24 classes, depth 6,
-// 100 features) on the shared 2-core AMD EPYC (Zen 4) dev VM at load ~16, one
-// run; XGBoost 1.7.4 (nthread=1) in the same run; see BENCHMARKS.md:
+// time of one thread, median of 6 repetitions) on the default shape (60
+// rounds x 24 classes, depth 6, 100 features) on the shared 2-core AMD EPYC
+// (Zen 4) dev VM at load 9-12, XGBoost 1.7.4 (nthread=1) in the same run;
+// BENCHMARKS.md has the whole run:
 //
-//   256 rows/call            rows/s    vs XGBoost (12,266 rows/s)
-//   scalar, rows inner       16,684    1.4x
-//   AVX2, 8 rows in lanes    60,907    5.0x
-//   AVX-512, 16 rows         95,013    7.7x
-//   1 row/call               CPU us    vs XGBoost (171 us)
-//   scalar                   61        2.8x
-//   AVX-512, 16 trees        17.9      9.5x
+//   256 rows/call                 rows/s    vs XGBoost (15,378 rows/s)
+//   scalar (one row at a time)    16,730    1.1x
+//   AVX2, 8 rows in lanes         50,533    3.3x
+//   AVX-512, 16 rows in lanes     84,080    5.5x
+//   1 row/call                    CPU us    vs XGBoost (212 us)
+//   scalar                        55.8      3.8x
+//   AVX2, 8 trees in lanes        28.4      7.5x
+//   AVX-512, 16 trees in lanes    19.7      10.7x
 //
-// - Perfect trees in breadth-first order make the descent arithmetic
-//   (i = 2i + 1 + went_right) with no child pointers to load, and make the
-//   nodes of one level contiguous: the first levels of a tree fit in one or
-//   two vector registers, so with rows in SIMD lanes a level's split is
-//   fetched by a register permute (vpermd/vpermt2ps) instead of a gather.
-//   Trees of depth <= 6 (this project's) cost at most 63 splits + 64 leaves =
-//   508 bytes each (1.1 MB for the default model, a quarter of its UBJ).
+// - Perfect trees in breadth-first order make the descent arithmetic (the
+//   child of position p in the next level is 2p + went_right) with no child
+//   pointers to load, and make the nodes of one level contiguous: the first
+//   levels of a tree fit in one or two vector registers, so with rows in
+//   SIMD lanes a level's split is fetched by a register permute
+//   (vpermd/vpermt2d) instead of a gather. Trees of depth <= 6 (this
+//   project's) cost at most 63 splits + 64 leaves = 508 bytes each (1.1 MB
+//   for the default model, a quarter of its UBJ).
 // - Rows in lanes, trees in the outer loop over a chunk of up to 256 rows:
 //   one tree stays in L1 while every row of the chunk goes through it, and
 //   the chunk's rows (100 KB) stay in L2. Per level and 16 rows the only
 //   memory access is one gather of the rows' feature values (the split comes
 //   from a permute), plus one gather of the leaves.
-// - The scalar kernel branches on every split and mispredicts about half of
-//   them (random paths); SIMD compares into masks and has no branch to miss.
-// - One row (a lone unary call) leaves row lanes empty, so AVX-512 puts 16
-//   trees in the lanes instead (gathering their splits), 3.4x faster than the
-//   scalar descent. Without AVX-512 few rows take the scalar kernel.
+// - The scalar walk has no branch to mispredict (the compiler turns the
+//   comparison into setcc), but it spends about 15 instructions per level
+//   per row; a vector walk spends about as many per level for 8 or 16 rows.
+// - One row (a lone unary call) leaves row lanes empty, so the vector
+//   kernels put 8 or 16 trees in the lanes instead, gathering their splits.
+// - AVX2 fetches level 4 (16 splits) by a gather: two vpermd and a blend
+//   measured no faster (Avx2Ops::kPermute2).
+// - Each walk is written once (forest_walk.inc) over a small set of lane
+//   operations per instruction set (ScalarOps, Avx2Ops, Avx512Ops); the
+//   refactor from one hand-written loop per kernel measured the same speed
+//   (BENCHMARKS.md, before/after in one run).
 
 namespace recsys {
 namespace {

@@ -354,93 +354,244 @@ bool ParamInt(const Json& j, int64_t* out) {
   return false;
 }
 
-const Json* Find(const Json& j, const char* key) {
-  if (!j.is_object()) return nullptr;
-  auto it = j.find(key);
-  return it == j.end() ? nullptr : &*it;
-}
-
 // One tree's arrays, read from the model.
 struct RawTree {
   std::vector<int64_t> left, right, split_index;
   std::vector<float> condition;
   std::vector<bool> default_left;
+  int arrays_seen = 0;  // bit i: kTreeArrays[i] was present
 };
 
-absl::Status ReadIntArray(const Json& tree, const char* key, int t,
-                          std::vector<int64_t>* out) {
-  const Json* a = Find(tree, key);
-  if (a == nullptr || !a->is_array()) {
-    return Invalid(absl::StrCat("tree ", t, " has no array '", key, "'"));
-  }
-  out->reserve(a->size());
-  for (const Json& v : *a) {
-    if (v.is_boolean()) {
-      out->push_back(v.get<bool>() ? 1 : 0);
-    } else if (v.is_number_integer()) {
-      out->push_back(v.get<int64_t>());
-    } else {
-      return Invalid(absl::StrCat("tree ", t, " '", key, "' holds ",
-                                  v.type_name(), ", expected integers"));
-    }
-  }
-  return absl::OkStatus();
-}
+// The per-node arrays of a tree that the forest reads, in bit order of
+// RawTree::arrays_seen ("split_type" is optional).
+constexpr const char* kTreeArrays[] = {"left_children", "right_children",
+                                       "split_indices", "default_left",
+                                       "split_conditions", "split_type"};
+constexpr int kRequiredTreeArrays = 5;
 
-absl::StatusOr<RawTree> ReadTree(const Json& tree, int t) {
-  RawTree raw;
-  std::vector<int64_t> default_left;
-  if (absl::Status s = ReadIntArray(tree, "left_children", t, &raw.left);
-      !s.ok()) {
-    return s;
+// Reads the parts of an XGBoost model the forest needs while the document
+// streams by (a SAX handler for nlohmann::json::sax_parse, UBJ or JSON):
+// the parameters, the booster's and objective's names, tree_info and the
+// per-node arrays of kTreeArrays. The document itself and the arrays the
+// forest does not read (loss_changes, sum_hessian, base_weights, parents:
+// most of a model's bytes) are never held: a DOM of the model took about
+// 8x its UBJ size (BENCHMARKS.md, issue 13).
+class ModelReader {
+ public:
+  // What was read; absent parameters stay null.
+  Json num_class, num_feature, base_score;
+  bool has_param = false, has_booster = false, has_objective = false;
+  bool has_trees = false, has_tree_info = false;
+  std::string booster_name, objective_name;  // "" when absent
+  std::vector<Json> tree_info;
+  std::vector<RawTree> trees;
+  // The first problem in a tree array (set when a callback refuses).
+  absl::Status error;
+
+  // The SAX interface.
+  bool null() { return Scalar(Json(nullptr)); }
+  bool boolean(bool v) {
+    if (Target* target = ArrayTarget()) return Integer(*target, v ? 1 : 0);
+    return Scalar(Json(v));
   }
-  if (absl::Status s = ReadIntArray(tree, "right_children", t, &raw.right);
-      !s.ok()) {
-    return s;
+  bool number_integer(int64_t v) {
+    if (Target* target = ArrayTarget()) return Integer(*target, v);
+    return Scalar(Json(v));
   }
-  if (absl::Status s = ReadIntArray(tree, "split_indices", t, &raw.split_index);
-      !s.ok()) {
-    return s;
-  }
-  if (absl::Status s = ReadIntArray(tree, "default_left", t, &default_left);
-      !s.ok()) {
-    return s;
-  }
-  const Json* cond = Find(tree, "split_conditions");
-  if (cond == nullptr || !cond->is_array()) {
-    return Invalid(absl::StrCat("tree ", t, " has no 'split_conditions'"));
-  }
-  for (const Json& v : *cond) {
-    if (!v.is_number()) {
-      return Invalid(absl::StrCat("tree ", t, " 'split_conditions' holds ",
-                                  v.type_name()));
+  bool number_unsigned(uint64_t v) {
+    if (Target* target = ArrayTarget()) {
+      return Integer(*target, v > static_cast<uint64_t>(INT64_MAX)
+                                  ? INT64_MAX
+                                  : static_cast<int64_t>(v));
     }
-    // UBJ stores float32; JSON text holds the shortest decimal that reads
-    // back as the same float.
-    raw.condition.push_back(v.is_number_float()
-                                ? static_cast<float>(v.get<double>())
-                                : static_cast<float>(v.get<int64_t>()));
+    return Scalar(Json(v));
   }
-  const size_t nodes = raw.left.size();
-  if (nodes == 0 || raw.right.size() != nodes ||
-      raw.split_index.size() != nodes || default_left.size() != nodes ||
-      raw.condition.size() != nodes) {
-    return Invalid(absl::StrCat("tree ", t, " has per-node arrays of ",
-                                "different lengths or none"));
+  bool number_float(double v, const std::string&) {
+    if (Target* target = ArrayTarget()) {
+      if (target->field == Field::kCondition) {
+        // UBJ stores float32; JSON text holds the shortest decimal that
+        // reads back as the same float.
+        trees.back().condition.push_back(static_cast<float>(v));
+        return true;
+      }
+      return Refuse(*target, "a float");
+    }
+    return Scalar(Json(v));
   }
-  for (int64_t d : default_left) raw.default_left.push_back(d != 0);
-  if (const Json* types = Find(tree, "split_type");
-      types != nullptr && types->is_array()) {
-    for (const Json& v : *types) {
-      if (!v.is_number_integer() || v.get<int64_t>() != 0) {
-        return absl::UnimplementedError(absl::StrCat(
-            "tree ", t, " has a categorical split; the forest evaluator "
-                        "computes numerical splits only"));
+  bool string(std::string& v) {
+    if (Target* target = ArrayTarget()) return Refuse(*target, "a string");
+    return Scalar(Json(v));
+  }
+  bool binary(Json::binary_t&) {
+    if (Target* target = ArrayTarget()) return Refuse(*target, "binary");
+    return true;
+  }
+  bool start_object(std::size_t) {
+    if (Target* target = ArrayTarget()) return Refuse(*target, "an object");
+    if (InTreesArray()) trees.emplace_back();
+    if (Path({"learner", "learner_model_param"})) has_param = true;
+    if (Path({"learner", "gradient_booster"})) has_booster = true;
+    if (Path({"learner", "objective"})) has_objective = true;
+    stack_.push_back(Frame{});
+    return true;
+  }
+  bool key(std::string& k) {
+    stack_.back().key = k;
+    return true;
+  }
+  bool end_object() { return Pop(); }
+  bool start_array(std::size_t) {
+    if (Target* target = ArrayTarget()) return Refuse(*target, "an array");
+    Frame frame;
+    frame.is_array = true;
+    if (Path({"learner", "gradient_booster", "model", "trees"})) {
+      has_trees = true;
+      frame.is_trees = true;
+    } else if (Path({"learner", "gradient_booster", "model", "tree_info"})) {
+      has_tree_info = true;
+      frame.target.field = Field::kTreeInfo;
+    } else if (stack_.size() == 6 && stack_[4].is_trees) {
+      const std::string& k = stack_[5].key;
+      for (int i = 0; i < 6; ++i) {
+        if (k == kTreeArrays[i]) {
+          frame.target.field = static_cast<Field>(i + 1);
+          trees.back().arrays_seen |= 1 << i;
+        }
       }
     }
+    stack_.push_back(std::move(frame));
+    return true;
   }
-  return raw;
-}
+  bool end_array() { return Pop(); }
+  bool parse_error(std::size_t, const std::string&,
+                   const nlohmann::detail::exception&) {
+    return false;
+  }
+
+ private:
+  // Where the values of an array go; kNone = skipped. The order of the tree
+  // fields is that of kTreeArrays.
+  enum class Field {
+    kNone,
+    kLeft,
+    kRight,
+    kSplitIndex,
+    kDefaultLeft,
+    kCondition,
+    kSplitType,
+    kTreeInfo
+  };
+  struct Target {
+    Field field = Field::kNone;
+  };
+  struct Frame {
+    bool is_array = false;
+    bool is_trees = false;  // learner.gradient_booster.model.trees
+    std::string key;        // of an object: the last key read
+    Target target;          // of an array
+  };
+
+  // The target of the array being read, if its values are wanted.
+  Target* ArrayTarget() {
+    if (stack_.empty() || !stack_.back().is_array ||
+        stack_.back().target.field == Field::kNone) {
+      return nullptr;
+    }
+    return &stack_.back().target;
+  }
+
+  // True when the open containers are objects under exactly these keys.
+  bool Path(std::initializer_list<const char*> keys) const {
+    if (stack_.size() != keys.size()) return false;
+    size_t i = 0;
+    for (const char* k : keys) {
+      if (stack_[i].is_array || stack_[i].key != k) return false;
+      ++i;
+    }
+    return true;
+  }
+
+  bool InTreesArray() const {
+    return stack_.size() == 5 && stack_[4].is_trees;
+  }
+
+  bool Integer(const Target& target, int64_t v) {
+    RawTree* tree = trees.empty() ? nullptr : &trees.back();
+    switch (target.field) {
+      case Field::kLeft:
+        tree->left.push_back(v);
+        break;
+      case Field::kRight:
+        tree->right.push_back(v);
+        break;
+      case Field::kSplitIndex:
+        tree->split_index.push_back(v);
+        break;
+      case Field::kDefaultLeft:
+        tree->default_left.push_back(v != 0);
+        break;
+      case Field::kCondition:
+        tree->condition.push_back(static_cast<float>(v));
+        break;
+      case Field::kSplitType:
+        if (v != 0) {
+          error = absl::UnimplementedError(absl::StrCat(
+              "tree ", trees.size() - 1,
+              " has a categorical split; the forest evaluator computes "
+              "numerical splits only"));
+          return false;
+        }
+        break;
+      case Field::kTreeInfo:
+        tree_info.push_back(Json(v));
+        break;
+      case Field::kNone:
+        break;
+    }
+    return true;
+  }
+
+  bool Refuse(const Target& target, const char* what) {
+    if (target.field == Field::kTreeInfo) {
+      error = Invalid(absl::StrCat("tree_info[", tree_info.size(), "] is ",
+                                   what, ", not a class"));
+    } else {
+      error = Invalid(absl::StrCat(
+          "tree ", trees.size() - 1, " '",
+          kTreeArrays[static_cast<int>(target.field) - 1], "' holds ", what,
+          target.field == Field::kCondition ? ", expected numbers"
+                                            : ", expected integers"));
+    }
+    return false;
+  }
+
+  // A scalar outside the wanted arrays: keeps the parameters and names.
+  bool Scalar(Json v) {
+    if (stack_.size() == 3 && !stack_[2].is_array) {
+      const std::string& k = stack_[2].key;
+      if (Path({"learner", "learner_model_param", k.c_str()})) {
+        if (k == "num_class") num_class = std::move(v);
+        if (k == "num_feature") num_feature = std::move(v);
+        if (k == "base_score") base_score = std::move(v);
+      } else if (k == "name" && v.is_string()) {
+        if (Path({"learner", "gradient_booster", "name"})) {
+          booster_name = v.get<std::string>();
+        }
+        if (Path({"learner", "objective", "name"})) {
+          objective_name = v.get<std::string>();
+        }
+      }
+    }
+    return true;
+  }
+
+  bool Pop() {
+    stack_.pop_back();
+    return true;
+  }
+
+  std::vector<Frame> stack_;
+};
 
 // Depth of the subtree at `node` (0 for a leaf); fails beyond kMaxDepth
 // (which also catches cycles).
@@ -493,88 +644,88 @@ bool ForestKernelSupported(ForestKernel kernel) {
 absl::StatusOr<std::unique_ptr<Forest>> Forest::FromModel(
     absl::string_view model) {
   // UBJ and JSON both start with '{': try UBJ (what bundles hold) first.
-  Json root = Json::from_ubjson(model, /*strict=*/true,
-                                /*allow_exceptions=*/false);
-  if (root.is_discarded()) {
-    root = Json::parse(model, nullptr, /*allow_exceptions=*/false);
+  ModelReader reader;
+  if (!Json::sax_parse(model, &reader, Json::input_format_t::ubjson,
+                       /*strict=*/true)) {
+    if (!reader.error.ok()) return reader.error;
+    reader = ModelReader();
+    if (!Json::sax_parse(model, &reader, Json::input_format_t::json,
+                         /*strict=*/true)) {
+      if (!reader.error.ok()) return reader.error;
+      return Invalid("neither UBJ nor JSON");
+    }
   }
-  if (root.is_discarded() || !root.is_object()) {
-    return Invalid("neither UBJ nor JSON");
-  }
-  const Json* learner = Find(root, "learner");
-  const Json* param = learner ? Find(*learner, "learner_model_param") : nullptr;
-  const Json* booster = learner ? Find(*learner, "gradient_booster") : nullptr;
-  const Json* objective = learner ? Find(*learner, "objective") : nullptr;
-  if (param == nullptr || booster == nullptr || objective == nullptr) {
+  if (!reader.has_param || !reader.has_booster || !reader.has_objective) {
     return Invalid("learner.learner_model_param, .gradient_booster or "
                    ".objective is missing");
   }
-  const Json* booster_name = Find(*booster, "name");
-  if (booster_name == nullptr || *booster_name != "gbtree") {
+  if (reader.booster_name != "gbtree") {
     return absl::UnimplementedError(
         "the forest evaluator computes gbtree models only");
   }
-  const Json* objective_name = Find(*objective, "name");
-  if (objective_name == nullptr || *objective_name != "multi:softprob") {
+  if (reader.objective_name != "multi:softprob") {
     return absl::UnimplementedError(absl::StrCat(
-        "objective ",
-        objective_name ? objective_name->dump() : std::string("(none)"),
-        ": the forest evaluator computes multi:softprob only"));
+        "objective \"", reader.objective_name,
+        "\": the forest evaluator computes multi:softprob only"));
   }
   auto forest = std::unique_ptr<Forest>(new Forest());
   int64_t num_class = 0, num_feature = 0;
-  const Json* nc = Find(*param, "num_class");
-  const Json* nf = Find(*param, "num_feature");
-  const Json* bs = Find(*param, "base_score");
-  if (nc == nullptr || !ParamInt(*nc, &num_class) || num_class < 2 ||
+  if (!ParamInt(reader.num_class, &num_class) || num_class < 2 ||
       num_class > 4096) {
     return Invalid("learner_model_param.num_class is missing or not 2..4096");
   }
-  if (nf == nullptr || !ParamInt(*nf, &num_feature) || num_feature < 1 ||
+  if (!ParamInt(reader.num_feature, &num_feature) || num_feature < 1 ||
       num_feature > (int64_t{1} << 20)) {
     return Invalid("learner_model_param.num_feature is missing or not "
                    "1..1048576");
   }
-  if (bs == nullptr || !ParamFloat(*bs, &forest->base_score_)) {
+  if (!ParamFloat(reader.base_score, &forest->base_score_)) {
     return Invalid("learner_model_param.base_score is missing or not a number");
   }
   forest->num_class_ = static_cast<int>(num_class);
   forest->num_features_ = num_feature;
 
-  const Json* gb_model = Find(*booster, "model");
-  const Json* trees = gb_model ? Find(*gb_model, "trees") : nullptr;
-  const Json* tree_info = gb_model ? Find(*gb_model, "tree_info") : nullptr;
-  if (trees == nullptr || !trees->is_array() || tree_info == nullptr ||
-      !tree_info->is_array() || trees->size() != tree_info->size() ||
-      trees->empty()) {
+  std::vector<RawTree>& raw = reader.trees;
+  if (!reader.has_trees || !reader.has_tree_info ||
+      raw.size() != reader.tree_info.size() || raw.empty() ||
+      raw.size() > static_cast<size_t>(INT32_MAX)) {
     return Invalid("gradient_booster.model needs as many trees as tree_info "
                    "entries, at least one");
   }
-  const int num_trees = static_cast<int>(trees->size());
-  std::vector<RawTree> raw(num_trees);
+  const int num_trees = static_cast<int>(raw.size());
   int depth = 1;
   for (int t = 0; t < num_trees; ++t) {
-    const Json& info = (*tree_info)[t];
-    if (!info.is_number_integer() || info.get<int64_t>() < 0 ||
-        info.get<int64_t>() >= num_class) {
+    const Json& info = reader.tree_info[t];
+    if (info.get<int64_t>() < 0 || info.get<int64_t>() >= num_class) {
       return Invalid(absl::StrCat("tree_info[", t, "] is ", info.dump(),
                                   ", not a class of ", num_class));
     }
     forest->tree_class_.push_back(static_cast<int32_t>(info.get<int64_t>()));
-    absl::StatusOr<RawTree> tree = ReadTree((*trees)[t], t);
-    if (!tree.ok()) return tree.status();
-    for (int64_t i = 0; i < static_cast<int64_t>(tree->left.size()); ++i) {
-      if (tree->left[i] != -1 &&
-          (tree->split_index[i] < 0 || tree->split_index[i] >= num_feature)) {
-        return Invalid(absl::StrCat("tree ", t, " node ", i,
-                                    " splits on feature ",
-                                    tree->split_index[i], " of ", num_feature));
+    const RawTree& tree = raw[t];
+    for (int i = 0; i < kRequiredTreeArrays; ++i) {
+      if ((tree.arrays_seen & (1 << i)) == 0) {
+        return Invalid(absl::StrCat("tree ", t, " has no array '",
+                                    kTreeArrays[i], "'"));
       }
     }
-    absl::StatusOr<int> d = Depth(*tree, 0, 0, t);
+    const size_t nodes = tree.left.size();
+    if (nodes == 0 || tree.right.size() != nodes ||
+        tree.split_index.size() != nodes ||
+        tree.default_left.size() != nodes || tree.condition.size() != nodes) {
+      return Invalid(absl::StrCat("tree ", t, " has per-node arrays of ",
+                                  "different lengths or none"));
+    }
+    for (size_t i = 0; i < nodes; ++i) {
+      if (tree.left[i] != -1 &&
+          (tree.split_index[i] < 0 || tree.split_index[i] >= num_feature)) {
+        return Invalid(absl::StrCat("tree ", t, " node ", i,
+                                    " splits on feature ",
+                                    tree.split_index[i], " of ", num_feature));
+      }
+    }
+    absl::StatusOr<int> d = Depth(tree, 0, 0, t);
     if (!d.ok()) return d.status();
     depth = std::max(depth, *d);
-    raw[t] = *std::move(tree);
   }
   forest->depth_ = depth;
   forest->num_trees_ = num_trees;

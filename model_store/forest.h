@@ -65,7 +65,9 @@ class Forest {
   // inconsistent (a child index out of range, a split on a feature beyond
   // num_feature, a cycle), UNIMPLEMENTED for what this evaluator does not
   // compute (an objective other than multi:softprob, categorical splits,
-  // trees deeper than kMaxDepth, another booster than gbtree).
+  // trees deeper than kMaxDepth, another booster than gbtree). Streams the
+  // bytes (no document tree): besides the forest it holds only the per-node
+  // arrays it reads, about 28 bytes per node, until it returns.
   static absl::StatusOr<std::unique_ptr<Forest>> FromModel(
       absl::string_view model);
 

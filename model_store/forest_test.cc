@@ -288,5 +288,59 @@ TEST(ForestTest, RejectsGarbageAndOtherObjectives) {
   EXPECT_FALSE(Forest::FromModel(j.dump()).ok());
 }
 
+// The streaming reader refuses what the forest cannot compute, with the same
+// codes as before it streamed: types in the tree arrays it reads, missing
+// arrays, categorical splits; and ignores the arrays it does not read.
+TEST(ForestTest, ReadsOnlyTheTreeArraysItNeedsAndChecksTheirTypes) {
+  const Trained model = TrainModel(600, 4, 3, 3, 2, 4);
+  const nlohmann::json good = nlohmann::json::from_ubjson(model.ubj);
+  ASSERT_TRUE(good["learner"]["gradient_booster"]["model"]["trees"][0]
+                  .contains("loss_changes"));
+  auto ubj = [](const nlohmann::json& doc) {
+    const std::vector<uint8_t> bytes = nlohmann::json::to_ubjson(doc);
+    return std::string(bytes.begin(), bytes.end());
+  };
+
+  nlohmann::json j = good;
+  j["learner"]["gradient_booster"]["model"]["trees"][0]["loss_changes"] =
+      "not read";
+  j["learner"]["gradient_booster"]["model"]["trees"][0]["sum_hessian"] =
+      nlohmann::json::object({{"a", {1, 2}}});
+  auto forest = Forest::FromModel(ubj(j));
+  ASSERT_TRUE(forest.ok()) << forest.status();
+  ExpectBitIdentical(model, **forest, TestRows(model, 4, 200, 5), 4);
+
+  j = good;
+  j["learner"]["gradient_booster"]["model"]["trees"][1]["left_children"][0] =
+      1.5;
+  absl::Status s = Forest::FromModel(ubj(j)).status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(s.message(),
+              HasSubstr("tree 1 'left_children' holds a float, expected "
+                        "integers"));
+
+  j = good;
+  j["learner"]["gradient_booster"]["model"]["trees"][1].erase(
+      "split_conditions");
+  s = Forest::FromModel(j.dump()).status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(s.message(), HasSubstr("tree 1 has no array 'split_conditions'"));
+
+  j = good;
+  j["learner"]["gradient_booster"]["model"]["trees"][0]["split_type"][0] = 1;
+  EXPECT_EQ(Forest::FromModel(ubj(j)).status().code(),
+            absl::StatusCode::kUnimplemented);
+
+  j = good;
+  j["learner"]["gradient_booster"]["model"]["tree_info"][0] = "0";
+  EXPECT_THAT(Forest::FromModel(j.dump()).status().message(),
+              HasSubstr("tree_info[0] is a string"));
+
+  j = good;
+  j["learner"]["gradient_booster"]["name"] = "dart";
+  EXPECT_EQ(Forest::FromModel(j.dump()).status().code(),
+            absl::StatusCode::kUnimplemented);
+}
+
 }  // namespace
 }  // namespace recsys

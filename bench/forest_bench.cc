@@ -161,8 +161,8 @@ std::string SyntheticBytes(int depth, int rounds) {
 
 Model Load(int depth, int rounds) {
   const char* tmp = std::getenv("TMPDIR");
-  const std::string path = std::string(tmp ? tmp : "/tmp") +
-                           "/forest_bench_d" + std::to_string(depth) + "_r" +
+  const std::string path = std::string(tmp ? tmp : "/tmp") + "/forest_bench_d" +
+                           std::to_string(depth) + "_r" +
                            std::to_string(rounds) + ".ubj";
   std::string bytes;
   if (std::ifstream in(path, std::ios::binary); in) {
@@ -171,7 +171,8 @@ Model Load(int depth, int rounds) {
     bytes = s.str();
   }
   if (bytes.empty()) {
-    bytes = depth > 6 ? SyntheticBytes(depth, rounds) : TrainBytes(depth, rounds);
+    bytes =
+        depth > 6 ? SyntheticBytes(depth, rounds) : TrainBytes(depth, rounds);
     std::ofstream(path, std::ios::binary) << bytes;
   }
   Model m;

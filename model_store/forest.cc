@@ -4,10 +4,10 @@
 
 #include <algorithm>
 #include <array>
-#include <utility>
 #include <cmath>
 #include <cstring>
 #include <string>
+#include <utility>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -93,7 +93,9 @@ struct ScalarOps {
   static F LoadF(const float* p) { return *p; }
   static I Gather(const int32_t* base, I idx) { return base[idx]; }
   static F Gather(const float* base, I idx) { return base[idx]; }
-  static I FeatureOffset(I row, I split) { return row + (split & kFeatureMask); }
+  static I FeatureOffset(I row, I split) {
+    return row + (split & kFeatureMask);
+  }
   static I Step(I pos, I split, F th, F x) {
     const int left = (x < th) | ((x != x) & (split < 0));
     return 2 * pos + 1 - left;
@@ -195,13 +197,12 @@ struct Avx512Ops {
   using I = __m512i;
   using F = __m512;
   static constexpr int kWidth = 16;
-  static constexpr int kRegLevels = 5;  // levels 0..4: <= 16 splits
+  static constexpr int kRegLevels = 5;     // levels 0..4: <= 16 splits
   static constexpr bool kPermute2 = true;  // level 5: vpermt2d
   RECSYS_FOREST_TARGET static I Zero() { return _mm512_setzero_si512(); }
   RECSYS_FOREST_TARGET static I Iota(int step) {
     return _mm512_mullo_epi32(
-        _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14,
-                          15),
+        _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
         _mm512_set1_epi32(step));
   }
   RECSYS_FOREST_TARGET static I RowOffsets(int first, int n, int nf) {
@@ -282,8 +283,7 @@ const Walks& WalksFor(ForestKernel kernel) {
   static const Walks kScalar{scalar::RowLanesByDepth<ScalarOps>(Depths{}),
                              scalar::RowLanesByDepth<ScalarOps>(Depths{}), 1};
   static const Walks kAvx2{avx2::RowLanesByDepth<avx2::Avx2Ops>(Depths{}),
-                           avx2::TreeLanesByDepth<avx2::Avx2Ops>(Depths{}),
-                           4};
+                           avx2::TreeLanesByDepth<avx2::Avx2Ops>(Depths{}), 4};
   static const Walks kAvx512{
       avx512::RowLanesByDepth<avx512::Avx512Ops>(Depths{}),
       avx512::TreeLanesByDepth<avx512::Avx512Ops>(Depths{}), 8};
@@ -300,7 +300,8 @@ const Walks& WalksFor(ForestKernel kernel) {
 ForestKernel DetectBestKernel() {
   __builtin_cpu_init();
   if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
-      __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl")) {
+      __builtin_cpu_supports("avx512bw") &&
+      __builtin_cpu_supports("avx512vl")) {
     return ForestKernel::kAvx512;
   }
   if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
@@ -364,8 +365,8 @@ struct RawTree {
 
 // The per-node arrays of a tree that the forest reads, in bit order of
 // RawTree::arrays_seen ("split_type" is optional).
-constexpr const char* kTreeArrays[] = {"left_children", "right_children",
-                                       "split_indices", "default_left",
+constexpr const char* kTreeArrays[] = {"left_children",    "right_children",
+                                       "split_indices",    "default_left",
                                        "split_conditions", "split_type"};
 constexpr int kRequiredTreeArrays = 5;
 
@@ -511,9 +512,7 @@ class ModelReader {
     return true;
   }
 
-  bool InTreesArray() const {
-    return stack_.size() == 5 && stack_[4].is_trees;
-  }
+  bool InTreesArray() const { return stack_.size() == 5 && stack_[4].is_trees; }
 
   bool Integer(const Target& target, int64_t v) {
     RawTree* tree = trees.empty() ? nullptr : &trees.back();
@@ -595,8 +594,7 @@ class ModelReader {
 
 // Depth of the subtree at `node` (0 for a leaf); fails beyond kMaxDepth
 // (which also catches cycles).
-absl::StatusOr<int> Depth(const RawTree& tree, int64_t node, int level,
-                          int t) {
+absl::StatusOr<int> Depth(const RawTree& tree, int64_t node, int level, int t) {
   const int64_t nodes = static_cast<int64_t>(tree.left.size());
   if (node < 0 || node >= nodes) {
     return Invalid(absl::StrCat("tree ", t, " has child index ", node,
@@ -656,17 +654,18 @@ absl::StatusOr<std::unique_ptr<Forest>> Forest::FromModel(
     }
   }
   if (!reader.has_param || !reader.has_booster || !reader.has_objective) {
-    return Invalid("learner.learner_model_param, .gradient_booster or "
-                   ".objective is missing");
+    return Invalid(
+        "learner.learner_model_param, .gradient_booster or "
+        ".objective is missing");
   }
   if (reader.booster_name != "gbtree") {
     return absl::UnimplementedError(
         "the forest evaluator computes gbtree models only");
   }
   if (reader.objective_name != "multi:softprob") {
-    return absl::UnimplementedError(absl::StrCat(
-        "objective \"", reader.objective_name,
-        "\": the forest evaluator computes multi:softprob only"));
+    return absl::UnimplementedError(
+        absl::StrCat("objective \"", reader.objective_name,
+                     "\": the forest evaluator computes multi:softprob only"));
   }
   auto forest = std::unique_ptr<Forest>(new Forest());
   int64_t num_class = 0, num_feature = 0;
@@ -676,8 +675,9 @@ absl::StatusOr<std::unique_ptr<Forest>> Forest::FromModel(
   }
   if (!ParamInt(reader.num_feature, &num_feature) || num_feature < 1 ||
       num_feature > (int64_t{1} << 20)) {
-    return Invalid("learner_model_param.num_feature is missing or not "
-                   "1..1048576");
+    return Invalid(
+        "learner_model_param.num_feature is missing or not "
+        "1..1048576");
   }
   if (!ParamFloat(reader.base_score, &forest->base_score_)) {
     return Invalid("learner_model_param.base_score is missing or not a number");
@@ -689,8 +689,9 @@ absl::StatusOr<std::unique_ptr<Forest>> Forest::FromModel(
   if (!reader.has_trees || !reader.has_tree_info ||
       raw.size() != reader.tree_info.size() || raw.empty() ||
       raw.size() > static_cast<size_t>(INT32_MAX)) {
-    return Invalid("gradient_booster.model needs as many trees as tree_info "
-                   "entries, at least one");
+    return Invalid(
+        "gradient_booster.model needs as many trees as tree_info "
+        "entries, at least one");
   }
   const int num_trees = static_cast<int>(raw.size());
   int depth = 1;
@@ -704,14 +705,14 @@ absl::StatusOr<std::unique_ptr<Forest>> Forest::FromModel(
     const RawTree& tree = raw[t];
     for (int i = 0; i < kRequiredTreeArrays; ++i) {
       if ((tree.arrays_seen & (1 << i)) == 0) {
-        return Invalid(absl::StrCat("tree ", t, " has no array '",
-                                    kTreeArrays[i], "'"));
+        return Invalid(
+            absl::StrCat("tree ", t, " has no array '", kTreeArrays[i], "'"));
       }
     }
     const size_t nodes = tree.left.size();
     if (nodes == 0 || tree.right.size() != nodes ||
-        tree.split_index.size() != nodes ||
-        tree.default_left.size() != nodes || tree.condition.size() != nodes) {
+        tree.split_index.size() != nodes || tree.default_left.size() != nodes ||
+        tree.condition.size() != nodes) {
       return Invalid(absl::StrCat("tree ", t, " has per-node arrays of ",
                                   "different lengths or none"));
     }
@@ -719,8 +720,8 @@ absl::StatusOr<std::unique_ptr<Forest>> Forest::FromModel(
       if (tree.left[i] != -1 &&
           (tree.split_index[i] < 0 || tree.split_index[i] >= num_feature)) {
         return Invalid(absl::StrCat("tree ", t, " node ", i,
-                                    " splits on feature ",
-                                    tree.split_index[i], " of ", num_feature));
+                                    " splits on feature ", tree.split_index[i],
+                                    " of ", num_feature));
       }
     }
     absl::StatusOr<int> d = Depth(tree, 0, 0, t);
@@ -773,15 +774,16 @@ absl::Status Forest::Predict(const float* rows, int64_t n_rows,
         absl::StrCat("forest: n_rows is ", n_rows));
   }
   if (!ForestKernelSupported(kernel)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "forest: this CPU cannot run the ", ForestKernelName(kernel),
-        " kernel"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("forest: this CPU cannot run the ",
+                     ForestKernelName(kernel), " kernel"));
   }
   if (kernel == ForestKernel::kAuto) kernel = best_kernel_;
   const int64_t first_chunk = std::min<int64_t>(kChunk, n_rows);
   const int stride = static_cast<int>((first_chunk + 15) / 16 * 16);
-  const View view{feature_.data(), threshold_.data(), leaf_.data(),
-                  tree_class_.data(), num_trees_, num_features_, stride};
+  const View view{
+      feature_.data(), threshold_.data(), leaf_.data(), tree_class_.data(),
+      num_trees_,      num_features_,     stride};
   const Walks& walks = WalksFor(kernel);
   const KernelFn wide = walks.wide[depth_ - 1];
   const KernelFn narrow = walks.narrow[depth_ - 1];

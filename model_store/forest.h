@@ -79,8 +79,8 @@ class Forest {
   // Returns INVALID_ARGUMENT if n_features != num_features() or n_rows < 0,
   // or if `kernel` cannot run on this CPU. Zero rows writes nothing.
   absl::Status Predict(const float* rows, int64_t n_rows, int64_t n_features,
-                       float* out, ForestKernel kernel = ForestKernel::kAuto)
-      const;
+                       float* out,
+                       ForestKernel kernel = ForestKernel::kAuto) const;
 
   int64_t num_features() const { return num_features_; }
   int num_class() const { return num_class_; }

@@ -44,8 +44,8 @@ Trained TrainModel(int rows, int features, int classes, int depth, int rounds,
     }
     const float s = (std::isnan(x[0]) ? 0.3f : x[0]) * 3 +
                     (std::isnan(x[1 % features]) ? -1 : x[1 % features]);
-    y[r] = static_cast<float>(
-        (static_cast<int>(std::fabs(s) * 2) + rng() % 2) % classes);
+    y[r] = static_cast<float>((static_cast<int>(std::fabs(s) * 2) + rng() % 2) %
+                              classes);
   }
   auto train = DMatrix::Create(out.train_x.data(), rows, features, y);
   EXPECT_TRUE(train.ok()) << train.status();
@@ -81,15 +81,15 @@ std::vector<float> TestRows(const Trained& model, int features, int rows,
     for (int f = 0; f < features; ++f) {
       switch (kind) {
         case 0:  // a training row
-          row[f] = model.train_x[static_cast<size_t>(r % train_rows) * features +
-                                 f];
+          row[f] =
+              model.train_x[static_cast<size_t>(r % train_rows) * features + f];
           break;
         case 1:  // all missing but one
           row[f] = f == r % features ? normal(rng) : kNaN;
           break;
         case 2: {  // specials
-          const float specials[] = {kInf, -kInf, -0.0f, 0.0f, 3e38f, -3e38f,
-                                    kNaN, 0.125f};
+          const float specials[] = {kInf,  -kInf,  -0.0f, 0.0f,
+                                    3e38f, -3e38f, kNaN,  0.125f};
           row[f] = specials[rng() % 8];
           break;
         }
@@ -123,8 +123,8 @@ void ExpectBitIdentical(const Trained& model, const Forest& forest,
   ASSERT_TRUE(
       model.booster->Predict(x.data(), rows, features, want.data()).ok());
   for (ForestKernel kernel : Kernels()) {
-    for (int64_t batch : {int64_t{1}, int64_t{7}, int64_t{17}, int64_t{300},
-                          rows}) {
+    for (int64_t batch :
+         {int64_t{1}, int64_t{7}, int64_t{17}, int64_t{300}, rows}) {
       std::vector<float> got(rows * classes, -1.0f);
       for (int64_t start = 0; start < rows; start += batch) {
         const int64_t n = std::min(batch, rows - start);
@@ -177,10 +177,9 @@ TEST(ForestTest, KernelSupportFollowsTheCpu) {
   __builtin_cpu_init();
   const bool avx2 =
       __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-  const bool avx512 = __builtin_cpu_supports("avx512f") &&
-                      __builtin_cpu_supports("avx512dq") &&
-                      __builtin_cpu_supports("avx512bw") &&
-                      __builtin_cpu_supports("avx512vl");
+  const bool avx512 =
+      __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
+      __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl");
   EXPECT_TRUE(ForestKernelSupported(ForestKernel::kScalar));
   EXPECT_TRUE(ForestKernelSupported(ForestKernel::kAuto));
   EXPECT_EQ(ForestKernelSupported(ForestKernel::kAvx2), avx2);
@@ -217,10 +216,10 @@ TEST(ForestTest, ForcedScalarGivesTheVectorKernelsBytes) {
   }
   for (int64_t rows : {1, 2, 3, 4, 5, 7, 8, 9, 16, 33, 256, 300}) {
     std::vector<float> scalar(rows * 5, -1.0f);
-    ASSERT_TRUE((*forest)
-                    ->Predict(x.data(), rows, 30, scalar.data(),
-                              ForestKernel::kScalar)
-                    .ok());
+    ASSERT_TRUE(
+        (*forest)
+            ->Predict(x.data(), rows, 30, scalar.data(), ForestKernel::kScalar)
+            .ok());
     for (ForestKernel kernel : vector_kernels) {
       std::vector<float> got(rows * 5, -2.0f);
       ASSERT_TRUE(
@@ -283,8 +282,7 @@ TEST(ForestTest, RejectsGarbageAndOtherObjectives) {
 
   j = nlohmann::json::from_ubjson(model.ubj);
   // A cycle: the root's left child is the root.
-  j["learner"]["gradient_booster"]["model"]["trees"][0]["left_children"][0] =
-      0;
+  j["learner"]["gradient_booster"]["model"]["trees"][0]["left_children"][0] = 0;
   EXPECT_FALSE(Forest::FromModel(j.dump()).ok());
 }
 
@@ -294,8 +292,8 @@ TEST(ForestTest, RejectsGarbageAndOtherObjectives) {
 TEST(ForestTest, ReadsOnlyTheTreeArraysItNeedsAndChecksTheirTypes) {
   const Trained model = TrainModel(600, 4, 3, 3, 2, 4);
   const nlohmann::json good = nlohmann::json::from_ubjson(model.ubj);
-  ASSERT_TRUE(good["learner"]["gradient_booster"]["model"]["trees"][0]
-                  .contains("loss_changes"));
+  ASSERT_TRUE(good["learner"]["gradient_booster"]["model"]["trees"][0].contains(
+      "loss_changes"));
   auto ubj = [](const nlohmann::json& doc) {
     const std::vector<uint8_t> bytes = nlohmann::json::to_ubjson(doc);
     return std::string(bytes.begin(), bytes.end());

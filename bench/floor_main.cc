@@ -1,7 +1,8 @@
 // recsys-floor: the in-process floor of the batch path (bench/floor.h).
 //
 //   recsys-floor --bundle models/santander/1 --input test_ver2.csv
-//       --threads 2 --batch-rows 256 [--json floor.json]
+//       --threads 2 --batch-rows 256 [--predictor auto|forest|xgboost]
+//       [--json floor.json]
 //       [--submission floor.csv] [--dump features/test]
 //
 // Prints rows/s and the per-row cost of parse, featurize (with the history
@@ -19,6 +20,7 @@
 #include "common/command_line.h"
 #include "common/status_macros.h"
 #include "model_store/bundle.h"
+#include "model_store/model_version.h"
 
 ABSL_FLAG(std::string, bundle, "", "Model bundle directory (required).");
 ABSL_FLAG(std::string, input, "", "Raw test CSV to score (required).");
@@ -27,6 +29,9 @@ ABSL_FLAG(int32_t, batch_rows, 256,
           "Rows per batch (`recsys score` sends 256).");
 ABSL_FLAG(int32_t, k, 7, "Products per row.");
 ABSL_FLAG(int64_t, max_rows, 0, "Read at most this many rows (0 = all).");
+ABSL_FLAG(std::string, predictor, "auto",
+          "auto, forest or xgboost: which evaluator predicts (as "
+          "recsys-server --predictor).");
 ABSL_FLAG(std::string, json, "", "Also write the report as JSON here.");
 ABSL_FLAG(std::string, submission, "",
           "Write the top-k of every row as a Kaggle submission here.");
@@ -50,8 +55,14 @@ absl::Status Run() {
   const std::string bundle = absl::GetFlag(FLAGS_bundle);
   const std::string input = absl::GetFlag(FLAGS_input);
   RECSYS_ASSIGN_OR_RETURN(BundleManifest manifest, ReadManifest(bundle));
-  RECSYS_ASSIGN_OR_RETURN(std::shared_ptr<const ModelVersion> model,
-                          LoadModelVersion(bundle, manifest.version));
+  ModelLoadOptions load_options;
+  RECSYS_ASSIGN_OR_RETURN(load_options.predictor,
+                          ParsePredictorChoice(absl::GetFlag(FLAGS_predictor)));
+  RECSYS_ASSIGN_OR_RETURN(
+      std::shared_ptr<const ModelVersion> model,
+      LoadModelVersionWith(bundle, manifest.version, load_options));
+  std::cout << "predictor: " << model->predictor() << " ("
+            << model->predictor_note() << ")\n";
   ParseStats parse;
   RECSYS_ASSIGN_OR_RETURN(
       std::vector<RawRecord> records,
@@ -71,6 +82,7 @@ absl::Status Run() {
     out["model_version"] = manifest.version;
     out["num_rounds"] = manifest.num_rounds;
     out["num_features"] = model->num_features();
+    out["predictor"] = model->predictor();
     std::ofstream(json, std::ios::trunc) << out.dump(2) << "\n";
   }
   if (const std::string path = absl::GetFlag(FLAGS_submission); !path.empty()) {
@@ -96,8 +108,8 @@ const recsys::CommandSpec& Command() {
           "scores a raw file in-process (no gRPC) and prints rows/s "
           "and the per-row cost of each stage.",
       .usage = {"recsys-floor --bundle DIR --input test_ver2.csv [--threads 2]",
-                "             [--batch-rows 256] [--json F] [--submission F] "
-                "[--dump PREFIX]"},
+                "             [--batch-rows 256] [--predictor auto] [--json F]",
+                "             [--submission F] [--dump PREFIX]"},
       .description =
           "The floor of the batch path (bench/floor.h): what the server's "
           "parse, featurize (with the history lookup), predict and rank cost "
@@ -107,7 +119,8 @@ const recsys::CommandSpec& Command() {
           "(uint32 masks of the products owned last month) and "
           "PREFIX.ncodpers.npy (int64).",
       .flags = {{"Flags",
-                 {"bundle", "input", "threads", "batch_rows", "k", "max_rows"}},
+                 {"bundle", "input", "threads", "batch_rows", "k", "max_rows",
+                  "predictor"}},
                 {"Output flags", {"json", "submission", "dump"}}},
       .required = {"bundle", "input"},
       .exit_status =

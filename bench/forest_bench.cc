@@ -3,15 +3,18 @@
 //   - the default shape: 24 classes, 100 features, 60 rounds, depth 6;
 //   - a deeper model: 24 classes, 100 features, 150 rounds, depth 8
 //     (synthetic perfect trees, see SyntheticBytes).
-// For each: 1 row per call (latency) and blocks of 256 rows (rows/s), and the
-// forest with each kernel this CPU runs (scalar, AVX2, AVX-512).
+// For each: 1 row per call (latency) and blocks of 256 rows (rows/s), the
+// forest with each kernel (0 = auto, 1 = scalar, 2 = AVX2, 3 = AVX-512; a
+// kernel this CPU cannot run reports an error).
 //
 //   forest_bench [--benchmark_filter=Default]
 // items_per_second is rows per CPU second of the calling thread. The models
 // are trained once and cached in $TMPDIR (or /tmp) as
 // forest_bench_<shape>.ubj; delete them to retrain.
 #include <benchmark/benchmark.h>
+#include <sys/resource.h>
 
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -53,6 +56,13 @@ long RssBytes() {
     std::fclose(f);
   }
   return resident * 4096;
+}
+
+// Peak resident set size of this process so far (getrusage), in bytes.
+long PeakRssBytes() {
+  struct rusage usage;
+  getrusage(RUSAGE_SELF, &usage);
+  return usage.ru_maxrss * 1024L;
 }
 
 struct Model {
@@ -151,8 +161,8 @@ std::string SyntheticBytes(int depth, int rounds) {
 
 Model Load(int depth, int rounds) {
   const char* tmp = std::getenv("TMPDIR");
-  const std::string path = std::string(tmp ? tmp : "/tmp") +
-                           "/forest_bench_d" + std::to_string(depth) + "_r" +
+  const std::string path = std::string(tmp ? tmp : "/tmp") + "/forest_bench_d" +
+                           std::to_string(depth) + "_r" +
                            std::to_string(rounds) + ".ubj";
   std::string bytes;
   if (std::ifstream in(path, std::ios::binary); in) {
@@ -161,7 +171,8 @@ Model Load(int depth, int rounds) {
     bytes = s.str();
   }
   if (bytes.empty()) {
-    bytes = depth > 6 ? SyntheticBytes(depth, rounds) : TrainBytes(depth, rounds);
+    bytes =
+        depth > 6 ? SyntheticBytes(depth, rounds) : TrainBytes(depth, rounds);
     std::ofstream(path, std::ios::binary) << bytes;
   }
   Model m;
@@ -173,12 +184,21 @@ Model Load(int depth, int rounds) {
     Die("warmup");
   }
   const long rss1 = RssBytes();
+  const long peak1 = PeakRssBytes();
+  const auto start = std::chrono::steady_clock::now();
   auto forest = Forest::FromModel(bytes);
+  const double build_ms = std::chrono::duration<double, std::milli>(
+                              std::chrono::steady_clock::now() - start)
+                              .count();
   if (!forest.ok()) Die(forest.status().ToString());
   std::fprintf(stderr,
                "resident memory: XGBoost booster +%ld KB after load and "
                "warm-up, forest +%ld KB (includes allocator noise)\n",
                (rss1 - rss0) / 1024, (RssBytes() - rss1) / 1024);
+  std::fprintf(stderr,
+               "Forest::FromModel: %.0f ms wall; the process's peak resident "
+               "set grew by %ld KB during it (from %ld KB)\n",
+               build_ms, (PeakRssBytes() - peak1) / 1024, peak1 / 1024);
   std::fprintf(stderr,
                "model depth %d rounds %d: %d trees, forest depth %d, "
                "%zu bytes UBJ, forest arrays %zu bytes, kernel %s\n",
@@ -264,8 +284,9 @@ void Register() {
         (std::string("BM_Forest/") + s.name).c_str(),
         [s](benchmark::State& st) { Ours(st, s.model); });
     b->ArgNames({"rows", "kernel"});
-    b->Args({1, 0});  // one row always takes the scalar kernel
-    for (int kernel : {0, 1, 2, 3}) b->Args({256, kernel});
+    for (int rows : {1, 256}) {
+      for (int kernel : {0, 1, 2, 3}) b->Args({rows, kernel});
+    }
   }
 }
 

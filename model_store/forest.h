@@ -65,7 +65,9 @@ class Forest {
   // inconsistent (a child index out of range, a split on a feature beyond
   // num_feature, a cycle), UNIMPLEMENTED for what this evaluator does not
   // compute (an objective other than multi:softprob, categorical splits,
-  // trees deeper than kMaxDepth, another booster than gbtree).
+  // trees deeper than kMaxDepth, another booster than gbtree). Streams the
+  // bytes (no document tree): besides the forest it holds only the per-node
+  // arrays it reads, about 28 bytes per node, until it returns.
   static absl::StatusOr<std::unique_ptr<Forest>> FromModel(
       absl::string_view model);
 
@@ -77,8 +79,8 @@ class Forest {
   // Returns INVALID_ARGUMENT if n_features != num_features() or n_rows < 0,
   // or if `kernel` cannot run on this CPU. Zero rows writes nothing.
   absl::Status Predict(const float* rows, int64_t n_rows, int64_t n_features,
-                       float* out, ForestKernel kernel = ForestKernel::kAuto)
-      const;
+                       float* out,
+                       ForestKernel kernel = ForestKernel::kAuto) const;
 
   int64_t num_features() const { return num_features_; }
   int num_class() const { return num_class_; }

@@ -44,8 +44,8 @@ Trained TrainModel(int rows, int features, int classes, int depth, int rounds,
     }
     const float s = (std::isnan(x[0]) ? 0.3f : x[0]) * 3 +
                     (std::isnan(x[1 % features]) ? -1 : x[1 % features]);
-    y[r] = static_cast<float>(
-        (static_cast<int>(std::fabs(s) * 2) + rng() % 2) % classes);
+    y[r] = static_cast<float>((static_cast<int>(std::fabs(s) * 2) + rng() % 2) %
+                              classes);
   }
   auto train = DMatrix::Create(out.train_x.data(), rows, features, y);
   EXPECT_TRUE(train.ok()) << train.status();
@@ -81,15 +81,15 @@ std::vector<float> TestRows(const Trained& model, int features, int rows,
     for (int f = 0; f < features; ++f) {
       switch (kind) {
         case 0:  // a training row
-          row[f] = model.train_x[static_cast<size_t>(r % train_rows) * features +
-                                 f];
+          row[f] =
+              model.train_x[static_cast<size_t>(r % train_rows) * features + f];
           break;
         case 1:  // all missing but one
           row[f] = f == r % features ? normal(rng) : kNaN;
           break;
         case 2: {  // specials
-          const float specials[] = {kInf, -kInf, -0.0f, 0.0f, 3e38f, -3e38f,
-                                    kNaN, 0.125f};
+          const float specials[] = {kInf,  -kInf,  -0.0f, 0.0f,
+                                    3e38f, -3e38f, kNaN,  0.125f};
           row[f] = specials[rng() % 8];
           break;
         }
@@ -123,8 +123,8 @@ void ExpectBitIdentical(const Trained& model, const Forest& forest,
   ASSERT_TRUE(
       model.booster->Predict(x.data(), rows, features, want.data()).ok());
   for (ForestKernel kernel : Kernels()) {
-    for (int64_t batch : {int64_t{1}, int64_t{7}, int64_t{17}, int64_t{300},
-                          rows}) {
+    for (int64_t batch :
+         {int64_t{1}, int64_t{7}, int64_t{17}, int64_t{300}, rows}) {
       std::vector<float> got(rows * classes, -1.0f);
       for (int64_t start = 0; start < rows; start += batch) {
         const int64_t n = std::min(batch, rows - start);
@@ -171,6 +171,63 @@ TEST(ForestTest, DeepModelMatchesXgboostBitForBit) {
   ASSERT_TRUE(forest.ok()) << forest.status();
   EXPECT_GE((*forest)->depth(), 7);
   ExpectBitIdentical(model, **forest, TestRows(model, 20, 2000, 9), 20);
+}
+
+TEST(ForestTest, KernelSupportFollowsTheCpu) {
+  __builtin_cpu_init();
+  const bool avx2 =
+      __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  const bool avx512 =
+      __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
+      __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl");
+  EXPECT_TRUE(ForestKernelSupported(ForestKernel::kScalar));
+  EXPECT_TRUE(ForestKernelSupported(ForestKernel::kAuto));
+  EXPECT_EQ(ForestKernelSupported(ForestKernel::kAvx2), avx2);
+  EXPECT_EQ(ForestKernelSupported(ForestKernel::kAvx512), avx512);
+
+  const Trained model = TrainModel(300, 4, 3, 2, 2, 6);
+  auto forest = Forest::FromModel(model.ubj);
+  ASSERT_TRUE(forest.ok()) << forest.status();
+  EXPECT_EQ((*forest)->best_kernel(), avx512 ? ForestKernel::kAvx512
+                                      : avx2 ? ForestKernel::kAvx2
+                                             : ForestKernel::kScalar);
+  std::vector<float> x(4, 0.5f), out(3);
+  for (ForestKernel kernel : {ForestKernel::kAvx2, ForestKernel::kAvx512}) {
+    if (ForestKernelSupported(kernel)) continue;
+    EXPECT_EQ((*forest)->Predict(x.data(), 1, 4, out.data(), kernel).code(),
+              absl::StatusCode::kInvalidArgument);
+  }
+}
+
+// The scalar walk forced against every vector kernel, for row counts on
+// both sides of each kernel's switch from trees in lanes (fewer than 4 rows
+// with AVX2, 8 with AVX-512) to rows in lanes, on a forest whose tree count
+// (5 classes x 7 rounds = 35) leaves a tail after groups of 8 and of 16.
+TEST(ForestTest, ForcedScalarGivesTheVectorKernelsBytes) {
+  const Trained model = TrainModel(2000, 30, 5, 6, 7, 7);
+  auto forest = Forest::FromModel(model.ubj);
+  ASSERT_TRUE(forest.ok()) << forest.status();
+  ASSERT_EQ((*forest)->num_trees(), 35);
+  const std::vector<float> x = TestRows(model, 30, 300, 11);
+  std::vector<ForestKernel> vector_kernels = Kernels();
+  vector_kernels.erase(vector_kernels.begin());  // kScalar
+  if (vector_kernels.empty()) {
+    GTEST_SKIP() << "this CPU has neither AVX2 nor AVX-512";
+  }
+  for (int64_t rows : {1, 2, 3, 4, 5, 7, 8, 9, 16, 33, 256, 300}) {
+    std::vector<float> scalar(rows * 5, -1.0f);
+    ASSERT_TRUE(
+        (*forest)
+            ->Predict(x.data(), rows, 30, scalar.data(), ForestKernel::kScalar)
+            .ok());
+    for (ForestKernel kernel : vector_kernels) {
+      std::vector<float> got(rows * 5, -2.0f);
+      ASSERT_TRUE(
+          (*forest)->Predict(x.data(), rows, 30, got.data(), kernel).ok());
+      EXPECT_EQ(std::memcmp(got.data(), scalar.data(), got.size() * 4), 0)
+          << ForestKernelName(kernel) << ", " << rows << " rows";
+    }
+  }
 }
 
 TEST(ForestTest, ReadsXgboostJsonAsWellAsUbj) {
@@ -225,9 +282,62 @@ TEST(ForestTest, RejectsGarbageAndOtherObjectives) {
 
   j = nlohmann::json::from_ubjson(model.ubj);
   // A cycle: the root's left child is the root.
-  j["learner"]["gradient_booster"]["model"]["trees"][0]["left_children"][0] =
-      0;
+  j["learner"]["gradient_booster"]["model"]["trees"][0]["left_children"][0] = 0;
   EXPECT_FALSE(Forest::FromModel(j.dump()).ok());
+}
+
+// The streaming reader refuses what the forest cannot compute, with the same
+// codes as before it streamed: types in the tree arrays it reads, missing
+// arrays, categorical splits; and ignores the arrays it does not read.
+TEST(ForestTest, ReadsOnlyTheTreeArraysItNeedsAndChecksTheirTypes) {
+  const Trained model = TrainModel(600, 4, 3, 3, 2, 4);
+  const nlohmann::json good = nlohmann::json::from_ubjson(model.ubj);
+  ASSERT_TRUE(good["learner"]["gradient_booster"]["model"]["trees"][0].contains(
+      "loss_changes"));
+  auto ubj = [](const nlohmann::json& doc) {
+    const std::vector<uint8_t> bytes = nlohmann::json::to_ubjson(doc);
+    return std::string(bytes.begin(), bytes.end());
+  };
+
+  nlohmann::json j = good;
+  j["learner"]["gradient_booster"]["model"]["trees"][0]["loss_changes"] =
+      "not read";
+  j["learner"]["gradient_booster"]["model"]["trees"][0]["sum_hessian"] =
+      nlohmann::json::object({{"a", {1, 2}}});
+  auto forest = Forest::FromModel(ubj(j));
+  ASSERT_TRUE(forest.ok()) << forest.status();
+  ExpectBitIdentical(model, **forest, TestRows(model, 4, 200, 5), 4);
+
+  j = good;
+  j["learner"]["gradient_booster"]["model"]["trees"][1]["left_children"][0] =
+      1.5;
+  absl::Status s = Forest::FromModel(ubj(j)).status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(s.message(),
+              HasSubstr("tree 1 'left_children' holds a float, expected "
+                        "integers"));
+
+  j = good;
+  j["learner"]["gradient_booster"]["model"]["trees"][1].erase(
+      "split_conditions");
+  s = Forest::FromModel(j.dump()).status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(s.message(), HasSubstr("tree 1 has no array 'split_conditions'"));
+
+  j = good;
+  j["learner"]["gradient_booster"]["model"]["trees"][0]["split_type"][0] = 1;
+  EXPECT_EQ(Forest::FromModel(ubj(j)).status().code(),
+            absl::StatusCode::kUnimplemented);
+
+  j = good;
+  j["learner"]["gradient_booster"]["model"]["tree_info"][0] = "0";
+  EXPECT_THAT(Forest::FromModel(j.dump()).status().message(),
+              HasSubstr("tree_info[0] is a string"));
+
+  j = good;
+  j["learner"]["gradient_booster"]["name"] = "dart";
+  EXPECT_EQ(Forest::FromModel(j.dump()).status().code(),
+            absl::StatusCode::kUnimplemented);
 }
 
 }  // namespace

@@ -33,6 +33,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
 
 import yaml
@@ -245,10 +246,22 @@ def main():
     try:
         box.wait_healthy("Dockerfile HEALTHCHECK", server, log, image_healthcheck)
         for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
-            grpc_probe = c[probe]["grpc"]
-            box.run("k8s %s (grpc service %r)" % (probe, grpc_probe["service"]),
-                    ["recsys", "health", "--server=localhost:%d" % grpc_probe["port"],
-                     "--service=" + grpc_probe["service"]])
+            if "grpc" in c[probe]:
+                grpc_probe = c[probe]["grpc"]
+                box.run("k8s %s (grpc service %r)" % (probe, grpc_probe["service"]),
+                        ["recsys", "health", "--server=localhost:%d" % grpc_probe["port"],
+                         "--service=" + grpc_probe["service"]])
+                continue
+            # kubelet's httpGet: any status from 200 to 399 passes.
+            get = c[probe]["httpGet"]
+            url = "http://127.0.0.1:%d%s" % (get["port"], get["path"])
+            print("==> k8s %s: GET %s" % (probe, url))
+            try:
+                with urllib.request.urlopen(url, timeout=5) as answer:
+                    if not 200 <= answer.status < 400:
+                        fail("k8s %s: GET %s answered %d" % (probe, url, answer.status))
+            except urllib.error.URLError as e:
+                fail("k8s %s: GET %s failed: %s" % (probe, url, e))
     finally:
         box.stop(server)
 

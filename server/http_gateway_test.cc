@@ -2,10 +2,16 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <httplib.h>
 
 #include <chrono>
+#include <memory>
 
+#include "model_store/model_store.h"
 #include "nlohmann/json.hpp"
+#include "server/call_tracker.h"
+#include "server/scoring_engine.h"
+#include "server/worker_pool.h"
 
 namespace recsys {
 namespace {
@@ -76,6 +82,100 @@ TEST(ParseGrpcTimeoutTest, RefusesWhatIsNotAGrpcTimeout) {
     EXPECT_THAT(std::string(deadline.status().message()),
                 HasSubstr("grpc-timeout"));
   }
+}
+
+// A gateway over an empty store (no model), with one unary call slot.
+class GatewayWithoutModelTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ModelStoreOptions store_options;
+    store_options.store_dir = ::testing::TempDir();
+    auto store = ModelStore::Create(
+        store_options,
+        [](const std::string&, int64_t)
+            -> absl::StatusOr<std::shared_ptr<const ModelVersion>> {
+          return absl::NotFoundError("no versions in this test");
+        },
+        nullptr);
+    ASSERT_TRUE(store.ok()) << store.status();
+    store_ = *std::move(store);
+    auto workers = WorkerPool::Create({.threads = 1});
+    ASSERT_TRUE(workers.ok()) << workers.status();
+    workers_ = *std::move(workers);
+    engine_ = std::make_unique<ScoringEngine>(store_.get(), workers_.get(),
+                                              &metrics_);
+    HttpBackend backend;
+    backend.store = store_.get();
+    backend.engine = engine_.get();
+    backend.metrics = &metrics_;
+    backend.tracker = &tracker_;
+    backend.ready = [] { return false; };
+    backend.alive = [] { return true; };
+    auto gateway = HttpGateway::Create({}, backend);
+    ASSERT_TRUE(gateway.ok()) << gateway.status();
+    gateway_ = *std::move(gateway);
+    ASSERT_TRUE(gateway_->Start().ok());
+  }
+  void TearDown() override {
+    if (gateway_ != nullptr) gateway_->Stop();
+    if (workers_ != nullptr) workers_->Stop();
+  }
+
+  // POST .../santander:recommend of one customer: status and JSON body.
+  std::pair<int, nlohmann::json> Recommend() {
+    httplib::Client client("127.0.0.1", gateway_->port());
+    httplib::Result result =
+        client.Post("/v1/models/santander:recommend",
+                    R"({"customer": {"ncodpers": 15889}})", "application/json");
+    if (!result) return {0, nullptr};
+    return {result->status,
+            nlohmann::json::parse(result->body, nullptr, false)};
+  }
+
+  NullMetrics metrics_;
+  CallTracker tracker_{CallLimits{.max_streams = 1, .max_unary = 1}};
+  std::unique_ptr<ModelStore> store_;
+  std::unique_ptr<WorkerPool> workers_;
+  std::unique_ptr<ScoringEngine> engine_;
+  std::unique_ptr<HttpGateway> gateway_;
+};
+
+TEST_F(GatewayWithoutModelTest, NoModelIs503AsOverGrpc) {
+  const auto [status, body] = Recommend();
+  EXPECT_EQ(status, 503);
+  EXPECT_EQ(body["code"], 14);
+  EXPECT_EQ(body["message"],
+            "no model is loaded yet; the server is not serving");
+}
+
+TEST_F(GatewayWithoutModelTest, OverTheSharedUnaryCapIs429) {
+  // A gRPC call holds the only unary slot.
+  ASSERT_EQ(tracker_.Begin(CallKind::kUnary), Admission::kAdmitted);
+  const auto [status, body] = Recommend();
+  EXPECT_EQ(status, 429);
+  EXPECT_EQ(body["code"], 8);
+  EXPECT_THAT(body["message"].get<std::string>(),
+              HasSubstr("1 unary calls, its limit (--max-concurrent-calls)"));
+  tracker_.End(CallKind::kUnary);
+  EXPECT_EQ(Recommend().first, 503);  // admitted again: no model
+}
+
+TEST_F(GatewayWithoutModelTest, WhileDrainingCallsAre503) {
+  tracker_.StartDraining();
+  const auto [status, body] = Recommend();
+  EXPECT_EQ(status, 503);
+  EXPECT_THAT(body["message"].get<std::string>(),
+              HasSubstr("the server is shutting down"));
+}
+
+TEST_F(GatewayWithoutModelTest, ProbesAnswerFromTheBackend) {
+  httplib::Client client("127.0.0.1", gateway_->port());
+  httplib::Result live = client.Get("/healthz");
+  ASSERT_TRUE(live);
+  EXPECT_EQ(live->status, 200);
+  httplib::Result ready = client.Get("/readyz");
+  ASSERT_TRUE(ready);
+  EXPECT_EQ(ready->status, 503);
 }
 
 }  // namespace

@@ -11,7 +11,7 @@ flags and environment, from a new empty working directory, against the built bin
     make-certs.sh -> scripts/make-certs.sh), each volume mount point (/data, /models,
     /secrets, ...) -> a directory of its own under a temporary folder, shared by the
     services that share the volume, as compose and the PVCs share them;
-  - the fixed ports 50051 and 9464 -> free ports (other jobs share this machine).
+  - the fixed ports 50051, 8080 and 9464 -> free ports (other jobs share this machine).
 
 Order: compose certs, trainer, server (until its healthcheck passes; /metrics is saved
 to SCRAPE_OUT for the dashboard check), the Kubernetes Deployment (until the image's
@@ -82,7 +82,8 @@ class Sandbox:
         os.symlink(os.path.join(ROOT, "scripts", "make-certs.sh"),
                    os.path.join(self.image_bin, "make-certs.sh"))
         self.mounts = {}  # container path -> host path
-        self.ports = {"50051": str(free_port()), "9464": str(free_port())}
+        self.ports = {"50051": str(free_port()), "9464": str(free_port()),
+                      "8080": str(free_port())}
         self.runs = 0
 
     def mount(self, container_path, volume):
@@ -254,7 +255,8 @@ def main():
                 continue
             # kubelet's httpGet: any status from 200 to 399 passes.
             get = c[probe]["httpGet"]
-            url = "http://127.0.0.1:%d%s" % (get["port"], get["path"])
+            port = box.ports.get(str(get["port"]), str(get["port"]))
+            url = "http://127.0.0.1:%s%s" % (port, get["path"])
             print("==> k8s %s: GET %s" % (probe, url))
             try:
                 with urllib.request.urlopen(url, timeout=5) as answer:

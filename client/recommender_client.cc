@@ -230,6 +230,26 @@ absl::StatusOr<v1::ServingChange> RecommenderClient::Unpin() {
       admin_token_);
 }
 
+absl::StatusOr<v1::ChallengerChange> RecommenderClient::SetChallenger(
+    absl::string_view version, double share) {
+  v1::SetChallengerRequest request;
+  request.set_version(std::string(version));
+  request.set_share(share);
+  return Unary<v1::ChallengerChange>(
+      options_.deadline, [&](grpc::ClientContext* c, v1::ChallengerChange* r) {
+        return admin_->SetChallenger(c, request, r);
+      },
+      admin_token_);
+}
+
+absl::StatusOr<v1::ChallengerChange> RecommenderClient::ClearChallenger() {
+  return Unary<v1::ChallengerChange>(
+      options_.deadline, [&](grpc::ClientContext* c, v1::ChallengerChange* r) {
+        return admin_->ClearChallenger(c, v1::ClearChallengerRequest(), r);
+      },
+      admin_token_);
+}
+
 absl::StatusOr<v1::ServingChange> RecommenderClient::Rollback() {
   return Unary<v1::ServingChange>(
       options_.deadline, [&](grpc::ClientContext* c, v1::ServingChange* r) {

@@ -95,6 +95,9 @@ class RecommenderClient {
   absl::StatusOr<v1::ServingChange> Pin(absl::string_view version);
   absl::StatusOr<v1::ServingChange> Unpin();
   absl::StatusOr<v1::ServingChange> Rollback();
+  absl::StatusOr<v1::ChallengerChange> SetChallenger(absl::string_view version,
+                                                     double share);
+  absl::StatusOr<v1::ChallengerChange> ClearChallenger();
 
   // The Recommender stub on this client's channel, for streaming calls.
   // Owned by the client.

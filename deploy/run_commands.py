@@ -14,9 +14,10 @@ flags and environment, from a new empty working directory, against the built bin
   - the fixed ports 50051, 8080 and 9464 -> free ports (other jobs share this machine).
 
 Order: compose certs, trainer, server (until its healthcheck passes; /metrics is saved
-to SCRAPE_OUT for the dashboard check), the Kubernetes Deployment (until the image's
-HEALTHCHECK passes, and each gRPC probe's health service answers SERVING), the training
-CronJob. Exits 1 naming the first command that failed, with its output.
+to SCRAPE_OUT for the dashboard check), monthly; the Kubernetes Deployment (until the
+image's HEALTHCHECK passes, and each gRPC probe's health service answers SERVING), the
+monthly CronJob (twice: the second run must skip what the first ingested), the training
+CronJob (from the records database). Exits 1 naming the first command that failed, with its output.
 
   python3 deploy/run_commands.py BIN_DIR SCRAPE_OUT
 
@@ -176,10 +177,15 @@ def main():
             box.mount(path, volume)
 
     # --- compose: the one-shot services, then the server ---
-    for name in ("certs", "trainer"):
+    def one_shot(name):
         service_mounts(name)
         s = services[name]
-        box.run("compose %s" % name, list(s.get("entrypoint", entrypoint)) + list(s["command"]))
+        # compose's $$ is a literal $ in the command.
+        command = [a.replace("$$", "$") for a in s["command"]]
+        return box.run("compose %s" % name, list(s.get("entrypoint", entrypoint)) + command)
+
+    for name in ("certs", "trainer"):
+        one_shot(name)
     service_mounts("server")
     s = services["server"]
     server, log = box.start("compose server", entrypoint + list(s["command"]))
@@ -200,6 +206,10 @@ def main():
         print("    scraped %s into %s" % (url, scrape_out))
     finally:
         box.stop(server)
+    # The monthly one-shot, after the test month was scored (its history serves 2016-07).
+    out = one_shot("monthly")
+    if "history/2016-07" not in out:
+        fail("compose monthly published no history for 2016-07", out[-3000:])
 
     # --- Kubernetes: the Deployment's container, then the training CronJob ---
     k8s = {}
@@ -207,7 +217,8 @@ def main():
         for doc in yaml.safe_load_all(open(os.path.join(ROOT, "deploy", "k8s", f))):
             if doc and "kind" in doc and "metadata" in doc:
                 k8s[(doc["kind"], doc["metadata"]["name"])] = doc
-    claims = {"recsys-models": "models", "recsys-training-data": "data"}
+    claims = {"recsys-models": "models", "recsys-training-data": "data",
+              "recsys-records": "k8s-records"}
 
     def pod_mounts(pod):
         volumes = {v["name"]: v for v in pod.get("volumes", [])}
@@ -267,11 +278,22 @@ def main():
     finally:
         box.stop(server)
 
-    job = k8s[("CronJob", "recsys-train")]["spec"]["jobTemplate"]["spec"]["template"]["spec"]
-    pod_mounts(job)
-    c = job["containers"][0]
-    env = container_env(c)
-    out = box.run("k8s CronJob recsys-train", expand(c["command"] + c.get("args", []), env), env)
+    def cronjob(name):
+        job = k8s[("CronJob", name)]["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+        pod_mounts(job)
+        c = job["containers"][0]
+        env = container_env(c)
+        return box.run("k8s CronJob " + name, expand(c["command"] + c.get("args", []), env), env)
+
+    # The monthly job twice: the second run skips the files it ingested (checksum).
+    out = cronjob("recsys-monthly")
+    for expected in ("rows read =", "2016-06  train", "history/2016-07"):
+        if expected not in out:
+            fail("k8s CronJob recsys-monthly: no %r in its output" % expected, out[-3000:])
+    out = cronjob("recsys-monthly")
+    if "skipped, already ingested" not in out or "rows read =" in out:
+        fail("k8s CronJob recsys-monthly ingested again on its second run", out[-3000:])
+    out = cronjob("recsys-train")
     if "published" not in out:
         fail("k8s CronJob recsys-train published nothing", out[-2000:])
     shutil.rmtree(box.tmp, ignore_errors=True)

@@ -51,6 +51,8 @@ const char* VersionStateName(VersionState state) {
       return "FAILED";
     case VersionState::kUnloaded:
       return "UNLOADED";
+    case VersionState::kChallenger:
+      return "CHALLENGER";
   }
   return "UNKNOWN";
 }
@@ -176,6 +178,11 @@ std::shared_ptr<const ModelVersion> ModelStore::Current() const {
   return current_;
 }
 
+ServingModels ModelStore::Serving() const {
+  absl::MutexLock lock(&mu_);
+  return ServingModels{current_, challenger_, challenger_share_};
+}
+
 std::optional<int64_t> ModelStore::pinned() const {
   absl::MutexLock lock(&mu_);
   return pinned_;
@@ -269,9 +276,16 @@ void ModelStore::ServeLocked(std::shared_ptr<const ModelVersion> model,
                              bool record_served) {
   int64_t previous = 0;
   std::shared_ptr<const ModelVersion> retired;  // released outside the lock
+  bool promoted = false;  // the challenger became the champion
   {
     absl::MutexLock lock(&mu_);
     if (current_ == model) return;
+    if (challenger_ != nullptr &&
+        challenger_->version() == model->version()) {
+      promoted = true;
+      challenger_.reset();
+      challenger_share_ = 0;
+    }
     if (current_ != nullptr) {
       previous = current_->version();
       entries_[previous].state = VersionState::kReady;
@@ -284,13 +298,162 @@ void ModelStore::ServeLocked(std::shared_ptr<const ModelVersion> model,
     // instant rollback); unload the others.
     for (auto& [version, entry] : entries_) {
       if (entry.model == nullptr || version == model->version() ||
-          version == previous)
+          version == previous ||
+          (challenger_ != nullptr && version == challenger_->version()))
         continue;
       entry.model.reset();
       entry.state = VersionState::kUnloaded;
     }
   }
   if (observer_ != nullptr) observer_->OnServing(*model, previous);
+  if (promoted) {
+    wanted_challenger_ = 0;
+    wanted_share_ = 0;
+    if (observer_ != nullptr) observer_->OnChallenger(nullptr, 0);
+    Notice(absl::StrCat("version ", model->version(),
+                        " was the challenger and now serves as the champion: "
+                        "the challenger is cleared"));
+    SavePolicyLocked(pinned(), "promote");
+  }
+}
+
+void ModelStore::SetChallengerModelLocked(
+    std::shared_ptr<const ModelVersion> model, double share) {
+  std::shared_ptr<const ModelVersion> retired;  // released outside the lock
+  {
+    absl::MutexLock lock(&mu_);
+    if (challenger_ != nullptr &&
+        (model == nullptr || challenger_->version() != model->version())) {
+      Entry& old = entries_[challenger_->version()];
+      if (old.state == VersionState::kChallenger)
+        old.state = old.model != nullptr ? VersionState::kReady
+                                         : VersionState::kUnloaded;
+    }
+    retired = std::move(challenger_);
+    challenger_ = model;
+    challenger_share_ = model == nullptr ? 0 : share;
+    if (model != nullptr)
+      entries_[model->version()].state = VersionState::kChallenger;
+  }
+  if (observer_ != nullptr) {
+    observer_->OnChallenger(model.get(), model == nullptr ? 0 : share);
+  }
+}
+
+void ModelStore::ApplyChallengerLocked(ReloadReport* report) {
+  std::shared_ptr<const ModelVersion> champion;
+  std::shared_ptr<const ModelVersion> loaded;
+  double share = 0;
+  {
+    absl::MutexLock lock(&mu_);
+    champion = current_;
+    loaded = challenger_;
+    share = challenger_share_;
+  }
+  if (wanted_challenger_ == 0) {
+    if (loaded != nullptr) SetChallengerModelLocked(nullptr, 0);
+    return;
+  }
+  if (champion != nullptr && champion->version() == wanted_challenger_) {
+    Notice(absl::StrCat("version ", wanted_challenger_,
+                        " was the challenger and now serves as the champion: "
+                        "the challenger is cleared"));
+    wanted_challenger_ = 0;
+    wanted_share_ = 0;
+    if (loaded != nullptr) SetChallengerModelLocked(nullptr, 0);
+    SavePolicyLocked(pinned(), "promote");
+    return;
+  }
+  if (loaded != nullptr && loaded->version() == wanted_challenger_) {
+    if (share != wanted_share_) SetChallengerModelLocked(loaded, wanted_share_);
+    return;
+  }
+  const int64_t version = wanted_challenger_;
+  const std::vector<int64_t> retry = RetryDueLocked({version});
+  absl::StatusOr<std::shared_ptr<const ModelVersion>> model =
+      MayLoad(version, retry)
+          ? LoadLocked(version, report)
+          : absl::StatusOr<std::shared_ptr<const ModelVersion>>(
+                absl::FailedPreconditionError("it failed to load before"));
+  if (!model.ok()) {
+    if (challenger_failed_ != version) {
+      Notice(absl::StrCat("challenger version ", version,
+                          " cannot be loaded (", model.status().message(),
+                          "): the champion answers every customer until it "
+                          "loads or the challenger is cleared"));
+      challenger_failed_ = version;
+    }
+    if (loaded != nullptr) SetChallengerModelLocked(nullptr, 0);
+    return;
+  }
+  challenger_failed_ = 0;
+  SetChallengerModelLocked(*model, wanted_share_);
+}
+
+absl::Status ModelStore::SetChallenger(int64_t version, double share) {
+  if (!(share > 0 && share <= 1)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "challenger share must be in (0, 1], got ", share));
+  }
+  absl::MutexLock reload_lock(&reload_mu_);
+  std::shared_ptr<const ModelVersion> champion = Current();
+  if (champion != nullptr && champion->version() == version) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "version ", version,
+        " already serves as the champion; a challenger must be another "
+        "version"));
+  }
+  absl::StatusOr<std::vector<int64_t>> on_disk =
+      ListVersions(options_.store_dir, options_.model_name);
+  bool known = false;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = entries_.find(version);
+    known = it != entries_.end() && it->second.model != nullptr;
+  }
+  if (!known &&
+      (!on_disk.ok() ||
+       !std::binary_search(on_disk->begin(), on_disk->end(), version))) {
+    return absl::NotFoundError(absl::StrCat(
+        "challenger version ", version, " of '", options_.model_name,
+        "' is not in ", options_.store_dir));
+  }
+  {
+    absl::MutexLock lock(&mu_);
+    // An explicit request retries a version that failed before.
+    Entry& entry = entries_[version];
+    if (entry.state == VersionState::kFailed)
+      entry.state = VersionState::kUnloaded;
+  }
+  absl::StatusOr<std::shared_ptr<const ModelVersion>> model =
+      LoadLocked(version, nullptr);
+  if (!model.ok()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("challenger version ", version,
+                     " cannot be loaded: ", model.status().message()));
+  }
+  wanted_challenger_ = version;
+  wanted_share_ = share;
+  challenger_failed_ = 0;
+  SetChallengerModelLocked(*model, share);
+  SavePolicyLocked(pinned(), "challenger");
+  return absl::OkStatus();
+}
+
+int64_t ModelStore::ClearChallenger() {
+  absl::MutexLock reload_lock(&reload_mu_);
+  int64_t was = 0;
+  {
+    absl::MutexLock lock(&mu_);
+    if (challenger_ != nullptr) was = challenger_->version();
+  }
+  if (was == 0) was = wanted_challenger_;
+  wanted_challenger_ = 0;
+  wanted_share_ = 0;
+  challenger_failed_ = 0;
+  SetChallengerModelLocked(nullptr, 0);
+  SavePolicyLocked(pinned(), "challenger-clear");
+  return was;
 }
 
 absl::StatusOr<ReloadReport> ModelStore::Reload() {
@@ -345,7 +508,24 @@ void ModelStore::ReadPolicyLocked() {
   const nlohmann::json j =
       nlohmann::json::parse(*text, /*cb=*/nullptr, /*allow_exceptions=*/false);
   std::optional<int64_t> pinned;
+  int64_t challenger = 0;
+  double share = 0;
   std::string why;
+  std::string challenger_why;  // why the "challenger" field is refused
+  if (j.is_object() && j.contains("challenger")) {
+    const nlohmann::json& c = j["challenger"];
+    auto v = c.is_object() ? c.find("version") : c.end();
+    auto f = c.is_object() ? c.find("share") : c.end();
+    if (v == c.end() || !v->is_number_integer() || v->get<int64_t>() <= 0 ||
+        f == c.end() || !f->is_number() || !(f->get<double>() > 0) ||
+        f->get<double>() > 1) {
+      challenger_why = "\"challenger\" needs a positive integer \"version\" and a "
+            "\"share\" in (0, 1]";
+    } else {
+      challenger = v->get<int64_t>();
+      share = f->get<double>();
+    }
+  }
   if (j.is_discarded() || !j.is_object()) {
     why = "not a JSON object";
   } else if (j.value("policy", "") == "latest") {
@@ -360,11 +540,22 @@ void ModelStore::ReadPolicyLocked() {
   } else {
     why = "\"policy\" is neither \"latest\" nor \"pinned\"";
   }
+  if (why.empty()) why = challenger_why;
   if (!why.empty()) {
     Notice(absl::StrCat("ignoring ", path, " (", why,
                         "); the policy stays as it is (at start: serve the "
                         "newest version)"));
     return;
+  }
+  if (challenger != wanted_challenger_ || share != wanted_share_) {
+    Notice(challenger != 0
+               ? absl::StrCat("serving policy from ", path,
+                              ": challenger version ", challenger, " for ",
+                              share, " of the customers")
+               : absl::StrCat("serving policy from ", path,
+                              ": no challenger"));
+    wanted_challenger_ = challenger;
+    wanted_share_ = share;
   }
   std::optional<int64_t> before;
   {
@@ -393,6 +584,10 @@ void ModelStore::SavePolicyLocked(std::optional<int64_t> pinned,
                       {"set_by", set_by},
                       {"updated_at", stamp}};
   if (pinned.has_value()) j["version"] = *pinned;
+  if (wanted_challenger_ != 0) {
+    j["challenger"] = {{"version", wanted_challenger_},
+                       {"share", wanted_share_}};
+  }
   const std::string text = j.dump(1) + "\n";
   absl::Status saved = WriteFileAtomically(PolicyPath(), text);
   if (saved.ok()) {
@@ -467,6 +662,7 @@ absl::StatusOr<ReloadReport> ModelStore::ReloadLocked() {
       }
     }
   }
+  if (Current() != nullptr) ApplyChallengerLocked(&report);
   std::shared_ptr<const ModelVersion> now = Current();
   report.serving_version = now == nullptr ? 0 : now->version();
   // A serving version whose directory is gone (deleted by hand, or the whole

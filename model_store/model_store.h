@@ -14,6 +14,20 @@
 // version cannot be loaded and nothing serves, the newest loadable version
 // serves meanwhile (the pin stays).
 //
+// Challenger: besides the serving version (the champion), one other version
+// may be loaded as the challenger, with the share of customers it answers
+// (SetChallenger; routing by customer is common/traffic_split.h, done by the
+// server). Setting it never changes the champion; a version that is not on
+// disk, fails to load, or is the champion itself is refused with an error
+// naming it. Like a pin, the challenger is saved in serving_policy.json, so
+// it survives a restart and reaches every server sharing the store; if its
+// version cannot be loaded at a later scan, the champion answers everybody
+// meanwhile (OnNotice says so) and the challenger stays in the policy. When
+// the challenger becomes the champion (pinned, or the newest under
+// "latest"), it is promoted: the challenger slot is cleared. Under "latest"
+// a newer version published on disk becomes the champion at once: pin the
+// champion before publishing a challenger (docs/monthly.md).
+//
 // Loading is bounded: each load runs on its own thread, and a load that has
 // not finished after load_timeout (a FIFO, a hung network file system) marks
 // the version FAILED and is abandoned: its thread is left to return whenever
@@ -86,7 +100,8 @@ struct ModelStoreOptions {
 
 // The file, in <store_dir>/<model_name>/, that keeps the serving policy:
 // {"policy": "latest"} or {"policy": "pinned", "version": 3, "set_by":
-// "pin" | "rollback", "updated_at": "2026-01-01T00:00:00Z"}.
+// "pin" | "rollback", "updated_at": "2026-01-01T00:00:00Z"}, either with an
+// optional "challenger": {"version": 4, "share": 0.1} (share in (0, 1]).
 inline constexpr char kServingPolicyFile[] = "serving_policy.json";
 
 enum class VersionState {
@@ -95,9 +110,10 @@ enum class VersionState {
   kServing,   // answering requests
   kFailed,    // a loading step failed; see reason
   kUnloaded,  // on disk, not in memory
+  kChallenger,  // answering the challenger's share of the customers
 };
 
-// "LOADING", "READY", "SERVING", "FAILED", "UNLOADED".
+// "LOADING", "READY", "SERVING", "FAILED", "UNLOADED", "CHALLENGER".
 const char* VersionStateName(VersionState state);
 
 struct VersionStatus {
@@ -120,6 +136,14 @@ struct ReloadReport {
   bool serving_deleted = false;
 };
 
+// What answers requests now: the champion (null before the first load) and
+// the challenger with its share (null and 0 when there is none).
+struct ServingModels {
+  std::shared_ptr<const ModelVersion> champion;
+  std::shared_ptr<const ModelVersion> challenger;
+  double challenger_share = 0;
+};
+
 // Receives store events, e.g. for logs and metrics. Called from the thread
 // that loads; implementations must be thread-safe and quick.
 class ModelStoreObserver {
@@ -134,6 +158,9 @@ class ModelStoreObserver {
   // abandoned (their threads not returned). Called on every change, from
   // any thread (also an abandoned load's), never after the store is gone.
   virtual void OnLoadThreads(int in_progress, int stuck) {}
+  // The challenger is now `version` with `share` of the customers, or
+  // (null, 0) there is none any more.
+  virtual void OnChallenger(const ModelVersion* version, double share) {}
   // The directory of the serving `version` was deleted (true), or serves
   // again / another version serves (false).
   virtual void OnServingDeleted(int64_t version, bool deleted) {}
@@ -160,6 +187,24 @@ class ModelStore {
 
   // The serving version, or null before the first successful load.
   std::shared_ptr<const ModelVersion> Current() const ABSL_LOCKS_EXCLUDED(mu_);
+
+  // The champion and the challenger, read together under one lock (so a
+  // batch never sees half of a change).
+  ServingModels Serving() const ABSL_LOCKS_EXCLUDED(mu_);
+
+  // Makes `version` the challenger answering `share` of the customers
+  // (loading it if needed) and saves it in the policy; replaces a previous
+  // challenger. INVALID_ARGUMENT for a share outside (0, 1]; NOT_FOUND
+  // ("challenger version 9 of 'santander' is not in models") for a version
+  // not on disk; FAILED_PRECONDITION naming the version when it is the
+  // champion or fails to load (with the load error). On error nothing
+  // changes.
+  absl::Status SetChallenger(int64_t version, double share)
+      ABSL_LOCKS_EXCLUDED(reload_mu_, mu_);
+
+  // Removes the challenger (everybody gets the champion) and saves that.
+  // Returns the version that was the challenger (0 if none).
+  int64_t ClearChallenger() ABSL_LOCKS_EXCLUDED(reload_mu_, mu_);
 
   // Scans the model directory now and applies the policy: loads the newest
   // version not yet tried (latest), or the pinned one. Returns what changed;
@@ -250,9 +295,19 @@ class ModelStore {
       ABSL_LOCKS_EXCLUDED(mu_);
   // Follows serving_policy.json when it changed since last read or written.
   void ReadPolicyLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(reload_mu_);
-  // Saves the policy (nullopt = latest); reports a failure through OnNotice.
+  // Saves the policy (nullopt = latest) and the challenger the policy holds;
+  // reports a failure through OnNotice.
   void SavePolicyLocked(std::optional<int64_t> pinned, const char* set_by)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(reload_mu_);
+  // Loads the challenger the policy names when it is not loaded yet (a
+  // failure is reported and leaves no challenger), and promotes (clears) a
+  // challenger that became the champion.
+  void ApplyChallengerLocked(ReloadReport* report)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(reload_mu_);
+  // Sets the loaded challenger (null = none) and tells the observer.
+  void SetChallengerModelLocked(std::shared_ptr<const ModelVersion> model,
+                                double share)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(reload_mu_) ABSL_LOCKS_EXCLUDED(mu_);
   std::string PolicyPath() const;
   void Notice(const std::string& text);
 
@@ -267,6 +322,11 @@ class ModelStore {
   // serving_policy.json as last read or written ("" = none yet).
   std::string policy_text_ ABSL_GUARDED_BY(reload_mu_);
   bool serving_deleted_ ABSL_GUARDED_BY(reload_mu_) = false;
+  // The challenger the policy names (version 0 = none) and its share.
+  int64_t wanted_challenger_ ABSL_GUARDED_BY(reload_mu_) = 0;
+  double wanted_share_ ABSL_GUARDED_BY(reload_mu_) = 0;
+  // The last challenger version that failed to load (reported once).
+  int64_t challenger_failed_ ABSL_GUARDED_BY(reload_mu_) = 0;
 
   mutable absl::Mutex mu_;
   std::shared_ptr<const ModelVersion> current_ ABSL_GUARDED_BY(mu_);
@@ -274,6 +334,9 @@ class ModelStore {
   std::vector<int64_t> served_
       ABSL_GUARDED_BY(mu_);  // versions served, oldest first
   std::optional<int64_t> pinned_ ABSL_GUARDED_BY(mu_);
+  // The loaded challenger (null: none) and its share.
+  std::shared_ptr<const ModelVersion> challenger_ ABSL_GUARDED_BY(mu_);
+  double challenger_share_ ABSL_GUARDED_BY(mu_) = 0;
 
   absl::Mutex watch_mu_;
   std::unique_ptr<DirectoryWatcher> watcher_ ABSL_GUARDED_BY(watch_mu_);

@@ -606,5 +606,133 @@ TEST_F(ModelStoreTest, PinnedVersionThatNoLongerLoadsLetsTheNewestServe) {
   EXPECT_EQ(store_->pinned(), 1) << "the pin stays, for when 1 loads again";
 }
 
+// --- Challenger ---
+
+int64_t ChallengerOf(const ModelStore& store) {
+  ServingModels serving = store.Serving();
+  return serving.challenger == nullptr ? 0 : serving.challenger->version();
+}
+
+TEST_F(ModelStoreTest, ChallengerServesBesideTheChampionWhichNeverChanges) {
+  AddVersionDir(1);
+  AddVersionDir(2);
+  ASSERT_TRUE(Store().Reload().ok());
+  ASSERT_TRUE(store_->Pin(1).ok());
+  ASSERT_TRUE(store_->SetChallenger(2, 0.25).ok());
+  const ServingModels serving = store_->Serving();
+  ASSERT_NE(serving.champion, nullptr);
+  EXPECT_EQ(serving.champion->version(), 1);
+  ASSERT_NE(serving.challenger, nullptr);
+  EXPECT_EQ(serving.challenger->version(), 2);
+  EXPECT_DOUBLE_EQ(serving.challenger_share, 0.25);
+  EXPECT_EQ(StatusOf(1).state, VersionState::kServing);
+  EXPECT_EQ(StatusOf(2).state, VersionState::kChallenger);
+  EXPECT_STREQ(VersionStateName(VersionState::kChallenger), "CHALLENGER");
+  ASSERT_TRUE(store_->Reload().ok());
+  EXPECT_EQ(Serving(), 1) << "a scan keeps the champion";
+  EXPECT_EQ(ChallengerOf(*store_), 2);
+
+  EXPECT_EQ(store_->ClearChallenger(), 2);
+  EXPECT_EQ(ChallengerOf(*store_), 0);
+  EXPECT_DOUBLE_EQ(store_->Serving().challenger_share, 0);
+  EXPECT_EQ(StatusOf(2).state, VersionState::kReady);
+  EXPECT_EQ(Serving(), 1);
+}
+
+TEST_F(ModelStoreTest, BadChallengersAreRefusedNamingTheVersion) {
+  AddVersionDir(1);
+  AddVersionDir(2);
+  AddVersionDir(3);
+  loader_.Fail(3, absl::DataLossError("model.ubj does not match its checksum"));
+  ASSERT_TRUE(Store().Reload().ok());
+  ASSERT_TRUE(store_->Pin(1).ok());
+
+  absl::Status missing = store_->SetChallenger(9, 0.1);
+  EXPECT_EQ(missing.code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(missing.message(), HasSubstr("challenger version 9"));
+
+  absl::Status broken = store_->SetChallenger(3, 0.1);
+  EXPECT_EQ(broken.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(broken.message(), HasSubstr("challenger version 3"));
+  EXPECT_THAT(broken.message(), HasSubstr("checksum"));
+
+  absl::Status champion = store_->SetChallenger(1, 0.1);
+  EXPECT_EQ(champion.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(champion.message(), HasSubstr("version 1 already serves"));
+
+  for (double share : {0.0, -0.1, 1.5}) {
+    EXPECT_EQ(store_->SetChallenger(2, share).code(),
+              absl::StatusCode::kInvalidArgument)
+        << share;
+  }
+  EXPECT_EQ(ChallengerOf(*store_), 0) << "nothing changed";
+  EXPECT_EQ(Serving(), 1);
+
+  // A refused request leaves a challenger already set in place.
+  ASSERT_TRUE(store_->SetChallenger(2, 0.1).ok());
+  EXPECT_FALSE(store_->SetChallenger(3, 0.1).ok());
+  EXPECT_EQ(ChallengerOf(*store_), 2);
+}
+
+TEST_F(ModelStoreTest, ChallengerSurvivesARestartLikeAPin) {
+  AddVersionDir(1);
+  AddVersionDir(2);
+  ASSERT_TRUE(Store().Reload().ok());
+  ASSERT_TRUE(store_->Pin(1).ok());
+  ASSERT_TRUE(store_->SetChallenger(2, 0.1).ok());
+  Store();  // a restart
+  ASSERT_TRUE(store_->Reload().ok());
+  EXPECT_EQ(Serving(), 1);
+  EXPECT_EQ(ChallengerOf(*store_), 2);
+  EXPECT_DOUBLE_EQ(store_->Serving().challenger_share, 0.1);
+  store_->ClearChallenger();
+  Store();
+  ASSERT_TRUE(store_->Reload().ok());
+  EXPECT_EQ(ChallengerOf(*store_), 0);
+  EXPECT_EQ(Serving(), 1);
+}
+
+TEST_F(ModelStoreTest, ChallengerThatNoLongerLoadsAtRestartLeavesTheChampion) {
+  AddVersionDir(1);
+  AddVersionDir(2);
+  ASSERT_TRUE(Store().Reload().ok());
+  ASSERT_TRUE(store_->Pin(1).ok());
+  ASSERT_TRUE(store_->SetChallenger(2, 0.1).ok());
+  loader_.Fail(2, absl::DataLossError("bad checksum"));
+  Store();
+  ASSERT_TRUE(store_->Reload().ok());
+  EXPECT_EQ(Serving(), 1);
+  EXPECT_EQ(ChallengerOf(*store_), 0);
+  EXPECT_TRUE(observer_.Saw("challenger version 2 cannot be loaded"));
+}
+
+TEST_F(ModelStoreTest, ChallengerPinnedAsChampionIsPromotedAndCleared) {
+  AddVersionDir(1);
+  AddVersionDir(2);
+  ASSERT_TRUE(Store().Reload().ok());
+  ASSERT_TRUE(store_->Pin(1).ok());
+  ASSERT_TRUE(store_->SetChallenger(2, 0.1).ok());
+  ASSERT_TRUE(store_->Pin(2).ok());
+  EXPECT_EQ(Serving(), 2);
+  EXPECT_EQ(ChallengerOf(*store_), 0);
+  EXPECT_EQ(StatusOf(2).state, VersionState::kServing);
+  EXPECT_TRUE(observer_.Saw("was the challenger and now serves"));
+  Store();  // and it stays promoted after a restart
+  ASSERT_TRUE(store_->Reload().ok());
+  EXPECT_EQ(Serving(), 2);
+  EXPECT_EQ(ChallengerOf(*store_), 0);
+}
+
+TEST_F(ModelStoreTest, PolicyFileWithABadChallengerIsIgnored) {
+  AddVersionDir(1);
+  AddVersionDir(2);
+  std::ofstream(absl::StrCat(root_, "/santander/", kServingPolicyFile))
+      << R"({"policy": "pinned", "version": 1,
+             "challenger": {"version": 2, "share": 7}})";
+  ASSERT_TRUE(Store().Reload().ok());
+  EXPECT_EQ(ChallengerOf(*store_), 0);
+  EXPECT_TRUE(observer_.Saw("\"share\" in (0, 1]"));
+}
+
 }  // namespace
 }  // namespace recsys

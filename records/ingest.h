@@ -37,6 +37,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "common/raw_reader.h"
 #include "records/records_db.h"
 
@@ -87,6 +88,16 @@ struct IngestReport {
 // SQLite's other errors (records/sqlite.h).
 absl::StatusOr<IngestReport> IngestFile(RecordsDb* db, const std::string& path,
                                         const IngestOptions& options);
+
+// The FNV-1a 64 of the bytes of `path`, 16 hex digits: the checksum
+// IngestFile records. NOT_FOUND when it cannot be opened; the read error.
+absl::StatusOr<std::string> FileChecksum(const std::string& path);
+
+// The months `db` still holds from an ingest of a file with `checksum`
+// (the same bytes, under any path), oldest first; empty when none. A file
+// whose months are all replaced by later ingests is no longer held.
+absl::StatusOr<std::vector<MonthInfo>> MonthsIngestedFrom(
+    RecordsDb* db, absl::string_view checksum);
 
 // A few lines: rows read = stored + refused, per month, the reported errors.
 std::string FormatIngestReport(const IngestReport& report);

@@ -6,6 +6,8 @@
 
 #include <thread>
 
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "common/raw_reader.h"
 #include "common/raw_reader_test_util.h"
@@ -274,6 +276,68 @@ TEST_F(IngestTest, MonthsOutOfOrderRefuseTheFileAndChangeNothing) {
   EXPECT_EQ(report.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(report.status().message(),
               HasSubstr("line 3 has 2015-01 after 2015-03"));
+  EXPECT_EQ(ContentDigest(db_.get()), before);
+  EXPECT_EQ(Count("SELECT count(*) FROM files"), 1);
+}
+
+// The real rows moved to months `first`..`last` of 2015 (998 rows each):
+// files of several thousand rows, so that ingest's reading thread runs
+// batches ahead of the writer.
+std::vector<std::string> RealRowsInMonths(int first, int last) {
+  std::vector<std::string> lines = RealTrainLines();
+  lines.erase(lines.begin());
+  std::vector<std::string> rows;
+  for (int month = first; month <= last; ++month) {
+    for (std::string& row :
+         InMonth(lines, absl::StrFormat("2015-%02d-28", month))) {
+      rows.push_back(std::move(row));
+    }
+  }
+  return rows;
+}
+
+TEST_F(IngestTest, AFileOfManyBatchesIsStoredRowForRowInFileOrder) {
+  const std::string path = TrainFile("big.csv", RealRowsInMonths(1, 11));
+  auto report = Ingest(path);
+  ASSERT_TRUE(report.ok()) << report.status();
+  ExpectCountsAddUp(*report, RowsInFile(path));
+  EXPECT_EQ(report->months.size(), 11u);
+  // Each row under the line it was read from: the reader's (line, customer)
+  // pairs are the database's.
+  auto reader = RawReader::Open(path);
+  ASSERT_TRUE(reader.ok());
+  RawRecord record;
+  std::vector<RowError> errors;
+  int64_t rows = 0, matched = 0;
+  auto find = db_->sqlite()->Prepare(
+      "SELECT customer FROM records WHERE id = ?1");
+  ASSERT_TRUE(find.ok());
+  while ((*reader)->Next(&record, &errors)) {
+    if (!record.fecha_dato.present() || !record.ncodpers.present()) continue;
+    ++rows;
+    find->BindInt64(1, RecordId(record.fecha_dato.value.MonthIndex(),
+                                record.line));
+    auto row = find->Step();
+    ASSERT_TRUE(row.ok());
+    if (*row && find->ColumnInt64(0) == record.ncodpers.value) ++matched;
+    find->Reset();
+  }
+  EXPECT_GT(rows, 10000);
+  EXPECT_EQ(matched, report->rows_stored);
+}
+
+TEST_F(IngestTest, AnErrorWhileTheReaderIsBatchesAheadStopsItAndChangesNothing) {
+  ASSERT_TRUE(Ingest(kRealTrain).ok());
+  const uint64_t before = ContentDigest(db_.get());
+  std::vector<std::string> rows = RealRowsInMonths(2, 6);
+  const int64_t bad_line = static_cast<int64_t>(rows.size()) + 2;
+  rows.push_back(RealRowsInMonths(1, 1)[0]);  // January after June
+  for (std::string& row : RealRowsInMonths(7, 12)) rows.push_back(row);
+  auto report = Ingest(TrainFile("late_disorder.csv", rows));
+  EXPECT_EQ(report.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(report.status().message(),
+              HasSubstr(absl::StrCat("line ", bad_line,
+                                     " has 2015-01 after 2015-06")));
   EXPECT_EQ(ContentDigest(db_.get()), before);
   EXPECT_EQ(Count("SELECT count(*) FROM files"), 1);
 }

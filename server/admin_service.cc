@@ -36,6 +36,22 @@ void FillChange(const ModelStore& store, int64_t previous,
   change->set_policy(Policy(store));
 }
 
+int64_t ChallengerVersion(const ModelStore& store) {
+  ServingModels serving = store.Serving();
+  return serving.challenger == nullptr ? 0 : serving.challenger->version();
+}
+
+void FillChallengerChange(const ModelStore& store, int64_t previous,
+                          v1::ChallengerChange* change) {
+  const ServingModels serving = store.Serving();
+  change->set_challenger_version(VersionText(
+      serving.challenger == nullptr ? 0 : serving.challenger->version()));
+  change->set_challenger_share(serving.challenger_share);
+  change->set_previous_challenger_version(VersionText(previous));
+  change->set_serving_version(VersionText(
+      serving.champion == nullptr ? 0 : serving.champion->version()));
+}
+
 }  // namespace
 
 v1::ListVersionsResponse DescribeVersions(const ModelStore& store) {
@@ -46,6 +62,11 @@ v1::ListVersionsResponse DescribeVersions(const ModelStore& store) {
   }
   out.set_serving_version(VersionText(ServingVersion(store)));
   out.set_policy(Policy(store));
+  const ServingModels serving = store.Serving();
+  if (serving.challenger != nullptr) {
+    out.set_challenger_version(VersionText(serving.challenger->version()));
+    out.set_challenger_share(serving.challenger_share);
+  }
   return out;
 }
 
@@ -140,6 +161,38 @@ grpc::ServerUnaryReactor* ModelAdminService::Rollback(
     FillChange(*store_, previous, response);
     return absl::OkStatus();
   });
+}
+
+grpc::ServerUnaryReactor* ModelAdminService::SetChallenger(
+    grpc::CallbackServerContext* context,
+    const v1::SetChallengerRequest* request, v1::ChallengerChange* response) {
+  return RunOnAdminPool(
+      context, "SetChallenger",
+      [this, response, text = request->version(),
+       share = request->share()]() -> absl::Status {
+        RECSYS_ASSIGN_OR_RETURN(int64_t version,
+                                ParseVersionField("version", text));
+        if (!(share > 0 && share <= 1)) {
+          return absl::InvalidArgumentError(absl::StrCat(
+              "share: must be in (0, 1] (e.g. 0.1), got ", share));
+        }
+        const int64_t previous = ChallengerVersion(*store_);
+        RECSYS_RETURN_IF_ERROR(store_->SetChallenger(version, share));
+        FillChallengerChange(*store_, previous, response);
+        return absl::OkStatus();
+      });
+}
+
+grpc::ServerUnaryReactor* ModelAdminService::ClearChallenger(
+    grpc::CallbackServerContext* context,
+    const v1::ClearChallengerRequest* request,
+    v1::ChallengerChange* response) {
+  return RunOnAdminPool(
+      context, "ClearChallenger", [this, response]() -> absl::Status {
+        const int64_t previous = store_->ClearChallenger();
+        FillChallengerChange(*store_, previous, response);
+        return absl::OkStatus();
+      });
 }
 
 }  // namespace recsys

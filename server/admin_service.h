@@ -1,8 +1,8 @@
 // ModelAdminService: the santander.recsys.v1.ModelAdmin service on gRPC's
 // callback API, operating the ModelStore: ListVersions, Reload, Pin, Unpin,
-// Rollback.
+// Rollback, SetChallenger, ClearChallenger.
 //
-// Reload, Pin, Unpin and Rollback may load a model (seconds): they run on the
+// Reload, Pin, Unpin, Rollback and SetChallenger may load a model (seconds): they run on the
 // admin pool (one fixed thread), never on gRPC's threads, and return when
 // done. Codes: NOT_FOUND for an unknown version (or when nothing can serve
 // after a reload), FAILED_PRECONDITION for a version that failed to load or
@@ -59,6 +59,14 @@ class ModelAdminService final : public v1::ModelAdmin::CallbackService {
   grpc::ServerUnaryReactor* Rollback(grpc::CallbackServerContext* context,
                                      const v1::RollbackRequest* request,
                                      v1::ServingChange* response) override;
+  grpc::ServerUnaryReactor* SetChallenger(
+      grpc::CallbackServerContext* context,
+      const v1::SetChallengerRequest* request,
+      v1::ChallengerChange* response) override;
+  grpc::ServerUnaryReactor* ClearChallenger(
+      grpc::CallbackServerContext* context,
+      const v1::ClearChallengerRequest* request,
+      v1::ChallengerChange* response) override;
 
  private:
   // Runs `work` on the admin pool, then finishes the call with its status.

@@ -19,6 +19,7 @@ void HistoryEvents::OnHistoryServing(const HistoryVersion& version,
       : previous == version.month
           ? " (republished)"
           : absl::StrCat(" (was ", MonthName(previous), ")")));
+  if (on_serving_) on_serving_(version);
 }
 
 void HistoryEvents::OnHistoryLoadFailed(int month, const absl::Status& status) {

@@ -9,6 +9,7 @@
 #ifndef RECSYS_SERVER_HISTORY_EVENTS_H_
 #define RECSYS_SERVER_HISTORY_EVENTS_H_
 
+#include <functional>
 #include <string>
 
 #include "model_store/history_store.h"
@@ -18,8 +19,13 @@ namespace recsys {
 
 class HistoryEvents final : public HistoryStoreObserver {
  public:
-  // `metrics` is borrowed and must outlive this.
-  explicit HistoryEvents(ServerMetrics* metrics) : metrics_(metrics) {}
+  // `metrics` is borrowed and must outlive this. `on_serving` (may be
+  // empty) runs after each version served is logged, on the loading thread
+  // (the server evaluates realized quality there: server/realized_quality.h).
+  explicit HistoryEvents(
+      ServerMetrics* metrics,
+      std::function<void(const HistoryVersion&)> on_serving = {})
+      : metrics_(metrics), on_serving_(std::move(on_serving)) {}
 
   void OnHistoryServing(const HistoryVersion& version, int previous,
                         absl::Duration took) override;
@@ -28,6 +34,7 @@ class HistoryEvents final : public HistoryStoreObserver {
 
  private:
   ServerMetrics* const metrics_;
+  const std::function<void(const HistoryVersion&)> on_serving_;
 };
 
 }  // namespace recsys

@@ -303,8 +303,10 @@ void HttpGateway::AddRoutes() {
     auto pending = std::make_shared<PendingAnswer>();
     b.engine->Recommend(
         [deadline] { return CheckDeadline(deadline, /*cancelled=*/false); },
-        *std::move(decoded), [pending](absl::StatusOr<ScoredRows> scored) {
+        *std::move(decoded),
+        [pending, log = b.served_log](absl::StatusOr<ScoredRows> scored) {
           pending->answer = RecommendAnswer(scored);
+          if (pending->answer.ok() && log != nullptr) log->Record(*scored);
           pending->done.Notify();
         });
     const bool answered =

@@ -76,6 +76,7 @@
 #include "server/call_tracker.h"
 #include "server/metrics.h"
 #include "server/scoring_engine.h"
+#include "server/served_log.h"
 
 namespace httplib {
 class Server;
@@ -114,6 +115,9 @@ struct HttpBackend {
   ScoringEngine* engine = nullptr;
   ServerMetrics* metrics = nullptr;
   CallTracker* tracker = nullptr;
+  // Where answered rows are recorded, as the gRPC service records them
+  // (server/served_log.h); null: not recorded.
+  ServedLog* served_log = nullptr;
   // Readiness (a model serves, not draining) and liveness (the process
   // works: the gRPC health services "" and "liveness").
   std::function<bool()> ready;

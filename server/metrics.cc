@@ -1,6 +1,7 @@
 #include "server/metrics.h"
 
 #include <array>
+#include <map>
 #include <string>
 #include <exception>
 #include <utility>
@@ -82,6 +83,53 @@ class ServerMetricsImpl final : public ServerMetrics {
             .Register(*registry_);
     for (const char* reason : kAdminAuthReasons)
       admin_auth_failures_[reason] = &auth_failures.Add({{"reason", reason}});
+    auto& served_rows =
+        prometheus::BuildCounter()
+            .Name("recsys_served_log_rows_total")
+            .Help("Answered rows written to the served log (--served-log), "
+                  "or dropped (queue full, customer or month cap).")
+            .Register(*registry_);
+    served_logged_ = &served_rows.Add({{"result", "logged"}});
+    served_dropped_ = &served_rows.Add({{"result", "dropped"}});
+    served_months_dropped_ =
+        &prometheus::BuildCounter()
+             .Name("recsys_served_log_months_dropped_total")
+             .Help("Months dropped from the served log to keep "
+                   "--served-log-months months.")
+             .Register(*registry_)
+             .Add({});
+    realized_ap_sum_ =
+        &prometheus::BuildCounter()
+             .Name("recsys_realized_ap_sum")
+             .Help("Sum of AP@7 of the answers a version served for a month, "
+                   "against what each customer added that month (served "
+                   "customers of the month; evaluated once per process when a "
+                   "history holding the month arrives).")
+             .Register(*registry_);
+    realized_customers_ =
+        &prometheus::BuildCounter()
+             .Name("recsys_realized_customers_total")
+             .Help("Customers of a month a version served, counted in "
+                   "recsys_realized_ap_sum (those who added nothing included, "
+                   "as Kaggle's MAP@7 counts them).")
+             .Register(*registry_);
+    validation_map7_ =
+        &prometheus::BuildGauge()
+             .Name("recsys_model_validation_map7")
+             .Help("The validation MAP@7 in a model version's manifest (set "
+                   "for the versions with realized numbers).")
+             .Register(*registry_);
+    version_rows_ = &prometheus::BuildCounter()
+                         .Name("recsys_version_rows_scored_total")
+                         .Help("Rows scored, by the model version that scored "
+                               "them (champion or challenger).")
+                         .Register(*registry_);
+    challenger_share_ =
+        &prometheus::BuildGauge()
+             .Name("recsys_challenger_share")
+             .Help("Share of the customers (by a hash of ncodpers) answered "
+                   "by the challenger version; absent without a challenger.")
+             .Register(*registry_);
     if (exposer_ != nullptr) {
       exposer_->RegisterCollectable(registry_);
       exposer_->RegisterCollectable(drift_collectable_);
@@ -155,6 +203,34 @@ class ServerMetricsImpl final : public ServerMetrics {
     if (rows > 0) core_.rows_scored->Increment(static_cast<double>(rows));
   }
 
+  void VersionRowsScored(const ModelVersion& version, int64_t rows) override {
+    if (rows <= 0) return;
+    const std::pair<std::string, int64_t> key(version.name(),
+                                              version.version());
+    Counter* counter = nullptr;
+    {
+      absl::MutexLock lock(&version_mu_);
+      Counter*& c = version_rows_by_[key];
+      if (c == nullptr) {
+        c = &version_rows_->Add(
+            {{"model", key.first}, {"version", absl::StrCat(key.second)}});
+      }
+      counter = c;
+    }
+    counter->Increment(static_cast<double>(rows));
+  }
+
+  void ChallengerShare(const ModelVersion* version, double share) override {
+    absl::MutexLock lock(&version_mu_);
+    if (challenger_gauge_ != nullptr) challenger_share_->Remove(challenger_gauge_);
+    challenger_gauge_ = nullptr;
+    if (version == nullptr) return;
+    challenger_gauge_ = &challenger_share_->Add(
+        {{"model", version->name()},
+         {"version", absl::StrCat(version->version())}});
+    challenger_gauge_->Set(share);
+  }
+
   void UnaryBatch(int calls) override {
     if (calls > 0) core_.unary_batch->Observe(calls);
   }
@@ -203,6 +279,26 @@ class ServerMetricsImpl final : public ServerMetrics {
 
   void HistoryStaleRows(int64_t rows) override {
     if (rows > 0) history_.stale_requests->Increment(static_cast<double>(rows));
+  }
+
+  void ServedLogRows(int64_t logged, int64_t dropped) override {
+    if (logged > 0) served_logged_->Increment(static_cast<double>(logged));
+    if (dropped > 0) served_dropped_->Increment(static_cast<double>(dropped));
+  }
+
+  void ServedLogMonthDropped() override { served_months_dropped_->Increment(); }
+
+  void RealizedMonth(absl::string_view model, int64_t version,
+                     absl::string_view month, double ap_sum, int64_t customers,
+                     double validation_map7) override {
+    const std::string name(model);
+    const std::string v = absl::StrCat(version);
+    const std::map<std::string, std::string> labels = {
+        {"model", name}, {"version", v}, {"month", std::string(month)}};
+    realized_ap_sum_->Add(labels).Increment(ap_sum);
+    realized_customers_->Add(labels).Increment(static_cast<double>(customers));
+    validation_map7_->Add({{"model", name}, {"version", v}})
+        .Set(validation_map7);
   }
 
   void ModelServing(const ModelVersion& version) override {
@@ -365,6 +461,25 @@ class ServerMetricsImpl final : public ServerMetrics {
   absl::Mutex methods_mu_;
   absl::node_hash_map<std::string, MethodSeries> methods_
       ABSL_GUARDED_BY(methods_mu_);
+
+  // Set in the constructor; prometheus-cpp's families and counters are
+  // thread-safe.
+  Counter* served_logged_ = nullptr;
+  Counter* served_dropped_ = nullptr;
+  Counter* served_months_dropped_ = nullptr;
+  prometheus::Family<Counter>* realized_ap_sum_ = nullptr;
+  prometheus::Family<Counter>* realized_customers_ = nullptr;
+  prometheus::Family<prometheus::Gauge>* validation_map7_ = nullptr;
+  // Written only in the constructor.
+  prometheus::Family<Counter>* version_rows_ = nullptr;
+  prometheus::Family<prometheus::Gauge>* challenger_share_ = nullptr;
+
+  absl::Mutex version_mu_;
+  // recsys_version_rows_scored_total by (model, version); never removed (a
+  // counter of a version once served keeps its count).
+  std::map<std::pair<std::string, int64_t>, Counter*> version_rows_by_
+      ABSL_GUARDED_BY(version_mu_);
+  prometheus::Gauge* challenger_gauge_ ABSL_GUARDED_BY(version_mu_) = nullptr;
 
   absl::Mutex history_mu_;
   prometheus::Gauge* history_info_ ABSL_GUARDED_BY(history_mu_) = nullptr;

@@ -21,6 +21,10 @@
 //     server/http_gateway.h)
 //   recsys_stage_duration_seconds{stage} (histogram; parse featurize predict rank)
 //   recsys_rows_scored_total
+//   recsys_version_rows_scored_total{model,version} (rows per version that
+//     scored them: champion and challenger)
+//   recsys_challenger_share{model,version} (share of customers routed to the
+//     challenger; absent without one)
 //   recsys_inflight_requests
 //   recsys_history_lookups_total{result="hit|miss|request"}
 //   recsys_model_info{model,version,feature_spec_hash,predictor} = 1 for the serving version
@@ -36,6 +40,10 @@
 //   recsys_admin_auth_failures_total{reason}
 //   recsys_history_info{month}, recsys_history_loads_total{result},
 //   recsys_history_stale_requests_total
+//   recsys_served_log_rows_total{result}, recsys_served_log_months_dropped_total
+//   recsys_realized_ap_sum{model,version,month},
+//   recsys_realized_customers_total{model,version,month},
+//   recsys_model_validation_map7{model,version}
 //   recsys_prediction_bin_total{bin}, recsys_prediction_reference_ratio{bin}
 //   recsys_feature_psi{feature}, recsys_prediction_psi (of the newest month
 //   served, once its drift sample holds at least drift_min_rows rows)
@@ -144,6 +152,14 @@ class ServerMetrics {
   // Work.
   virtual void StageDuration(Stage stage, double seconds) = 0;
   virtual void RowsScored(int64_t rows) = 0;
+  // `rows` rows scored by `version` (champion or challenger):
+  // recsys_version_rows_scored_total{model,version}. Default (test doubles):
+  // nothing.
+  virtual void VersionRowsScored(const ModelVersion& version, int64_t rows) {}
+  // The challenger is `version` with `share` of the customers (null: none):
+  // recsys_challenger_share{model,version} = share, the previous
+  // challenger's series removed. Default (test doubles): nothing.
+  virtual void ChallengerShare(const ModelVersion* version, double share) {}
   // Unary Recommend calls scored together in one batch (1 = alone).
   virtual void UnaryBatch(int calls) = 0;
   // `count` rows whose history came from `source`: the `result` label is
@@ -176,6 +192,22 @@ class ServerMetrics {
   virtual void HistoryServing(absl::string_view month) {}
   virtual void HistoryLoad(bool ok) {}
   virtual void HistoryStaleRows(int64_t rows) {}
+
+  // The served log (server/served_log.h): rows written or dropped
+  // (recsys_served_log_rows_total{result="logged|dropped"}); a month dropped
+  // by the month cap (recsys_served_log_months_dropped_total). Defaults
+  // (test doubles): nothing.
+  virtual void ServedLogRows(int64_t logged, int64_t dropped) {}
+  virtual void ServedLogMonthDropped() {}
+  // Realized quality (server/realized_quality.h): what `model` version
+  // `version` served for `month` ("YYYY-MM") met its outcome: adds `ap_sum`
+  // and `customers` to recsys_realized_ap_sum{model,version,month} and
+  // recsys_realized_customers_total{model,version,month}, and sets
+  // recsys_model_validation_map7{model,version} to `validation_map7`.
+  // Default (test doubles): nothing.
+  virtual void RealizedMonth(absl::string_view model, int64_t version,
+                             absl::string_view month, double ap_sum,
+                             int64_t customers, double validation_map7) {}
 
   // One scored batch of `rows` rows of `version`: `features` is row-major
   // (version.num_features() floats per row), `tops[i]` the ranking of row i

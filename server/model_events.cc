@@ -50,6 +50,16 @@ void ModelEvents::OnServing(const ModelVersion& version, int64_t previous) {
   if (on_serving_) on_serving_();
 }
 
+void ModelEvents::OnChallenger(const ModelVersion* version, double share) {
+  LogEvent(version == nullptr
+               ? std::string("no challenger: the champion answers every "
+                             "customer")
+               : absl::StrCat("challenger: model ", version->name(),
+                              " version ", version->version(), " answers ",
+                              share, " of the customers (by ncodpers)"));
+  metrics_->ChallengerShare(version, share);
+}
+
 void ModelEvents::OnLoadThreads(int in_progress, int stuck) {
   metrics_->ModelLoadThreads(in_progress, stuck);
   const int before = stuck_.exchange(stuck);

@@ -41,6 +41,8 @@ class ModelEvents final : public ModelStoreObserver {
   void OnLoadFailed(int64_t version, const absl::Status& status,
                     absl::Duration took) override;
   void OnServing(const ModelVersion& version, int64_t previous) override;
+  // Logs, and sets recsys_challenger_share.
+  void OnChallenger(const ModelVersion* version, double share) override;
   // recsys_model_loads_in_progress, recsys_model_store_stuck; logs changes
   // of the stuck count.
   void OnLoadThreads(int in_progress, int stuck) override;

@@ -139,6 +139,8 @@ v1::VersionState EncodeVersionState(VersionState state) {
       return v1::VERSION_STATE_FAILED;
     case VersionState::kUnloaded:
       return v1::VERSION_STATE_UNLOADED;
+    case VersionState::kChallenger:
+      return v1::VERSION_STATE_CHALLENGER;
   }
   return v1::VERSION_STATE_UNSPECIFIED;
 }

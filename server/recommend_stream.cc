@@ -67,8 +67,10 @@ void EncodeScoredRows(const ScoredRows& scored, StreamBatch* batch) {
                      result->mutable_error());
       continue;
     }
-    EncodeScoredRow(scored.requests[r].record, row,
-                    result->mutable_recommendations());
+    v1::RowRecommendations* answer = result->mutable_recommendations();
+    EncodeScoredRow(scored.requests[r].record, row, answer);
+    answer->set_model_version(absl::StrCat(scored.ModelOf(r).version()));
+    answer->set_history_month(std::string(scored.HistoryMonthOf(r)));
   }
 }
 
@@ -84,11 +86,12 @@ StreamBatch::StreamBatch()
 RecommendStreamReactor::RecommendStreamReactor(
     grpc::CallbackServerContext* context, ScoringEngine* engine,
     ServerMetrics* metrics, CallTracker* tracker, RequestMemoryBudget* budget,
-    const StreamLimits& limits)
+    const StreamLimits& limits, ServedLog* served_log)
     : context_(context),
       engine_(engine),
       budget_(budget),
       limits_(limits),
+      served_log_(served_log),
       rpc_(metrics, tracker, kService, "RecommendStream", kBidiStream,
            context->IsCancelled()) {
   if (!rpc_.admitted()) {
@@ -257,7 +260,10 @@ void RecommendStreamReactor::ParseAndScore(int64_t index, std::string wire,
       },
       [this, reserved, batch = std::move(batch)](
           absl::StatusOr<ScoredRows> scored) mutable {
-        if (scored.ok()) EncodeScoredRows(*scored, batch.get());
+        if (scored.ok()) {
+          EncodeScoredRows(*scored, batch.get());
+          if (served_log_ != nullptr) served_log_->Record(*scored);
+        }
         BatchDone(scored.status(), std::move(batch), reserved);
       });
 }

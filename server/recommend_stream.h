@@ -52,6 +52,7 @@
 #include "server/request_memory.h"
 #include "server/rpc_record.h"
 #include "server/scoring_engine.h"
+#include "server/served_log.h"
 
 namespace recsys {
 
@@ -89,7 +90,8 @@ class RecommendStreamReactor final
   RecommendStreamReactor(grpc::CallbackServerContext* context,
                          ScoringEngine* engine, ServerMetrics* metrics,
                          CallTracker* tracker, RequestMemoryBudget* budget,
-                         const StreamLimits& limits);
+                         const StreamLimits& limits,
+                         ServedLog* served_log = nullptr);
 
   void OnReadDone(bool ok) override;
   void OnWriteDone(bool ok) override;
@@ -131,6 +133,7 @@ class RecommendStreamReactor final
   ScoringEngine* const engine_;
   RequestMemoryBudget* const budget_;
   const StreamLimits limits_;
+  ServedLog* const served_log_;  // may be null
   RpcRecord rpc_;
 
   absl::Mutex mu_;

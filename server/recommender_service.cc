@@ -50,8 +50,11 @@ grpc::ServerUnaryReactor* RecommenderService::Recommend(
   if (!decoded.ok()) return call->FinishWith(decoded.status());
   engine_->Recommend(
       [context] { return CheckCall(*context); }, *std::move(decoded),
-      [call, response_bytes](absl::StatusOr<ScoredRows> scored) {
-        call->FinishWith(EncodeRecommendResponse(scored, response_bytes));
+      [call, response_bytes,
+       log = served_log_](absl::StatusOr<ScoredRows> scored) {
+        absl::Status status = EncodeRecommendResponse(scored, response_bytes);
+        if (status.ok() && log != nullptr) log->Record(*scored);
+        call->FinishWith(status);
       });
   return call;
 }
@@ -59,12 +62,25 @@ grpc::ServerUnaryReactor* RecommenderService::Recommend(
 grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>*
 RecommenderService::RecommendStream(grpc::CallbackServerContext* context) {
   return new RecommendStreamReactor(context, engine_, metrics_, tracker_,
-                                    budget_, limits_.stream);
+                                    budget_, limits_.stream, served_log_);
 }
 
 void RecommenderService::DescribeHistory(const ModelVersion& serving,
                                          v1::ModelInfo* info) const {
   DescribeServingHistory(*engine_, serving, info);
+}
+
+void RecommenderService::DescribeChallenger(v1::ModelInfo* info) const {
+  const ServingModels serving = store_->Serving();
+  if (serving.challenger == nullptr) return;
+  const std::string challenger = absl::StrCat(serving.challenger->version());
+  // The serving version's info names its challenger; the challenger's, itself.
+  const bool serving_info =
+      serving.champion != nullptr &&
+      info->version() == absl::StrCat(serving.champion->version());
+  if (!serving_info && info->version() != challenger) return;
+  info->set_challenger_version(challenger);
+  info->set_challenger_share(serving.challenger_share);
 }
 
 grpc::ServerUnaryReactor* RecommenderService::GetModelInfo(
@@ -98,6 +114,7 @@ grpc::ServerUnaryReactor* RecommenderService::GetModelInfo(
     absl::Status status = info.status();
     if (info.ok()) {
       DescribeHistory(*serving, &*info);
+      DescribeChallenger(&*info);
       status = SerializeToByteBuffer(*info, response_bytes);
     }
     return call->FinishWith(status);
@@ -110,7 +127,10 @@ grpc::ServerUnaryReactor* RecommenderService::GetModelInfo(
         description.ok() ? EncodeModelInfo(*description)
                          : absl::StatusOr<v1::ModelInfo>(description.status());
     absl::Status status = info.status();
-    if (info.ok()) status = SerializeToByteBuffer(*info, response_bytes);
+    if (info.ok()) {
+      DescribeChallenger(&*info);
+      status = SerializeToByteBuffer(*info, response_bytes);
+    }
     call->FinishWith(status);
   });
   return call;

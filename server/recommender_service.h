@@ -47,18 +47,21 @@ struct RecommenderLimits {
 class RecommenderService final : public RawRecommenderBase {
  public:
   // `admin_pool` runs the rare calls that read files (GetModelInfo of a
-  // version other than the serving one) off gRPC's threads.
+  // version other than the serving one) off gRPC's threads. `served_log`
+  // (may be null: none) records every answer (server/served_log.h).
   RecommenderService(const RecommenderLimits& limits, ModelStore* store,
                      ScoringEngine* engine, WorkerPool* admin_pool,
                      ServerMetrics* metrics, CallTracker* tracker,
-                     RequestMemoryBudget* budget)
+                     RequestMemoryBudget* budget,
+                     ServedLog* served_log = nullptr)
       : limits_(limits),
         store_(store),
         engine_(engine),
         admin_pool_(admin_pool),
         metrics_(metrics),
         tracker_(tracker),
-        budget_(budget) {}
+        budget_(budget),
+        served_log_(served_log) {}
 
   grpc::ServerUnaryReactor* Recommend(grpc::CallbackServerContext* context,
                                       const grpc::ByteBuffer* request,
@@ -74,6 +77,9 @@ class RecommenderService final : public RawRecommenderBase {
  private:
   // Fills the serving_history_* and history_load_error fields of `info`.
   void DescribeHistory(const ModelVersion& serving, v1::ModelInfo* info) const;
+  // Fills challenger_version and challenger_share of the serving version's
+  // or the challenger's `info`.
+  void DescribeChallenger(v1::ModelInfo* info) const;
 
   const RecommenderLimits limits_;
   ModelStore* const store_;
@@ -82,6 +88,7 @@ class RecommenderService final : public RawRecommenderBase {
   ServerMetrics* const metrics_;
   CallTracker* const tracker_;
   RequestMemoryBudget* const budget_;
+  ServedLog* const served_log_;
 };
 
 }  // namespace recsys

@@ -7,6 +7,8 @@
 
 #include "common/date.h"
 #include "common/elapsed.h"
+#include "common/status_macros.h"
+#include "common/traffic_split.h"
 
 namespace recsys {
 namespace {
@@ -56,15 +58,28 @@ ScoringEngine::~ScoringEngine() {
   FailQueuedUnary(absl::UnavailableError("the server is shutting down"));
 }
 
-absl::StatusOr<std::shared_ptr<const ModelVersion>>
-ScoringEngine::ServingModel() const {
-  std::shared_ptr<const ModelVersion> model = store_->Current();
-  if (model == nullptr) {
+absl::StatusOr<ServingModels> ScoringEngine::ServingModel() const {
+  ServingModels serving = store_->Serving();
+  if (serving.champion == nullptr) {
     return absl::UnavailableError(
         "no model is loaded yet; the server is not serving");
   }
-  return model;
+  return serving;
 }
+
+namespace {
+
+// The version `serving` routes the customer of `request` to.
+const ModelVersion* RouteOf(const ServingModels& serving,
+                            const DecodedRequest& request) {
+  if (serving.challenger != nullptr &&
+      RoutesToChallenger(request.record.ncodpers.value,
+                         serving.challenger_share))
+    return serving.challenger.get();
+  return serving.champion.get();
+}
+
+}  // namespace
 
 HistoryChoice ScoringEngine::HistoryFor(
     const ModelVersion& model,
@@ -78,9 +93,9 @@ std::string ScoringEngine::HistoryLoadError() const {
 }
 
 void ScoringEngine::CountStaleRows(const HistoryChoice& history,
-                                   const Scratch& scratch) {
+                                   absl::Span<const RowScore> out) {
   int64_t stale = 0;
-  for (const RowScore& row : scratch.out) {
+  for (const RowScore& row : out) {
     if (row.status.ok() && row.history != HistorySourceKind::kRequest &&
         row.target_month > history.month + 1)
       ++stale;
@@ -88,38 +103,76 @@ void ScoringEngine::CountStaleRows(const HistoryChoice& history,
   metrics_->HistoryStaleRows(stale);
 }
 
-absl::Status ScoringEngine::ScoreDecoded(const ModelVersion& model,
+absl::Status ScoringEngine::ScoreDecoded(const ServingModels& serving,
                                          const CallCheck& check, int k,
                                          Scratch* s) {
   const size_t n = s->decoded.size();
-  s->views.assign(n, HistoryView());
-  s->rows.assign(n, ScoreInput());
   s->out.resize(n);
-  for (size_t i = 0; i < n; ++i) {
-    s->rows[i].record = &s->decoded[i].record;
-    if (s->decoded[i].history.has_value()) {
+  s->row_model.resize(n);
+  for (size_t i = 0; i < n; ++i) s->row_model[i] = RouteOf(serving, s->decoded[i]);
+  s->challenger_history_month.clear();
+  for (const ModelVersion* model :
+       {serving.champion.get(), serving.challenger.get()}) {
+    if (model == nullptr) continue;
+    const bool champion = model == serving.champion.get();
+    std::string* month =
+        champion ? &s->history_month : &s->challenger_history_month;
+    s->part.clear();
+    for (size_t i = 0; i < n; ++i) {
+      if (s->row_model[i] == model) s->part.push_back(static_cast<int>(i));
+    }
+    if (s->part.empty()) {
+      if (champion) {  // the response names it even when no row used it
+        std::shared_ptr<const HistoryVersion> hold;
+        *month = MonthName(HistoryFor(*model, &hold).month);
+      }
+      continue;
+    }
+    RECSYS_RETURN_IF_ERROR(ScorePart(*model, check, k, s, month));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ScoringEngine::ScorePart(const ModelVersion& model,
+                                      const CallCheck& check, int k,
+                                      Scratch* s, std::string* month) {
+  const size_t m = s->part.size();
+  // Every row on one version (no challenger, the usual case): scored in
+  // place, without copies.
+  const bool whole = m == s->decoded.size();
+  s->views.assign(m, HistoryView());
+  s->rows.assign(m, ScoreInput());
+  for (size_t j = 0; j < m; ++j) {
+    DecodedRequest& request = s->decoded[s->part[j]];
+    s->rows[j].record = &request.record;
+    if (request.history.has_value()) {
       // The codec already checked the entries; FromExplicit cannot fail here.
       absl::StatusOr<HistoryView> view =
-          HistoryView::FromExplicit(*s->decoded[i].history);
+          HistoryView::FromExplicit(*request.history);
       if (!view.ok()) return view.status();
-      s->views[i] = *view;
-      s->rows[i].history = &s->views[i];
+      s->views[j] = *view;
+      s->rows[j].history = &s->views[j];
     }
   }
-  // One history snapshot for the whole batch, held until it is scored.
+  absl::Span<RowScore> out = absl::MakeSpan(s->out);
+  if (!whole) {
+    s->part_out.resize(m);
+    out = absl::MakeSpan(s->part_out);
+  }
+  // One history snapshot for all the rows of this version, held until they
+  // are scored.
   std::shared_ptr<const HistoryVersion> hold;
   const HistoryChoice history = HistoryFor(model, &hold);
-  s->history_month = MonthName(history.month);
+  *month = MonthName(history.month);
   ScoreTimings timings;
-  absl::Status scored =
-      ScoreBatch(model, *history.snapshot, s->rows, k, &s->score,
-                 absl::MakeSpan(s->out), &timings, check);
+  absl::Status scored = ScoreBatch(model, *history.snapshot, s->rows, k,
+                                   &s->score, out, &timings, check);
   if (!scored.ok()) return scored;
-  CountStaleRows(history, *s);
+  CountStaleRows(history, out);
 
   s->tops.clear();
   s->months.clear();
-  for (const RowScore& row : s->out) {
+  for (const RowScore& row : out) {
     if (!row.status.ok()) continue;
     s->tops.push_back(row.top);
     s->months.push_back(row.target_month);
@@ -128,6 +181,7 @@ absl::Status ScoringEngine::ScoreDecoded(const ModelVersion& model,
   metrics_->StageDuration(Stage::kPredict, timings.predict_seconds);
   metrics_->StageDuration(Stage::kRank, timings.rank_seconds);
   metrics_->RowsScored(static_cast<int64_t>(s->tops.size()));
+  metrics_->VersionRowsScored(model, static_cast<int64_t>(s->tops.size()));
   metrics_->HistoryLookups(HistorySourceKind::kStore, timings.history_hits);
   metrics_->HistoryLookups(HistorySourceKind::kNotFound,
                            timings.history_misses);
@@ -137,6 +191,9 @@ absl::Status ScoringEngine::ScoreDecoded(const ModelVersion& model,
     metrics_->ObserveBatch(model, s->score.features.data(),
                            static_cast<int64_t>(s->tops.size()),
                            s->tops.data(), s->months.data());
+  }
+  if (!whole) {
+    for (size_t j = 0; j < m; ++j) s->out[s->part[j]] = std::move(out[j]);
   }
   return absl::OkStatus();
 }
@@ -154,12 +211,16 @@ std::unique_ptr<ScoringEngine::Scratch> ScoringEngine::InlineScratchLocked(
 
 void ScoringEngine::Recommend(CallCheck check, DecodedRequest request,
                               Done done) {
-  std::shared_ptr<const ModelVersion> model;
-  if (options_.score_lone_calls_inline) model = store_->Current();
+  ServingModels serving;
+  const ModelVersion* model = nullptr;  // the version the call goes to
+  if (options_.score_lone_calls_inline) {
+    serving = store_->Serving();
+    if (serving.champion != nullptr) model = RouteOf(serving, request);
+  }
   std::unique_ptr<Scratch> inline_scratch;
   {
     absl::MutexLock lock(&unary_mu_);
-    inline_scratch = InlineScratchLocked(model.get());
+    inline_scratch = InlineScratchLocked(model);
     if (inline_scratch == nullptr) {
       unary_queue_.push_back(
           UnaryJob{std::move(check), std::move(request), std::move(done)});
@@ -170,7 +231,7 @@ void ScoringEngine::Recommend(CallCheck check, DecodedRequest request,
     inline_scratch->unary.push_back(
         UnaryJob{std::move(check), std::move(request), std::move(done)});
     scored_inline_.fetch_add(1, std::memory_order_relaxed);
-    AnswerUnary(model, inline_scratch.get());
+    AnswerUnary(serving, inline_scratch.get());
     absl::MutexLock lock(&unary_mu_);
     inline_scratch_ = std::move(inline_scratch);
     return;
@@ -211,17 +272,16 @@ void ScoringEngine::ScoreQueuedUnary(int worker) {
   }
   if (s->unary.empty()) return;
 
-  absl::StatusOr<std::shared_ptr<const ModelVersion>> model = ServingModel();
-  if (!model.ok()) {
-    for (UnaryJob& job : s->unary) job.done(model.status());
+  absl::StatusOr<ServingModels> serving = ServingModel();
+  if (!serving.ok()) {
+    for (UnaryJob& job : s->unary) job.done(serving.status());
     s->unary.clear();
     return;
   }
-  AnswerUnary(*model, s);
+  AnswerUnary(*serving, s);
 }
 
-void ScoringEngine::AnswerUnary(
-    const std::shared_ptr<const ModelVersion>& model, Scratch* s) {
+void ScoringEngine::AnswerUnary(const ServingModels& serving, Scratch* s) {
   // Calls past their deadline (or cancelled) are answered now; the others
   // are scored together with the largest k asked for. TopK breaks ties by
   // product index, so the first k of a longer ranking are exactly the top k.
@@ -241,7 +301,7 @@ void ScoringEngine::AnswerUnary(
   absl::Status scored = absl::OkStatus();
   if (!s->decoded.empty()) {
     metrics_->UnaryBatch(static_cast<int>(s->decoded.size()));
-    scored = ScoreDecoded(*model, CallCheck(), k, s);
+    scored = ScoreDecoded(serving, CallCheck(), k, s);
   }
   for (size_t j = 0; j < s->unary.size(); ++j) {
     if (s->unary_row[j] < 0) continue;
@@ -254,10 +314,14 @@ void ScoringEngine::AnswerUnary(
     RowScore& row = s->out[r];
     // Scored with the batch's largest k: keep the call's own.
     row.top.size = std::min(row.top.size, s->decoded[r].k);
-    job.done(ScoredRows{.model = model.get(),
-                        .history_month = s->history_month,
+    const bool challenger = s->row_model[r] != serving.champion.get();
+    job.done(ScoredRows{.model = s->row_model[r],
+                        .history_month = challenger
+                                             ? s->challenger_history_month
+                                             : s->history_month,
                         .requests = absl::MakeConstSpan(&s->decoded[r], 1),
-                        .scores = absl::MakeConstSpan(&row, 1)});
+                        .scores = absl::MakeConstSpan(&row, 1),
+                        .row_models = absl::MakeConstSpan(&s->row_model[r], 1)});
   }
   s->unary.clear();
 }
@@ -267,21 +331,23 @@ void ScoringEngine::ScoreRows(CallCheck check, int k, DecodeRows decode,
   auto job = [this, check = std::move(check), k, decode = std::move(decode),
               done = DoneOnce(std::move(done))](int worker) mutable {
     if (absl::Status call = check(); !call.ok()) return done(call);
-    absl::StatusOr<std::shared_ptr<const ModelVersion>> model = ServingModel();
-    if (!model.ok()) return done(model.status());
+    absl::StatusOr<ServingModels> serving = ServingModel();
+    if (!serving.ok()) return done(serving.status());
     Scratch* s = &scratch_[worker];
     const auto parse_start = std::chrono::steady_clock::now();
     s->decoded.clear();
     decode(&s->decoded);
     metrics_->StageDuration(Stage::kParse, SecondsSince(parse_start));
-    if (absl::Status scored = ScoreDecoded(**model, check, k, s);
+    if (absl::Status scored = ScoreDecoded(*serving, check, k, s);
         !scored.ok()) {
       return done(scored);
     }
-    done(ScoredRows{.model = model->get(),
+    done(ScoredRows{.model = serving->champion.get(),
                     .history_month = s->history_month,
                     .requests = s->decoded,
-                    .scores = s->out});
+                    .scores = s->out,
+                    .row_models = s->row_model,
+                    .challenger_history_month = s->challenger_history_month});
   };
   workers_->Submit(
       std::move(job));  // a refused job answers UNAVAILABLE (DoneOnce)

@@ -42,8 +42,17 @@
 // Each job holds the std::shared_ptr<const ModelVersion> it started with, so
 // a model swapped in meanwhile never changes a batch half-way; likewise each
 // batch takes one product-history snapshot (the history store's, or the
-// bundle's: ChooseHistory) for all its rows, so a batch never mixes two
-// history months.
+// bundle's: ChooseHistory) for all its rows, so the rows of one version in a
+// batch never mix two history months.
+//
+// Champion and challenger: when the store has a challenger
+// (ModelStore::Serving), each row goes to the version its customer is routed
+// to (RoutesToChallenger in common/traffic_split.h, by ncodpers and the
+// share): the rows of a batch are split, each part scored on its version
+// (and recorded in the metrics under it), and the answers put back in the
+// rows' order. A row's answer is exactly what its version alone gives;
+// ScoredRows says per row which version scored it. The route is taken once
+// per batch from one Serving() snapshot.
 //
 // Thread-safe. `done` callbacks run on a worker thread, or on the calling
 // thread for a call scored inline (and with UNAVAILABLE when the pool no
@@ -92,10 +101,11 @@ using CallCheck = std::function<absl::Status()>;
 // What the engine answers for a unary call or a stream message. A view into
 // the engine's buffers: valid only while the `done` callback runs.
 struct ScoredRows {
-  // The version that scored every row.
+  // The version that scored every row not routed to a challenger (the
+  // champion; for a unary call, the version that scored its row).
   const ModelVersion* model = nullptr;
-  // "YYYY-MM": the month the batch's product history serves (one for all
-  // its rows).
+  // "YYYY-MM": the month the product history of `model`'s rows serves (one
+  // for all of them).
   absl::string_view history_month;
   // The requests, as decoded.
   absl::Span<const DecodedRequest> requests;
@@ -104,6 +114,21 @@ struct ScoredRows {
   // why the scorer could not score that row (scores[i].error_field names
   // the record field it is about).
   absl::Span<const RowScore> scores;
+  // row_models[i] is the version that scored scores[i] (never null): `model`,
+  // or the challenger for a customer in its share. Empty means `model` for
+  // every row.
+  absl::Span<const ModelVersion* const> row_models;
+  // "YYYY-MM" the product history of the challenger's rows serves; empty
+  // when no row went to the challenger.
+  absl::string_view challenger_history_month;
+
+  // The version that scored row i, and the month its history serves.
+  const ModelVersion& ModelOf(size_t i) const {
+    return row_models.empty() ? *model : *row_models[i];
+  }
+  absl::string_view HistoryMonthOf(size_t i) const {
+    return &ModelOf(i) == model ? history_month : challenger_history_month;
+  }
 };
 
 class ScoringEngine {
@@ -165,23 +190,32 @@ class ScoringEngine {
     std::vector<RowScore> out;
     std::vector<TopKResult> tops;
     std::vector<int> months;    // per entry of tops: the month scored for
-    std::string history_month;  // "YYYY-MM" the batch's history serves
+    std::string history_month;  // "YYYY-MM" the champion's rows' history
+    std::string challenger_history_month;  // ... the challenger's ("": none)
+    std::vector<const ModelVersion*> row_model;  // per decoded row
+    std::vector<int> part;        // rows of decoded scored by one version
+    std::vector<RowScore> part_out;  // their scores, when not every row
   };
-  // Scores scratch->decoded on `model`: fills scratch->out (same order) and
-  // records metrics. Per-row problems stay in scratch->out[i].status. When
-  // `check` is set, it is run again before predicting.
-  absl::Status ScoreDecoded(const ModelVersion& model, const CallCheck& check,
-                            int k, Scratch* scratch);
-  // Counts the rows of scratch->out scored from `history` for a month more
-  // than one month after the month it serves.
-  void CountStaleRows(const HistoryChoice& history, const Scratch& scratch);
+  // Scores scratch->decoded, each row on the version `serving` routes it to:
+  // fills scratch->out and scratch->row_model (same order) and records
+  // metrics. Per-row problems stay in scratch->out[i].status. When `check`
+  // is set, it is run again before predicting.
+  absl::Status ScoreDecoded(const ServingModels& serving,
+                            const CallCheck& check, int k, Scratch* scratch);
+  // Scores the rows scratch->part of scratch->decoded on `model` into their
+  // places in scratch->out; `*month` gets the month their history serves.
+  absl::Status ScorePart(const ModelVersion& model, const CallCheck& check,
+                         int k, Scratch* scratch, std::string* month);
+  // Counts the rows of `out` scored from `history` for a month more than one
+  // month after the month it serves.
+  void CountStaleRows(const HistoryChoice& history,
+                      absl::Span<const RowScore> out);
   // Runs on a worker: takes up to max_unary_batch queued unary calls and
   // answers each.
   void ScoreQueuedUnary(int worker) ABSL_LOCKS_EXCLUDED(unary_mu_);
-  // Scores the calls in scratch->unary together on `model` and answers
-  // each; clears scratch->unary.
-  void AnswerUnary(const std::shared_ptr<const ModelVersion>& model,
-                   Scratch* scratch);
+  // Scores the calls in scratch->unary together (each on the version its
+  // customer is routed to) and answers each; clears scratch->unary.
+  void AnswerUnary(const ServingModels& serving, Scratch* scratch);
   // Scratch for a call to score inline on `model`, or null when the call
   // must go through the pool (see the file comment).
   std::unique_ptr<Scratch> InlineScratchLocked(const ModelVersion* model)
@@ -189,8 +223,8 @@ class ScoringEngine {
   // Answers every queued unary call with `status`.
   void FailQueuedUnary(const absl::Status& status)
       ABSL_LOCKS_EXCLUDED(unary_mu_);
-  // The serving version, or UNAVAILABLE.
-  absl::StatusOr<std::shared_ptr<const ModelVersion>> ServingModel() const;
+  // The champion and the challenger, or UNAVAILABLE when nothing serves.
+  absl::StatusOr<ServingModels> ServingModel() const;
 
   ModelStore* const store_;
   WorkerPool* const workers_;

@@ -11,7 +11,9 @@
 
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
+#include "absl/strings/str_cat.h"
 #include "common/raw_reader.h"
+#include "common/traffic_split.h"
 #include "gtest/gtest.h"
 #include "model_store/model_store.h"
 #include "server/metrics.h"
@@ -28,6 +30,7 @@ struct Answer {
   HistorySourceKind history = HistorySourceKind::kNotFound;
   int target_month = 0;
   std::thread::id thread;  // where `done` ran
+  int64_t version = 0;     // the version that scored the row
 };
 
 bool SameAnswer(const Answer& a, const Answer& b) {
@@ -69,9 +72,10 @@ class ScoringEngineTest : public ::testing::Test {
   }
 
   // A store serving the fixture's bundle with `predictor`.
-  static std::unique_ptr<ModelStore> OpenStore(PredictorChoice predictor) {
+  static std::unique_ptr<ModelStore> OpenStore(
+      PredictorChoice predictor, const std::string& dir = *store_dir_) {
     ModelStoreOptions options;
-    options.store_dir = *store_dir_;
+    options.store_dir = dir;
     options.persist_policy = false;
     absl::StatusOr<std::unique_ptr<ModelStore>> store = ModelStore::Create(
         options,
@@ -115,6 +119,7 @@ class ScoringEngineTest : public ::testing::Test {
                                row.top.items.begin() + row.top.size);
             answer->history = row.history;
             answer->target_month = row.target_month;
+            answer->version = scored->ModelOf(0).version();
           }
           done->Notify();
         });
@@ -221,6 +226,148 @@ TEST_F(ScoringEngineTest, ACallThatArrivesWhileEveryWorkerIsBusyQueues) {
   EXPECT_NE(answer.thread, std::this_thread::get_id());
   EXPECT_EQ(engine.scored_inline(), 0);
   pool->Stop();  // before the engine its tasks use goes
+}
+
+// --- Champion and challenger ---
+
+// A store whose version 1 is the fixture's model and version 2 another
+// model (different scores, same features); `both` installs both, else only
+// `only`.
+std::string StoreWith(const std::vector<int64_t>& versions) {
+  absl::StatusOr<testing::TrainedFixture> fixture =
+      testing::GetTrainedFixture();
+  EXPECT_TRUE(fixture.ok()) << fixture.status();
+  const std::string dir = testing::NewTempDir("scoring-engine-challenger");
+  for (int64_t v : versions) {
+    EXPECT_TRUE(testing::InstallBundle(v == 1 ? fixture->bundle_dir
+                                              : fixture->alt_bundle_dir,
+                                       dir, fixture->model_name, v)
+                    .ok());
+  }
+  return dir;
+}
+
+// The rows of a stream message as the engine answered them, copied out.
+struct StreamAnswer {
+  absl::Status status;
+  std::vector<Answer> rows;
+};
+
+StreamAnswer ScoreAll(ScoringEngine& engine,
+                      const std::vector<RawRecord>& customers) {
+  StreamAnswer out;
+  absl::Notification done;
+  engine.ScoreRows(
+      [] { return absl::OkStatus(); }, 7,
+      [&customers](std::vector<DecodedRequest>* rows) {
+        for (const RawRecord& record : customers) {
+          DecodedRequest request;
+          request.record = record;
+          request.k = 7;
+          rows->push_back(std::move(request));
+        }
+      },
+      [&](absl::StatusOr<ScoredRows> scored) {
+        out.status = scored.status();
+        if (scored.ok()) {
+          for (size_t i = 0; i < scored->scores.size(); ++i) {
+            const RowScore& row = scored->scores[i];
+            Answer a;
+            a.status = row.status;
+            a.top.assign(row.top.items.begin(),
+                         row.top.items.begin() + row.top.size);
+            a.history = row.history;
+            a.target_month = row.target_month;
+            a.version = scored->ModelOf(i).version();
+            out.rows.push_back(std::move(a));
+          }
+        }
+        done.Notify();
+      });
+  done.WaitForNotification();
+  return out;
+}
+
+TEST_F(ScoringEngineTest, AMixedBatchIsAnsweredPerRowByEachRowsVersion) {
+  std::unique_ptr<ModelStore> both =
+      OpenStore(PredictorChoice::kAuto, StoreWith({1, 2}));
+  std::unique_ptr<ModelStore> only1 =
+      OpenStore(PredictorChoice::kAuto, StoreWith({1}));
+  std::unique_ptr<ModelStore> only2 =
+      OpenStore(PredictorChoice::kAuto, StoreWith({2}));
+  ASSERT_TRUE(both && only1 && only2);
+  ASSERT_TRUE(both->Pin(1).ok());
+  constexpr double kShare = 0.5;
+  ASSERT_TRUE(both->SetChallenger(2, kShare).ok());
+  std::unique_ptr<WorkerPool> pool = Pool(2);
+  ScoringEngine split(both.get(), pool.get(), &metrics_);
+  ScoringEngine alone1(only1.get(), pool.get(), &metrics_);
+  ScoringEngine alone2(only2.get(), pool.get(), &metrics_);
+
+  const StreamAnswer mixed = ScoreAll(split, *customers_);
+  const StreamAnswer v1 = ScoreAll(alone1, *customers_);
+  const StreamAnswer v2 = ScoreAll(alone2, *customers_);
+  ASSERT_TRUE(mixed.status.ok() && v1.status.ok() && v2.status.ok());
+  ASSERT_EQ(mixed.rows.size(), customers_->size());
+  int challenger_rows = 0;
+  int differing = 0;  // rows where the two models disagree: the test has teeth
+  for (size_t i = 0; i < customers_->size(); ++i) {
+    const int64_t id = (*customers_)[i].ncodpers.value;
+    const bool to_challenger = RoutesToChallenger(id, kShare);
+    challenger_rows += to_challenger ? 1 : 0;
+    EXPECT_EQ(mixed.rows[i].version, to_challenger ? 2 : 1) << id;
+    EXPECT_TRUE(SameAnswer(mixed.rows[i], to_challenger ? v2.rows[i]
+                                                        : v1.rows[i]))
+        << "customer " << id;
+    differing += SameAnswer(v1.rows[i], v2.rows[i]) ? 0 : 1;
+  }
+  EXPECT_GT(challenger_rows, 0);
+  EXPECT_LT(challenger_rows, static_cast<int>(customers_->size()));
+  EXPECT_GT(differing, 0) << "the two models must answer differently";
+
+  // Unary calls (inline or batched): the same version and answer per
+  // customer, on every call.
+  for (int round = 0; round < 2; ++round) {
+    for (size_t i = 0; i < customers_->size(); ++i) {
+      WaitUntilIdle(*pool);
+      const Answer a = Recommend(split, (*customers_)[i]);
+      EXPECT_EQ(a.version, mixed.rows[i].version);
+      EXPECT_TRUE(SameAnswer(a, mixed.rows[i]));
+    }
+  }
+  pool->Stop();  // before the engines their tasks use go
+}
+
+TEST_F(ScoringEngineTest, RowsAreCountedUnderTheVersionThatScoredThem) {
+  std::unique_ptr<ModelStore> store =
+      OpenStore(PredictorChoice::kAuto, StoreWith({1, 2}));
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(store->Pin(1).ok());
+  ASSERT_TRUE(store->SetChallenger(2, 0.5).ok());
+  absl::StatusOr<std::unique_ptr<ServerMetrics>> metrics =
+      ServerMetrics::Create({.port = -1});
+  ASSERT_TRUE(metrics.ok());
+  std::unique_ptr<WorkerPool> pool = Pool(2);
+  ScoringEngine engine(store.get(), pool.get(), metrics->get());
+  ASSERT_TRUE(ScoreAll(engine, *customers_).status.ok());
+  int64_t to_challenger = 0;
+  for (const RawRecord& c : *customers_)
+    to_challenger += RoutesToChallenger(c.ncodpers.value, 0.5) ? 1 : 0;
+  const int64_t to_champion =
+      static_cast<int64_t>(customers_->size()) - to_challenger;
+  const std::string text = (*metrics)->Scrape();
+  EXPECT_NE(text.find(absl::StrCat(
+                "recsys_version_rows_scored_total{model=\"santander\","
+                "version=\"1\"} ",
+                to_champion)),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find(absl::StrCat(
+                "recsys_version_rows_scored_total{model=\"santander\","
+                "version=\"2\"} ",
+                to_challenger)),
+            std::string::npos);
+  pool->Stop();
 }
 
 }  // namespace

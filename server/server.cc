@@ -29,7 +29,9 @@
 #include "server/request_memory.h"
 #include "server/rpc_record.h"
 #include "server/scoring_engine.h"
+#include "server/realized_quality.h"
 #include "server/security.h"
+#include "server/served_log.h"
 #include "server/worker_pool.h"
 
 namespace recsys {
@@ -95,6 +97,8 @@ struct RecsysServer::Parts {
   std::unique_ptr<WorkerPool> workers;
   std::unique_ptr<WorkerPool> admin;
   std::unique_ptr<ModelStore> store;
+  std::unique_ptr<ServedLog> served_log;        // null without --served-log
+  std::unique_ptr<RealizedQuality> realized;     // likewise
   std::unique_ptr<HistoryEvents> history_events;
   std::unique_ptr<HistoryStore> history;
   std::unique_ptr<ScoringEngine> engine;
@@ -165,6 +169,20 @@ absl::StatusOr<std::unique_ptr<RecsysServer>> RecsysServer::Create(
                               " (every limit bounds the server's memory)"));
     }
   }
+  if (options.challenger_version < 0) {
+    return bad(absl::StrCat("--challenger-version must be positive, got ",
+                            options.challenger_version));
+  }
+  if (options.challenger_share != -1 &&
+      !(options.challenger_share >= 0 && options.challenger_share <= 1)) {
+    return bad(absl::StrCat("--challenger-share must be in [0, 1], got ",
+                            options.challenger_share));
+  }
+  if (options.challenger_version > 0 && options.challenger_share == -1) {
+    return bad(
+        "--challenger-version needs --challenger-share (e.g. 0.1: the share "
+        "of customers it answers)");
+  }
   if (options.max_unary_message_bytes > options.max_message_bytes) {
     return bad(absl::StrCat("--max-unary-message-bytes (",
                             options.max_unary_message_bytes,
@@ -176,6 +194,17 @@ absl::StatusOr<std::unique_ptr<RecsysServer>> RecsysServer::Create(
         "--grpc-memory-bytes (", options.grpc_memory_bytes,
         ") must be at least 4x --max-message-bytes (", options.max_message_bytes,
         ") so that one largest message always fits"));
+  }
+
+  const std::pair<const char*, int64_t> served_log_limits[] = {
+      {"--served-log-months", options.served_log_months},
+      {"--served-log-max-customers", options.served_log_max_customers},
+      {"--served-log-queue-rows", options.served_log_queue_rows}};
+  for (const auto& [flag, value] : served_log_limits) {
+    if (value < 1) {
+      return bad(absl::StrCat(flag, " must be at least 1, got ", value,
+                              " (each bounds the served log)"));
+    }
   }
 
   if (!options.admin_client_names.empty() &&
@@ -237,7 +266,23 @@ absl::StatusOr<std::unique_ptr<RecsysServer>> RecsysServer::Create(
       parts->store,
       ModelStore::Create(store_options, parts->events->WrapLoader(loader),
                          parts->events.get()));
-  parts->history_events = std::make_unique<HistoryEvents>(parts->metrics);
+  if (!options.served_log_dir.empty()) {
+    RECSYS_ASSIGN_OR_RETURN(
+        parts->served_log,
+        ServedLog::Create(
+            {.dir = options.served_log_dir,
+             .max_months = options.served_log_months,
+             .max_customers_per_month = options.served_log_max_customers,
+             .queue_rows = options.served_log_queue_rows,
+             .metrics = parts->metrics}));
+    parts->realized = std::make_unique<RealizedQuality>(
+        parts->served_log.get(), parts->metrics);
+  }
+  RealizedQuality* realized = parts->realized.get();
+  parts->history_events = std::make_unique<HistoryEvents>(
+      parts->metrics, [realized](const HistoryVersion& version) {
+        if (realized != nullptr) realized->OnHistory(version);
+      });
   RECSYS_ASSIGN_OR_RETURN(
       parts->history,
       HistoryStore::Create({.store_dir = options.store_dir,
@@ -258,7 +303,7 @@ absl::StatusOr<std::unique_ptr<RecsysServer>> RecsysServer::Create(
   limits.max_unary_message_bytes = options.max_unary_message_bytes;
   parts->recommender = std::make_unique<RecommenderService>(
       limits, parts->store.get(), parts->engine.get(), parts->admin.get(),
-      parts->metrics, &parts->calls, &parts->budget);
+      parts->metrics, &parts->calls, &parts->budget, parts->served_log.get());
   parts->model_admin = std::make_unique<ModelAdminService>(
       parts->store.get(), parts->admin.get(), parts->metrics, &parts->calls,
       parts->admin_auth.get());
@@ -277,6 +322,7 @@ absl::StatusOr<std::unique_ptr<RecsysServer>> RecsysServer::Create(
     backend.engine = parts->engine.get();
     backend.metrics = parts->metrics;
     backend.tracker = &parts->calls;
+    backend.served_log = parts->served_log.get();
     backend.ready = [self] { return self->serving(); };
     backend.alive = [self] { return self->alive(); };
     RECSYS_ASSIGN_OR_RETURN(parts->http,
@@ -398,9 +444,41 @@ absl::Status RecsysServer::Start() {
                      absl::FormatDuration(options_.poll_interval),
                      " and on file-system events"));
   }
+  ApplyChallengerOptions();
   parts_->store->StartWatching();
   StartHistory();
   return absl::OkStatus();
+}
+
+void RecsysServer::ApplyChallengerOptions() {
+  const double share = options_.challenger_share;
+  if (share == -1) return;  // the saved policy holds
+  ModelStore* store = parts_->store.get();
+  if (share == 0) {
+    const int64_t was = store->ClearChallenger();
+    if (was != 0) {
+      LogEvent(absl::StrCat("--challenger-share 0: challenger version ", was,
+                            " cleared"));
+    }
+    return;
+  }
+  int64_t version = options_.challenger_version;
+  if (version == 0) {
+    const ServingModels serving = store->Serving();
+    if (serving.challenger == nullptr) {
+      LogEvent(absl::StrCat("--challenger-share ", share,
+                            " ignored: no challenger is set (give "
+                            "--challenger-version or use `recsys challenger "
+                            "set`)"));
+      return;
+    }
+    version = serving.challenger->version();
+  }
+  if (absl::Status set = store->SetChallenger(version, share); !set.ok()) {
+    LogEvent(absl::StrCat("challenger not set (--challenger-version ", version,
+                          "): ", set.message(),
+                          "; the champion answers every customer"));
+  }
 }
 
 void RecsysServer::StartHistory() {

@@ -161,11 +161,34 @@ struct RecsysServerOptions {
   // max_unary_message_bytes: a term of the memory bound). Default 8.
   int http_threads = 8;
 
+  // --- Champion and challenger (model_store.h, common/traffic_split.h) ---
+  // Applied once at Start(), after the first store scan; the admin API
+  // changes it later, and either way it is saved in the store's
+  // serving_policy.json. challenger_version > 0 with challenger_share in
+  // (0, 1]: serve that version to that share of the customers;
+  // challenger_share 0: no challenger (clears a saved one); a share alone:
+  // the saved challenger's new share. A challenger that cannot be set is
+  // logged and the champion answers everybody. Defaults 0 (none given) and
+  // -1 (none given).
+  int64_t challenger_version = 0;
+  double challenger_share = -1;
+
   // --- Predictor (issue 13) ---
   // What scores the rows of a loaded version (ModelLoadOptions::predictor):
   // kAuto = our forest evaluator when it matched XGBoost byte for byte at
   // load, else XGBoost. Ignored when `loader` is set. Default kAuto.
   PredictorChoice predictor = PredictorChoice::kAuto;
+  // --- Realized quality (issue 12; server/served_log.h,
+  // server/realized_quality.h) ---
+  // Directory of the served log: every answer's top 7 per month and
+  // customer, scored against the truth when a history holding the month
+  // arrives. Empty: no served log, no realized metrics. Default empty.
+  std::string served_log_dir;
+  // Months the served log keeps (a newer month drops the oldest), customers
+  // per month, and rows queued for its writer. Defaults 3, 2,000,000, 65,536.
+  int served_log_months = 3;
+  int64_t served_log_max_customers = 2'000'000;
+  int64_t served_log_queue_rows = 65'536;
 };
 
 // The inputs of the memory bound (server/memory_bound.h) for `options`.
@@ -228,6 +251,8 @@ class RecsysServer {
   struct Parts;  // services, pools, store: built by Create(), constant after
   explicit RecsysServer(const RecsysServerOptions& options);
   void OnModelServing() ABSL_LOCKS_EXCLUDED(mu_);
+  // Applies options_.challenger_* (see there) and logs the outcome.
+  void ApplyChallengerOptions();
   // First history load, then the history watcher (model_store/history_store.h).
   void StartHistory();
   void OnLivenessChange(bool alive) ABSL_LOCKS_EXCLUDED(mu_);

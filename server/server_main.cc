@@ -149,6 +149,43 @@ ABSL_FLAG(std::string, predictor, "auto",
           "when it gives XGBoost's exact bytes on the check run at every "
           "model load, else XGBoost), forest (the own evaluator; a model "
           "version it does not match exactly fails to load) or xgboost.");
+ABSL_FLAG(std::string, served_log, "",
+          "Realized quality: keep a served log in this directory (off when "
+          "empty): per month (the rows' fecha_dato) the model version and "
+          "top 7 of the last answer to each customer, in an append-only, "
+          "checksummed file per month, synced after each write and replayed "
+          "at start. When a history version holding a served month arrives, "
+          "the month is scored against what customers added "
+          "(recsys_realized_ap_sum / recsys_realized_customers_total). "
+          "Bounds for n customers a month: memory <= --served-log-months x "
+          "30 n bytes (27.3 MB a month for n = 950,000), disk <= "
+          "--served-log-months x (40 n bytes + 1 MiB + 20 x "
+          "--served-log-queue-rows) (40.3 MB a month for n = 950,000); see "
+          "docs/monthly.md.");
+ABSL_FLAG(int32_t, served_log_months, 3,
+          "Months the served log keeps; a row of a newer month drops the "
+          "oldest (logged, recsys_served_log_months_dropped_total).");
+ABSL_FLAG(int64_t, served_log_max_customers, 2000000,
+          "Customers the served log keeps per month; rows of further new "
+          "customers are dropped and counted "
+          "(recsys_served_log_rows_total{result=\"dropped\"}).");
+ABSL_FLAG(int64_t, served_log_queue_rows, 65536,
+          "Answered rows waiting for the served log's writer thread (16 "
+          "bytes each); when full, rows are dropped and counted rather than "
+          "slowing scoring.");
+
+ABSL_FLAG(int64_t, challenger_version, 0,
+          "Serve this model version beside the serving one (the champion) to "
+          "--challenger-share of the customers, chosen by a hash of ncodpers "
+          "(a customer always gets the same version). Refused (logged; the "
+          "champion answers everybody) when it is not in the store, does not "
+          "load, or is the champion. Saved in the store's serving policy, as "
+          "`recsys challenger set` does. 0: keep the saved challenger, if "
+          "any.");
+ABSL_FLAG(double, challenger_share, -1,
+          "Share of customers the challenger answers, in (0, 1], e.g. 0.1; "
+          "0 clears the challenger at start. Without --challenger-version: "
+          "the new share of the saved challenger. Default: unchanged.");
 
 namespace {
 
@@ -178,6 +215,8 @@ const recsys::CommandSpec& Command() {
       .flags = {{"Model flags",
                  {"store", "model", "poll_seconds", "load_timeout",
                   "max_bundle_file_bytes", "predictor"}},
+                {"Champion and challenger flags (docs/monthly.md)",
+                 {"challenger_version", "challenger_share"}},
                 {"Network flags",
                  {"host", "port", "http_port", "http_threads", "metrics_port",
                   "metrics_host", "metrics_threads"}},
@@ -192,7 +231,10 @@ const recsys::CommandSpec& Command() {
                   "max_concurrent_streams", "max_concurrent_calls",
                   "max_streams_per_connection", "request_memory_bytes",
                   "grpc_memory_bytes", "max_rows_per_request"}},
-                {"Drift monitoring flags", {"drift_window", "drift_min_rows"}}},
+                {"Drift monitoring flags", {"drift_window", "drift_min_rows"}},
+                {"Realized quality flags (docs/monthly.md)",
+                 {"served_log", "served_log_months",
+                  "served_log_max_customers", "served_log_queue_rows"}}},
       .required = {"store"},
       .exit_status =
           "0 stopped by SIGTERM or SIGINT after draining; 1 the server could "
@@ -270,7 +312,14 @@ int main(int argc, char** argv) {
       absl::GetFlag(FLAGS_max_streams_per_connection);
   options.request_memory_bytes = absl::GetFlag(FLAGS_request_memory_bytes);
   options.grpc_memory_bytes = absl::GetFlag(FLAGS_grpc_memory_bytes);
+  options.challenger_version = absl::GetFlag(FLAGS_challenger_version);
+  options.challenger_share = absl::GetFlag(FLAGS_challenger_share);
   options.metrics = metrics->get();
+  options.served_log_dir = absl::GetFlag(FLAGS_served_log);
+  options.served_log_months = absl::GetFlag(FLAGS_served_log_months);
+  options.served_log_max_customers =
+      absl::GetFlag(FLAGS_served_log_max_customers);
+  options.served_log_queue_rows = absl::GetFlag(FLAGS_served_log_queue_rows);
   absl::StatusOr<recsys::PredictorChoice> predictor =
       recsys::ParsePredictorChoice(absl::GetFlag(FLAGS_predictor));
   if (!predictor.ok()) {

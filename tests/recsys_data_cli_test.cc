@@ -14,6 +14,7 @@
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 struct Outcome {
   int exit_code = -1;
@@ -148,6 +149,32 @@ TEST_F(RecsysDataTest, IngestCountsEveryRowAndMonthsListsThem) {
   EXPECT_THAT(run.output, HasSubstr("2016-06  train"));
   EXPECT_THAT(run.output, HasSubstr("train_2016-06.csv"));
 
+  // --skip-ingested: the same bytes under any path are not read again; a
+  // changed file is.
+  std::filesystem::copy_file(dir_ + "/train_2016-06.csv",
+                             dir_ + "/delivered.csv");
+  run = RecsysData(absl::StrCat("ingest --skip-ingested --db ", db, " ", files,
+                                " ", dir_, "/delivered.csv"));
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_THAT(run.output, HasSubstr("train_ver2.csv: skipped, already "
+                                    "ingested"));
+  EXPECT_THAT(run.output, HasSubstr("delivered.csv: skipped, already "
+                                    "ingested"));
+  EXPECT_THAT(run.output, HasSubstr("months 2016-06..2016-06"));
+  EXPECT_THAT(run.output, Not(HasSubstr("rows read =")));
+  {
+    std::ofstream append(dir_ + "/delivered.csv", std::ios::app);
+    append << "\n";  // a blank line: other bytes, the same rows
+  }
+  run = RecsysData(absl::StrCat("ingest --skip-ingested --db ", db, " ", dir_,
+                                "/delivered.csv"));
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_THAT(run.output, HasSubstr("replaced the month held before"));
+  run = RecsysData(absl::StrCat("ingest --skip-ingested --db ", db, " ", dir_,
+                                "/none.csv"));
+  EXPECT_EQ(run.exit_code, 1) << run.output;
+  EXPECT_THAT(run.output, HasSubstr("none.csv"));
+
   // A file that cannot be read: exit 1, named, the database unchanged.
   run = RecsysData(absl::StrCat("ingest --db ", db, " ", dir_, "/none.csv"));
   EXPECT_EQ(run.exit_code, 1) << run.output;
@@ -161,10 +188,12 @@ TEST_F(RecsysDataTest, HelpExplainsTheCommands) {
   EXPECT_THAT(run.output, HasSubstr("recsys-data generate"));
   EXPECT_THAT(run.output, HasSubstr("recsys-data inspect FILE"));
   EXPECT_THAT(run.output, HasSubstr("recsys-data history --data DIR"));
+  EXPECT_THAT(run.output, HasSubstr("recsys-data history --db records.db"));
   EXPECT_THAT(run.output, HasSubstr("--through"));
   EXPECT_THAT(run.output, HasSubstr("--customers"));
   EXPECT_THAT(run.output, HasSubstr("--drift"));
-  EXPECT_THAT(run.output, HasSubstr("recsys-data ingest --db records.db FILE"));
+  EXPECT_THAT(run.output, HasSubstr("recsys-data ingest --db records.db"));
+  EXPECT_THAT(run.output, HasSubstr("--skip-ingested"));
   EXPECT_THAT(run.output, HasSubstr("recsys-data months --db"));
 }
 
@@ -194,6 +223,71 @@ TEST_F(RecsysDataTest, HistoryPublishesTheMonthAfterTheData) {
   EXPECT_THAT(run.output, HasSubstr(store + "/history/2016-03"));
   EXPECT_TRUE(std::filesystem::exists(store + "/history/2016-06"))
       << "the newer month stays";
+}
+
+// Reads a whole file (empty when missing).
+std::string ReadAll(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)),
+                     std::istreambuf_iterator<char>());
+}
+
+TEST_F(RecsysDataTest, HistoryFromTheDatabaseIsTheHistoryFromTheFile) {
+  const Outcome generated = RecsysData(absl::StrCat(
+      "generate --customers 300 --seed 5 --extra-months 1 --out ", dir_));
+  ASSERT_EQ(generated.exit_code, 0) << generated.output;
+  const std::string db = dir_ + "/records.db";
+  Outcome run = RecsysData(absl::StrCat("ingest --db ", db, " ", dir_,
+                                        "/train_ver2.csv"));
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+
+  // The same rows, from the file and from the database: the same bytes.
+  run = RecsysData(
+      absl::StrCat("history --data ", dir_, " --store ", dir_, "/from_csv"));
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  run = RecsysData(
+      absl::StrCat("history --db ", db, " --store ", dir_, "/from_db"));
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_THAT(run.output, HasSubstr("/from_db/history/2016-06"));
+  const std::string from_csv =
+      ReadAll(dir_ + "/from_csv/history/2016-06/history.bin");
+  ASSERT_FALSE(from_csv.empty());
+  EXPECT_EQ(ReadAll(dir_ + "/from_db/history/2016-06/history.bin"), from_csv);
+  EXPECT_THAT(ReadAll(dir_ + "/from_db/history/2016-06/manifest.json"),
+              HasSubstr("records.db"));
+
+  // --through picks the same months from either.
+  run = RecsysData(absl::StrCat("history --db ", db, " --store ", dir_,
+                                "/from_db --through 2016-02"));
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  run = RecsysData(absl::StrCat("history --data ", dir_, " --store ", dir_,
+                                "/from_csv --through 2016-02"));
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_EQ(ReadAll(dir_ + "/from_db/history/2016-03/history.bin"),
+            ReadAll(dir_ + "/from_csv/history/2016-03/history.bin"));
+
+  // A new month ingested: the history moves forward a month.
+  run = RecsysData(absl::StrCat("ingest --db ", db, " ", dir_,
+                                "/train_2016-06.csv"));
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  run = RecsysData(
+      absl::StrCat("history --db ", db, " --store ", dir_, "/from_db"));
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_THAT(run.output, HasSubstr("/from_db/history/2016-07"));
+  EXPECT_THAT(run.output, HasSubstr("months 2015-01..2016-06"));
+
+  // Exactly one source.
+  run = RecsysData(absl::StrCat("history --db ", db, " --data ", dir_,
+                                " --store ", dir_, "/x"));
+  EXPECT_EQ(run.exit_code, 2) << run.output;
+  EXPECT_THAT(run.output, HasSubstr("exactly one of --data"));
+  run = RecsysData(absl::StrCat("history --store ", dir_, "/x"));
+  EXPECT_EQ(run.exit_code, 2) << run.output;
+  // A database that does not exist is named.
+  run = RecsysData(absl::StrCat("history --db ", dir_, "/none.db --store ",
+                                dir_, "/x"));
+  EXPECT_EQ(run.exit_code, 2) << run.output;
+  EXPECT_THAT(run.output, HasSubstr("none.db"));
 }
 
 TEST_F(RecsysDataTest, HistoryRefusesATestLayoutFile) {

@@ -24,8 +24,8 @@ double MiB(int64_t bytes) { return static_cast<double>(bytes) / (1 << 20); }
 }  // namespace
 
 int RunIngestCommand(const std::string& db_path,
-                     const std::vector<std::string>& files, std::ostream& out,
-                     std::ostream& err) {
+                     const std::vector<std::string>& files, bool skip_ingested,
+                     std::ostream& out, std::ostream& err) {
   if (db_path.empty() || files.empty()) {
     err << "recsys-data: ingest needs --db FILE and at least one raw FILE "
            "(see recsys-data --help)\n";
@@ -40,6 +40,27 @@ int RunIngestCommand(const std::string& db_path,
   int64_t rows = 0, csv_bytes = 0;
   double seconds = 0;
   for (const std::string& file : files) {
+    if (skip_ingested) {
+      absl::StatusOr<std::string> checksum = FileChecksum(file);
+      absl::StatusOr<std::vector<MonthInfo>> held =
+          checksum.ok() ? MonthsIngestedFrom(db->get(), *checksum)
+                        : absl::StatusOr<std::vector<MonthInfo>>(
+                              checksum.status());
+      if (!held.ok()) {
+        err << "recsys-data: " << file << ": " << held.status().message()
+            << " (the database is unchanged for this file)\n";
+        exit_code = kExitFailed;
+        continue;
+      }
+      if (!held->empty()) {
+        out << absl::StrFormat(
+            "%s: skipped, already ingested (checksum %s; months %s..%s held "
+            "from it since %s)\n",
+            file, *checksum, held->front().month, held->back().month,
+            held->front().ingested_at);
+        continue;
+      }
+    }
     IngestOptions options;
     options.progress = [&err, &file](int64_t read) {
       err << absl::StrFormat("  %s: %d rows read\n", file, read);

@@ -16,9 +16,12 @@ namespace recsys {
 // the speed (rows/s) and the database's size beside the CSV bytes read.
 // Progress lines go to `err`. Returns 0 when every file was ingested, 1 when
 // one failed (the database is as before for that file; the others are in),
-// 2 for a usage error (no --db or no FILE).
+// 2 for a usage error (no --db or no FILE). With `skip_ingested`, a file
+// whose bytes (checksum) the database already holds months from is skipped
+// with a line saying so, so a monthly job can pass every delivered file each
+// time and only new or changed ones are read into the database.
 int RunIngestCommand(const std::string& db, const std::vector<std::string>& files,
-                     std::ostream& out, std::ostream& err);
+                     bool skip_ingested, std::ostream& out, std::ostream& err);
 
 // Prints the months held: rows, customers, products added, refused rows,
 // rows with field errors, ingest time and file. Returns 0, or 1 when the

@@ -19,6 +19,7 @@
 #include "common/status_macros.h"
 #include "featurizer/history_records.h"
 #include "model_store/history_store.h"
+#include "records/records_reader.h"
 #include "training/gen_customer.h"
 #include "training/generator.h"
 #include "training/records_commands.h"
@@ -49,16 +50,23 @@ ABSL_FLAG(int, extra_months, 0,
           "train_2016-07.csv, ...): the months' actual records, to ingest "
           "month by month. 0..12.");
 ABSL_FLAG(std::string, db, "",
-          "ingest, months: the records database (an SQLite file, created by "
-          "the first ingest).");
+          "ingest, months, history: the records database (an SQLite file, "
+          "created by the first ingest).");
 
+ABSL_FLAG(bool, skip_ingested, false,
+          "ingest: skip a file whose exact bytes (FNV-1a 64 checksum) the "
+          "database already holds months from, whatever its path; the other "
+          "files are ingested. For a monthly job that passes every delivered "
+          "file each time.");
 ABSL_FLAG(std::string, data, "",
-          "history: directory holding train_ver2.csv (the raw monthly rows).");
+          "history: directory holding train_ver2.csv (the raw monthly rows); "
+          "or give --db instead.");
 ABSL_FLAG(std::string, store, "",
           "history: model store root; the snapshot goes to "
           "STORE/history/YYYY-MM/.");
 ABSL_FLAG(std::string, through, "",
-          "history: last month of data used, YYYY-MM (default: all).");
+          "history: last month of data used, YYYY-MM (default: all, or with "
+          "--db the newest month ingested with products).");
 
 namespace {
 
@@ -123,37 +131,69 @@ int Generate(const std::vector<std::string>&) {
   return kExitOk;
 }
 
+// Where History reads the monthly rows: DIR/train_ver2.csv, or the records
+// database's months up to --through (records/records_reader.h). Both go
+// through the same RawReader interface, so the snapshot is built the same.
+struct HistoryInput {
+  std::unique_ptr<recsys::RecordsSnapshot> snapshot;  // --db only
+  std::unique_ptr<recsys::RawReader> reader;
+  std::string source;  // the manifest's "source"
+};
+
+absl::StatusOr<HistoryInput> OpenHistoryInput(const std::string& data,
+                                              const std::string& db,
+                                              const std::string& through) {
+  HistoryInput input;
+  if (!db.empty()) {
+    RECSYS_ASSIGN_OR_RETURN(input.snapshot,
+                            recsys::RecordsSnapshot::Open(db, through));
+    RECSYS_ASSIGN_OR_RETURN(input.reader, input.snapshot->NewReader());
+    input.source = "db:" + input.snapshot->name();
+    return input;
+  }
+  const std::string path = absl::StrCat(data, "/", recsys::kTrainFileName);
+  RECSYS_ASSIGN_OR_RETURN(input.reader, recsys::RawReader::Open(path));
+  if (input.reader->layout() != recsys::FileLayout::kTrain) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        path, " has no product columns (test layout): the history needs the "
+              "products each customer owned"));
+  }
+  input.source = "csv:" + path;
+  return input;
+}
+
 int History(const std::vector<std::string>&) {
   const std::string command = absl::StrCat(kProgram, " history");
   const std::string data = absl::GetFlag(FLAGS_data);
+  const std::string db = absl::GetFlag(FLAGS_db);
   const std::string store = absl::GetFlag(FLAGS_store);
+  if (data.empty() == db.empty()) {
+    return recsys::UsageError(
+        command, "give exactly one of --data DIR (train_ver2.csv) or --db "
+                 "records.db (the records database)");
+  }
+  const std::string through_text = absl::GetFlag(FLAGS_through);
   std::optional<int> through;
-  if (const std::string text = absl::GetFlag(FLAGS_through); !text.empty()) {
-    absl::StatusOr<int> month = recsys::ParseMonthIndex(text);
+  if (!through_text.empty()) {
+    absl::StatusOr<int> month = recsys::ParseMonthIndex(through_text);
     if (!month.ok()) {
       return recsys::UsageError(
           command, absl::StrCat("--through: ", month.status().message()));
     }
     through = *month;
   }
-  const std::string path = absl::StrCat(data, "/", recsys::kTrainFileName);
   recsys::HistoryBuildReport report;
   int64_t customers = 0;
   auto publish = [&]() -> absl::StatusOr<std::string> {
-    RECSYS_ASSIGN_OR_RETURN(std::unique_ptr<recsys::RawReader> reader,
-                            recsys::RawReader::Open(path));
-    if (reader->layout() != recsys::FileLayout::kTrain) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          path, " has no product columns (test layout): the history needs the "
-                "products each customer owned"));
-    }
+    RECSYS_ASSIGN_OR_RETURN(HistoryInput input,
+                            OpenHistoryInput(data, db, through_text));
     RECSYS_ASSIGN_OR_RETURN(
         std::shared_ptr<const recsys::ProductHistorySnapshot> snapshot,
-        recsys::BuildHistorySnapshot(recsys::ReaderSource(reader.get()),
+        recsys::BuildHistorySnapshot(recsys::ReaderSource(input.reader.get()),
                                      {.depth = recsys::kDefaultHistoryDepth},
                                      through, &report));
     customers = snapshot->num_customers();
-    return recsys::PublishHistory(store, *snapshot, "csv:" + path);
+    return recsys::PublishHistory(store, *snapshot, input.source);
   };
   const absl::StatusOr<std::string> dir = publish();
   if (!dir.ok()) {
@@ -208,7 +248,8 @@ const recsys::ProgramSpec& Program() {
           "  recsys-data ingest --db records.db data/train_ver2.csv\n"
           "  recsys-data months --db records.db\n"
           "  recsys-data history --data data --store models --through "
-          "2016-04",
+          "2016-04\n"
+          "  recsys-data history --db records.db --store models",
       .subcommands =
           {{{.name = "generate",
              .summary =
@@ -255,18 +296,23 @@ const recsys::ProgramSpec& Program() {
                  "publishes the customers' product history for the month "
                  "after the data into a model store.",
              .usage = {"recsys-data history --data DIR --store STORE "
+                       "[--through YYYY-MM]",
+                       "recsys-data history --db records.db --store STORE "
                        "[--through YYYY-MM]"},
              .description =
                  "Builds the customers' product history from "
-                 "DIR/train_ver2.csv (every month, or up to --through) "
+                 "DIR/train_ver2.csv, or from the months in the records "
+                 "database (--db; every month, or up to --through; a month "
+                 "ingested from a test-layout file has no products and is "
+                 "refused) "
                  "exactly as recsys-train builds a bundle's, and publishes it "
                  "atomically as STORE/history/YYYY-MM/ (history.bin and "
                  "manifest.json), YYYY-MM being the month it serves: the "
                  "month after the last month of data. A running "
                  "recsys-server picks it up without a restart and scores "
                  "that month with it (docs/monthly.md).",
-             .flags = {{"Flags", {"data", "store", "through"}}},
-             .required = {"data", "store"},
+             .flags = {{"Flags", {"data", "db", "store", "through"}}},
+             .required = {"store"},
              .exit_status = "0 published; 2 usage error, or data that "
                             "cannot be read or a store that cannot be "
                             "written."},
@@ -275,14 +321,15 @@ const recsys::ProgramSpec& Program() {
              .summary =
                  "loads raw monthly files (train or test layout) into the "
                  "records database.",
-             .usage = {"recsys-data ingest --db records.db FILE..."},
+             .usage = {"recsys-data ingest --db records.db [--skip-ingested] "
+                       "FILE..."},
              .description =
                  "Every column is kept as read, with month, file, checksum "
                  "and line; rows that cannot be used are refused and listed "
                  "with line, column, value and reason. Re-ingesting a month "
                  "replaces it in one transaction. Prints rows read = stored + "
                  "refused per month, rows/s and sizes.",
-             .flags = {{"Flags", {"db"}}},
+             .flags = {{"Flags", {"db", "skip_ingested"}}},
              .required = {"db"},
              .min_args = 1,
              .max_args = -1,
@@ -291,8 +338,9 @@ const recsys::ProgramSpec& Program() {
                             "database is unchanged for that file); 2 usage "
                             "error."},
             [](const std::vector<std::string>& files) {
-              return recsys::RunIngestCommand(absl::GetFlag(FLAGS_db), files,
-                                              std::cout, std::cerr);
+              return recsys::RunIngestCommand(
+                  absl::GetFlag(FLAGS_db), files,
+                  absl::GetFlag(FLAGS_skip_ingested), std::cout, std::cerr);
             }},
            {{.name = "months",
              .summary = "lists the months held in the records database.",

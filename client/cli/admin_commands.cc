@@ -1,4 +1,5 @@
-// `recsys info`, `versions`, `reload`, `pin`, `unpin`, `rollback`, `health`.
+// `recsys info`, `versions`, `reload`, `pin`, `unpin`, `rollback`,
+// `challenger`, `health`.
 #include <memory>
 #include <string>
 
@@ -30,6 +31,8 @@ const char* StateName(v1::VersionState state) {
       return "FAILED";
     case v1::VERSION_STATE_UNLOADED:
       return "UNLOADED";
+    case v1::VERSION_STATE_CHALLENGER:
+      return "CHALLENGER";
     default:
       return "UNKNOWN";
   }
@@ -47,7 +50,7 @@ const char* PolicyName(v1::VersionPolicy policy) {
 }
 
 void PrintVersion(const v1::VersionInfo& v, std::ostream& out) {
-  out << absl::StrFormat("  %-24s %-9s %-6s %s", v.version(),
+  out << absl::StrFormat("  %-24s %-10s %-6s %s", v.version(),
                          StateName(v.state()), v.pinned() ? "pinned" : "",
                          FormatTimestamp(v.loaded_time()));
   if (!v.reason().empty()) out << "  reason: " << v.reason();
@@ -107,6 +110,10 @@ int RunInfo(const ClientOptions& client, const std::string& version,
             << "history month     " << m.history_month() << "\n"
             << "created           " << FormatTimestamp(m.created_time()) << "\n"
             << "loaded            " << FormatTimestamp(m.load_time()) << "\n";
+        if (!m.challenger_version().empty()) {
+          out << "challenger        version " << m.challenger_version()
+              << " for " << m.challenger_share() << " of the customers\n";
+        }
       });
 }
 
@@ -118,8 +125,13 @@ int RunVersions(const ClientOptions& client, std::ostream& out,
       [&](const v1::ListVersionsResponse& r) {
         out << "model " << r.model_name() << ", serving "
             << (r.serving_version().empty() ? "nothing" : r.serving_version())
-            << ", policy " << PolicyName(r.policy()) << "\n";
-        out << absl::StrFormat("  %-24s %-9s %-6s %s\n", "version", "state", "",
+            << ", policy " << PolicyName(r.policy());
+        if (!r.challenger_version().empty()) {
+          out << ", challenger " << r.challenger_version() << " for "
+              << r.challenger_share() << " of the customers";
+        }
+        out << "\n";
+        out << absl::StrFormat("  %-24s %-10s %-6s %s\n", "version", "state", "",
                                "loaded");
         for (const v1::VersionInfo& v : r.versions()) PrintVersion(v, out);
       });
@@ -151,6 +163,52 @@ int RunPin(const ClientOptions& client, const std::string& version,
       [&](const v1::ServingChange& r) {
         PrintServingChange("pinned", r, out);
       });
+}
+
+int RunChallenger(const ClientOptions& client, const std::string& action,
+                  const std::string& version, double share, std::ostream& out,
+                  std::ostream& err) {
+  auto print = [&](const v1::ChallengerChange& r) {
+    out << "challenger: "
+        << (r.challenger_version().empty()
+                ? std::string("none")
+                : absl::StrCat("version ", r.challenger_version(), " for ",
+                               r.challenger_share(), " of the customers"))
+        << " (was "
+        << (r.previous_challenger_version().empty()
+                ? "none"
+                : r.previous_challenger_version())
+        << "); champion " << r.serving_version() << "\n";
+  };
+  if (action == "clear") {
+    if (!version.empty()) {
+      err << "recsys challenger clear: takes no VERSION\n";
+      return kExitUsage;
+    }
+    return Call<v1::ChallengerChange>(
+        "challenger clear", client, err,
+        [](RecommenderClient* c) { return c->ClearChallenger(); }, print);
+  }
+  if (action != "set") {
+    err << "recsys challenger: expected `set VERSION --share S` or `clear`, "
+           "got \""
+        << action << "\"\n";
+    return kExitUsage;
+  }
+  if (version.empty()) {
+    err << "recsys challenger set: VERSION is required (see recsys "
+           "versions)\n";
+    return kExitUsage;
+  }
+  if (!(share > 0 && share <= 1)) {
+    err << "recsys challenger set: --share must be in (0, 1], got " << share
+        << "\n";
+    return kExitUsage;
+  }
+  return Call<v1::ChallengerChange>(
+      "challenger set", client, err,
+      [&](RecommenderClient* c) { return c->SetChallenger(version, share); },
+      print);
 }
 
 int RunUnpin(const ClientOptions& client, std::ostream& out,

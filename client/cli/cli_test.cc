@@ -237,6 +237,20 @@ TEST_F(CliTest, RecommendUsageErrorsAndRefusals) {
   EXPECT_THAT(err_.str(), HasSubstr("INVALID_ARGUMENT: customer.ncodpers"));
 }
 
+TEST_F(CliTest, ChallengerUsageErrorsAreRefusedBeforeAnyCall) {
+  // No server runs: each of these must be refused as usage (2), not
+  // attempted.
+  EXPECT_EQ(RunChallenger(client_, "promote", "2", 0.1, out_, err_),
+            kExitUsage);
+  EXPECT_THAT(err_.str(), HasSubstr("expected `set VERSION --share S`"));
+  EXPECT_EQ(RunChallenger(client_, "set", "", 0.1, out_, err_), kExitUsage);
+  EXPECT_THAT(err_.str(), HasSubstr("VERSION is required"));
+  EXPECT_EQ(RunChallenger(client_, "set", "2", 0, out_, err_), kExitUsage);
+  EXPECT_EQ(RunChallenger(client_, "set", "2", 1.5, out_, err_), kExitUsage);
+  EXPECT_THAT(err_.str(), HasSubstr("--share must be in (0, 1]"));
+  EXPECT_EQ(RunChallenger(client_, "clear", "2", 0.1, out_, err_), kExitUsage);
+}
+
 TEST_F(CliTest, AdminCommandsPrintReadableOutput) {
   StartFake();
   EXPECT_EQ(RunVersions(client_, out_, err_), kExitOk);

@@ -77,6 +77,12 @@ int RunReload(const ClientOptions& client, std::ostream& out,
               std::ostream& err);
 int RunPin(const ClientOptions& client, const std::string& version,
            std::ostream& out, std::ostream& err);
+// `recsys challenger set VERSION --share S` (action "set") or `recsys
+// challenger clear` (action "clear", version empty). Usage errors (2): an
+// unknown action, a missing VERSION, a share outside (0, 1].
+int RunChallenger(const ClientOptions& client, const std::string& action,
+                  const std::string& version, double share, std::ostream& out,
+                  std::ostream& err);
 int RunUnpin(const ClientOptions& client, std::ostream& out, std::ostream& err);
 int RunRollback(const ClientOptions& client, std::ostream& out,
                 std::ostream& err);

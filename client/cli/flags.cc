@@ -95,6 +95,11 @@ ABSL_FLAG(std::string, model_version, "",
           "Model version (also spelled --version). pin: the version to serve; "
           "info: the version to describe (default: the serving one).");
 
+// --- challenger ---
+ABSL_FLAG(double, share, 0.1,
+          "challenger set: the share of customers (by a hash of ncodpers) the "
+          "challenger answers, in (0, 1].");
+
 // --- health ---
 ABSL_FLAG(std::string, service, "",
           "The grpc.health.v1 service to ask about: \"\" (readiness: a model "

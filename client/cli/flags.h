@@ -29,6 +29,7 @@ ABSL_DECLARE_FLAG(std::string, csv_line);
 ABSL_DECLARE_FLAG(std::string, header);
 ABSL_DECLARE_FLAG(std::string, history);
 ABSL_DECLARE_FLAG(std::string, model_version);
+ABSL_DECLARE_FLAG(double, share);
 ABSL_DECLARE_FLAG(std::string, service);
 ABSL_DECLARE_FLAG(std::string, submission);
 ABSL_DECLARE_FLAG(std::string, truth);

@@ -240,7 +240,8 @@ const ProgramSpec& Program() {
                   "versions",
                   "lists the model versions the server knows and their states.",
                   "One line per version in the model store: LOADING, READY, "
-                  "SERVING, FAILED (with the reason) or UNLOADED; whether it "
+                  "SERVING, CHALLENGER, FAILED (with the reason) or "
+                  "UNLOADED; whether it "
                   "is "
                   "pinned; when it was loaded.",
                   RunVersions, absl::Seconds(10)),
@@ -286,6 +287,33 @@ const ProgramSpec& Program() {
                   "the version rolled back from. `recsys unpin` returns to the "
                   "newest version.",
                   RunRollback, absl::Seconds(10)),
+              {{.name = "challenger",
+                .summary = "serves a second version beside the champion to "
+                           "a stable share of customers, or stops it.",
+                .usage = {"recsys challenger set VERSION --share 0.1 "
+                          "--server HOST:PORT",
+                          "recsys challenger clear --server HOST:PORT"},
+                .description =
+                    "`set` loads and validates VERSION and serves it to the "
+                    "customers whose hash of ncodpers falls under --share "
+                    "(a customer always gets the same version); the champion "
+                    "does not change. Answers and metrics name the version "
+                    "that produced them. `clear` returns every customer to "
+                    "the champion. The challenger is saved with the serving "
+                    "policy (it survives a restart); pinning it promotes it "
+                    "to champion and clears it (docs/monthly.md).",
+                .flags = {ConnectionFlags(/*admin=*/true),
+                          {"Challenger flags", {"share"}}},
+                .min_args = 1,
+                .max_args = 2,
+                .args_name = "set VERSION | clear",
+                .exit_status = kCallExitStatus},
+               [](const std::vector<std::string>& args) {
+                 return RunChallenger(ClientFromFlags(absl::Seconds(120)),
+                                      args[0], args.size() > 1 ? args[1] : "",
+                                      absl::GetFlag(FLAGS_share), std::cout,
+                                      std::cerr);
+               }},
               {{.name = "health",
                 .summary = "asks the server's health service; exit 0 SERVING, "
                            "1 not.",

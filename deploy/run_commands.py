@@ -11,7 +11,7 @@ flags and environment, from a new empty working directory, against the built bin
     make-certs.sh -> scripts/make-certs.sh), each volume mount point (/data, /models,
     /secrets, ...) -> a directory of its own under a temporary folder, shared by the
     services that share the volume, as compose and the PVCs share them;
-  - the fixed ports 50051 and 9464 -> free ports (other jobs share this machine).
+  - the fixed ports 50051, 8080 and 9464 -> free ports (other jobs share this machine).
 
 Order: compose certs, trainer, server (until its healthcheck passes; /metrics is saved
 to SCRAPE_OUT for the dashboard check), monthly; the Kubernetes Deployment (until the
@@ -34,6 +34,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
 
 import yaml
@@ -82,7 +83,8 @@ class Sandbox:
         os.symlink(os.path.join(ROOT, "scripts", "make-certs.sh"),
                    os.path.join(self.image_bin, "make-certs.sh"))
         self.mounts = {}  # container path -> host path
-        self.ports = {"50051": str(free_port()), "9464": str(free_port())}
+        self.ports = {"50051": str(free_port()), "9464": str(free_port()),
+                      "8080": str(free_port())}
         self.runs = 0
 
     def mount(self, container_path, volume):
@@ -256,10 +258,23 @@ def main():
     try:
         box.wait_healthy("Dockerfile HEALTHCHECK", server, log, image_healthcheck)
         for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
-            grpc_probe = c[probe]["grpc"]
-            box.run("k8s %s (grpc service %r)" % (probe, grpc_probe["service"]),
-                    ["recsys", "health", "--server=localhost:%d" % grpc_probe["port"],
-                     "--service=" + grpc_probe["service"]])
+            if "grpc" in c[probe]:
+                grpc_probe = c[probe]["grpc"]
+                box.run("k8s %s (grpc service %r)" % (probe, grpc_probe["service"]),
+                        ["recsys", "health", "--server=localhost:%d" % grpc_probe["port"],
+                         "--service=" + grpc_probe["service"]])
+                continue
+            # kubelet's httpGet: any status from 200 to 399 passes.
+            get = c[probe]["httpGet"]
+            port = box.ports.get(str(get["port"]), str(get["port"]))
+            url = "http://127.0.0.1:%s%s" % (port, get["path"])
+            print("==> k8s %s: GET %s" % (probe, url))
+            try:
+                with urllib.request.urlopen(url, timeout=5) as answer:
+                    if not 200 <= answer.status < 400:
+                        fail("k8s %s: GET %s answered %d" % (probe, url, answer.status))
+            except urllib.error.URLError as e:
+                fail("k8s %s: GET %s failed: %s" % (probe, url, e))
     finally:
         box.stop(server)
 

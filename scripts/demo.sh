@@ -38,7 +38,7 @@ TLS=(--tls-ca "$SECRETS/ca.pem")
 ADMIN=(--admin-token-file "$SECRETS/admin-token")
 SERVER_LOG="$OUT/server.log"
 # The drift window holds the whole test month, so PSI compares the month, not its tail.
-"$BIN/recsys-server" --store "$STORE" --port 0 --metrics-port 0 --drift-window 50000 \
+"$BIN/recsys-server" --store "$STORE" --port 0 --http-port 0 --metrics-port 0 --drift-window 50000 \
   --tls-cert "$SECRETS/server.pem" --tls-key "$SECRETS/server.key" \
   --admin-token-file "$SECRETS/admin-token" 2>"$SERVER_LOG" &
 SERVER_PID=$!
@@ -52,11 +52,21 @@ for _ in $(seq 1 300); do
   if ! kill -0 "$SERVER_PID" 2>/dev/null; then echo "server exited:"; cat "$SERVER_LOG"; exit 1; fi
   sleep 0.1
 done
+HTTP_URL=$(sed -n 's/.*HTTP\/JSON on \(https*:\/\/[0-9.:]*\).*/\1/p' "$SERVER_LOG" | head -n1)
 echo "   gRPC server:   $ADDR"
+echo "   HTTP/JSON:     $HTTP_URL (same TLS certificate; POST /v1/models/santander:recommend)"
 echo "   metrics:       http://$METRICS/metrics"
 sed 's/^/   /' "$OUT/info.txt"
 echo "   admin API (needs the token; without it: UNAUTHENTICATED):"
 "$BIN/recsys" versions --server "$ADDR" "${TLS[@]}" "${ADMIN[@]}" | sed 's/^/   /'
+
+if command -v curl >/dev/null 2>&1 && [[ -n "$HTTP_URL" ]]; then
+  echo "   one customer over HTTP/JSON:"
+  echo "   curl --cacert $SECRETS/ca.pem ${HTTP_URL/127.0.0.1/localhost}/v1/models/santander:recommend -d '{\"customer\": {\"ncodpers\": 15889, \"age\": 56}, \"k\": 3}'"
+  curl -sS --cacert "$SECRETS/ca.pem" "${HTTP_URL/127.0.0.1/localhost}/v1/models/santander:recommend" \
+    -d '{"customer": {"ncodpers": 15889, "age": 56}, "k": 3}' | sed 's/^/   /'
+  echo
+fi
 
 step "5/6 batch-scoring the test month through the server"
 "$BIN/recsys" score --server "$ADDR" "${TLS[@]}" --input "$DATA/test_ver2.csv" \

@@ -8,8 +8,10 @@ namespace recsys {
 namespace {
 
 struct Terms {
-  int64_t grpc, wire, parsed, answers, unary;
-  int64_t total() const { return grpc + wire + parsed + answers + unary; }
+  int64_t grpc, wire, parsed, answers, unary, http;
+  int64_t total() const {
+    return grpc + wire + parsed + answers + unary + http;
+  }
 };
 
 Terms ComputeTerms(const MemoryBoundInputs& in) {
@@ -21,6 +23,7 @@ Terms ComputeTerms(const MemoryBoundInputs& in) {
               kSerializedAnswerBytesPerRow;
   t.unary = in.max_unary * (in.max_message_bytes +
                             kMaxParseExpansion * in.max_unary_message_bytes);
+  t.http = in.http_threads * kHttpBodyCopies * in.max_unary_message_bytes;
   return t;
 }
 
@@ -37,9 +40,10 @@ std::string DescribeMemoryBound(const MemoryBoundInputs& in) {
   return absl::StrFormat(
       "memory bound: traffic can hold at most %.0f MiB above the idle server "
       "(gRPC buffers %.0f + stream messages read %.0f + parsed messages %.0f "
-      "+ answers waiting %.0f + unary calls %.0f; docs/limits.md)",
+      "+ answers waiting %.0f + unary calls %.0f + HTTP bodies %.0f; "
+      "docs/limits.md)",
       MiB(t.total()), MiB(t.grpc), MiB(t.wire), MiB(t.parsed), MiB(t.answers),
-      MiB(t.unary));
+      MiB(t.unary), MiB(t.http));
 }
 
 void ConfigureMallocForServing() { mallopt(M_MMAP_THRESHOLD, 128 * 1024); }

@@ -12,6 +12,8 @@
 //                                                           answers waiting to be written
 //   + max_unary x (max_message_bytes + kMaxParseExpansion x max_unary_message_bytes)
 //                                                           unary calls
+//   + http_threads x kHttpBodyCopies x max_unary_message_bytes
+//                                                           HTTP bodies read
 //
 // which is about 1.1 GiB with the defaults (TrafficMemoryBound prints the
 // terms). Each term holds because: the call caps refuse calls beyond
@@ -19,7 +21,11 @@
 // messages ahead and keeps at most max_pending answers (flow control stops
 // reading, gRPC's window stops the client); parsing reserves an upper bound
 // of the parsed size from the shared RequestMemoryBudget first; a unary
-// request over max_unary_message_bytes is refused before it is parsed.
+// request over max_unary_message_bytes is refused before it is parsed. An
+// HTTP/JSON call (server/http_gateway.h) takes a unary call slot before it
+// is parsed, so its parsing is within the unary term; what the slots do not
+// cover is the bodies the gateway's threads read before a call is admitted
+// or refused (a body over max_unary_message_bytes is refused unread).
 //
 // Memory freed by a cancelled flood goes back to the system: buffers over
 // 128 KiB are mmap'ed (ConfigureMallocForServing), and the heap is trimmed
@@ -44,6 +50,9 @@ inline constexpr int64_t kMaxParseExpansion = 48;
 // on the batch's arena (7..24 recommendations).
 inline constexpr int64_t kRowObjectBytes = 512;
 inline constexpr int64_t kAnswerBytesPerRow = 2048;
+// Per HTTP thread: the JSON body read, and protobuf's binary rendering of it
+// while the JSON is parsed (never larger than the JSON).
+inline constexpr int64_t kHttpBodyCopies = 2;
 // A serialized answer row with up to 24 recommendations.
 inline constexpr int64_t kSerializedAnswerBytesPerRow = 768;
 
@@ -64,6 +73,8 @@ struct MemoryBoundInputs {
   int64_t request_memory_bytes = 0;
   int64_t max_unary = 0;
   int64_t max_unary_message_bytes = 0;
+  // Threads of the HTTP/JSON gateway; 0 without one.
+  int64_t http_threads = 0;
 };
 
 // The formula above, in bytes; 0 for a term whose cap is 0 (unlimited) is

@@ -44,6 +44,17 @@ TEST(MemoryBoundTest, GrowsWithEveryCap) {
   EXPECT_GT(TrafficMemoryBound(more), base);
 }
 
+TEST(MemoryBoundTest, HttpGatewayAddsItsThreadsTimesTheBodyLimit) {
+  const int64_t base = TrafficMemoryBound(Defaults());
+  MemoryBoundInputs with_http = Defaults();
+  with_http.http_threads = 8;
+  EXPECT_EQ(TrafficMemoryBound(with_http),
+            base + 8 * kHttpBodyCopies * (64 << 10));
+  EXPECT_NE(DescribeMemoryBound(with_http).find("HTTP bodies 1"),
+            std::string::npos)
+      << DescribeMemoryBound(with_http);
+}
+
 TEST(MemoryBoundTest, DescriptionNamesTheTotalInMiB) {
   const std::string text = DescribeMemoryBound(Defaults());
   EXPECT_NE(text.find(absl::StrCat(TrafficMemoryBound(Defaults()) >> 20)),

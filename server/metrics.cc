@@ -160,19 +160,19 @@ class ServerMetricsImpl final : public ServerMetrics {
   }
 
   void RegisterRpcMethod(absl::string_view service, absl::string_view method,
-                         absl::string_view type) override {
-    Method(service, method, type);
+                         absl::string_view type, Protocol protocol) override {
+    Method(service, method, type, protocol);
   }
 
   void RpcStarted(absl::string_view service, absl::string_view method,
-                  absl::string_view type) override {
-    Method(service, method, type).started->Increment();
+                  absl::string_view type, Protocol protocol) override {
+    Method(service, method, type, protocol).started->Increment();
   }
 
   void RpcHandled(absl::string_view service, absl::string_view method,
-                  absl::string_view type, absl::StatusCode code,
-                  double seconds) override {
-    const MethodSeries& series = Method(service, method, type);
+                  absl::string_view type, Protocol protocol,
+                  absl::StatusCode code, double seconds) override {
+    const MethodSeries& series = Method(service, method, type, protocol);
     int c = static_cast<int>(code);
     if (c < 0 || c >= kNumCodes)
       c = static_cast<int>(absl::StatusCode::kUnknown);
@@ -407,8 +407,10 @@ class ServerMetricsImpl final : public ServerMetrics {
   // node_hash_map entries never move and are never erased, so the reference
   // stays valid after the lock is released.
   const MethodSeries& Method(absl::string_view service,
-                             absl::string_view method, absl::string_view type) {
-    std::string key = absl::StrCat(service, "/", method, "/", type);
+                             absl::string_view method, absl::string_view type,
+                             Protocol protocol) {
+    std::string key = absl::StrCat(service, "/", method, "/", type, "/",
+                                   ProtocolName(protocol));
     {
       absl::ReaderMutexLock lock(&methods_mu_);
       auto it = methods_.find(key);
@@ -419,7 +421,8 @@ class ServerMetricsImpl final : public ServerMetrics {
     if (inserted) {
       const prometheus::Labels labels = {{"grpc_service", std::string(service)},
                                          {"grpc_method", std::string(method)},
-                                         {"grpc_type", std::string(type)}};
+                                         {"grpc_type", std::string(type)},
+                                         {"protocol", std::string(ProtocolName(protocol))}};
       it->second.started = &core_.grpc_started->Add(labels);
       it->second.handling = &core_.grpc_handling->Add(labels, LatencyBuckets());
       for (int c = 0; c < kNumCodes; ++c) {
@@ -510,6 +513,10 @@ absl::string_view StageName(Stage stage) {
       return "rank";
   }
   return "unknown";
+}
+
+absl::string_view ProtocolName(Protocol protocol) {
+  return protocol == Protocol::kHttp ? "http" : "grpc";
 }
 
 absl::string_view GrpcCodeName(absl::StatusCode code) {

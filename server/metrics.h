@@ -7,15 +7,18 @@
 //   MetricsOptions options;
 //   options.port = 9464;
 //   RECSYS_ASSIGN_OR_RETURN(auto metrics, ServerMetrics::Create(options));
-//   metrics->RpcStarted("santander.recsys.v1.Recommender", "Recommend", "unary");
+//   metrics->RpcStarted("santander.recsys.v1.Recommender", "Recommend", "unary",
+//                       Protocol::kGrpc);
 //   ...
 //   metrics->RpcHandled("santander.recsys.v1.Recommender", "Recommend", "unary",
-//                       absl::StatusCode::kOk, seconds);
+//                       Protocol::kGrpc, absl::StatusCode::kOk, seconds);
 //
 // Series (see docs/monitoring.md):
-//   grpc_server_started_total{grpc_service,grpc_method,grpc_type}
-//   grpc_server_handled_total{grpc_service,grpc_method,grpc_type,grpc_code}
-//   grpc_server_handling_seconds{grpc_service,grpc_method,grpc_type} (histogram)
+//   grpc_server_started_total{grpc_service,grpc_method,grpc_type,protocol}
+//   grpc_server_handled_total{grpc_service,grpc_method,grpc_type,protocol,grpc_code}
+//   grpc_server_handling_seconds{grpc_service,grpc_method,grpc_type,protocol} (histogram)
+//     (protocol "grpc", or "http" for the same method called over HTTP/JSON,
+//     server/http_gateway.h)
 //   recsys_stage_duration_seconds{stage} (histogram; parse featurize predict rank)
 //   recsys_rows_scored_total
 //   recsys_version_rows_scored_total{model,version} (rows per version that
@@ -86,6 +89,13 @@ struct MetricsOptions {
 
 enum class Stage { kParse, kFeaturize, kPredict, kRank };
 
+// How a call reached the server: gRPC, or the HTTP/JSON gateway
+// (server/http_gateway.h), which calls the same methods.
+enum class Protocol { kGrpc, kHttp };
+
+// "grpc", "http": the values of the `protocol` label.
+absl::string_view ProtocolName(Protocol protocol);
+
 // "parse", "featurize", "predict", "rank": the values of the `stage` label.
 absl::string_view StageName(Stage stage);
 
@@ -122,7 +132,7 @@ class ServerMetrics {
   // The default (for test doubles) does nothing.
   virtual void RegisterRpcMethod(absl::string_view service,
                                  absl::string_view method,
-                                 absl::string_view type) {}
+                                 absl::string_view type, Protocol protocol) {}
 
   // One ModelAdmin call refused by admin authentication (server/security.h):
   // recsys_admin_auth_failures_total{reason}, reason one of "disabled",
@@ -130,12 +140,13 @@ class ServerMetrics {
   // from the start). The default (for test doubles) does nothing.
   virtual void AdminAuthFailure(absl::string_view reason) {}
 
-  // gRPC, as go-grpc-prometheus names them. `type` is "unary" or "bidi_stream".
+  // gRPC, as go-grpc-prometheus names them, with the protocol the call came
+  // over. `type` is "unary" or "bidi_stream".
   virtual void RpcStarted(absl::string_view service, absl::string_view method,
-                          absl::string_view type) = 0;
+                          absl::string_view type, Protocol protocol) = 0;
   virtual void RpcHandled(absl::string_view service, absl::string_view method,
-                          absl::string_view type, absl::StatusCode code,
-                          double seconds) = 0;
+                          absl::string_view type, Protocol protocol,
+                          absl::StatusCode code, double seconds) = 0;
   virtual void InflightRequests(int delta) = 0;
 
   // Work.
@@ -215,10 +226,10 @@ class ServerMetrics {
 class NullMetrics : public ServerMetrics {
  public:
   int port() const override { return 0; }
-  void RpcStarted(absl::string_view, absl::string_view,
-                  absl::string_view) override {}
+  void RpcStarted(absl::string_view, absl::string_view, absl::string_view,
+                  Protocol) override {}
   void RpcHandled(absl::string_view, absl::string_view, absl::string_view,
-                  absl::StatusCode, double) override {}
+                  Protocol, absl::StatusCode, double) override {}
   void InflightRequests(int) override {}
   void StageDuration(Stage, double) override {}
   void RowsScored(int64_t) override {}

@@ -63,13 +63,14 @@ TEST(GrpcCodeNameTest, SpellsCodesAsGoGrpcPrometheus) {
 
 TEST(ServerMetricsTest, CountsRpcsAsGoGrpcPrometheus) {
   auto metrics = Metrics();
-  metrics->RpcStarted(kService, "Recommend", "unary");
-  metrics->RpcHandled(kService, "Recommend", "unary",
+  metrics->RpcStarted(kService, "Recommend", "unary", Protocol::kGrpc);
+  metrics->RpcHandled(kService, "Recommend", "unary", Protocol::kGrpc,
                       absl::StatusCode::kInvalidArgument, 0.003);
   const Exposition e = Scrape(*metrics);
   const Labels method = {{"grpc_service", kService},
                          {"grpc_method", "Recommend"},
-                         {"grpc_type", "unary"}};
+                         {"grpc_type", "unary"},
+                         {"protocol", "grpc"}};
   Labels invalid = method, ok = method;
   invalid["grpc_code"] = "InvalidArgument";
   ok["grpc_code"] = "OK";
@@ -89,13 +90,36 @@ TEST(ServerMetricsTest, CountsRpcsAsGoGrpcPrometheus) {
 
 TEST(ServerMetricsTest, RegisteredMethodsStartAtZero) {
   auto metrics = Metrics();
-  metrics->RegisterRpcMethod(kService, "RecommendStream", "bidi_stream");
+  metrics->RegisterRpcMethod(kService, "RecommendStream", "bidi_stream",
+                             Protocol::kGrpc);
   const Exposition e = Scrape(*metrics);
   EXPECT_THAT(
       e.Value("grpc_server_started_total", {{"grpc_service", kService},
                                             {"grpc_method", "RecommendStream"},
-                                            {"grpc_type", "bidi_stream"}}),
+                                            {"grpc_type", "bidi_stream"},
+                                            {"protocol", "grpc"}}),
       Optional(0.0));
+}
+
+TEST(ServerMetricsTest, TheProtocolLabelKeepsHttpCallsApart) {
+  auto metrics = Metrics();
+  metrics->RpcStarted(kService, "Recommend", "unary", Protocol::kHttp);
+  metrics->RpcHandled(kService, "Recommend", "unary", Protocol::kHttp,
+                      absl::StatusCode::kNotFound, 0.001);
+  metrics->RpcStarted(kService, "Recommend", "unary", Protocol::kGrpc);
+  const Exposition e = Scrape(*metrics);
+  const Labels method = {{"grpc_service", kService},
+                         {"grpc_method", "Recommend"},
+                         {"grpc_type", "unary"}};
+  Labels http = method, grpc = method;
+  http["protocol"] = "http";
+  grpc["protocol"] = "grpc";
+  EXPECT_THAT(e.Value("grpc_server_started_total", http), Optional(1.0));
+  EXPECT_THAT(e.Value("grpc_server_started_total", grpc), Optional(1.0));
+  http["grpc_code"] = "NotFound";
+  grpc["grpc_code"] = "NotFound";
+  EXPECT_THAT(e.Value("grpc_server_handled_total", http), Optional(1.0));
+  EXPECT_THAT(e.Value("grpc_server_handled_total", grpc), Optional(0.0));
 }
 
 TEST(ServerMetricsTest, WorkSeriesHaveTheDocumentedLabels) {

@@ -344,9 +344,9 @@ TEST(ServerMetricsTest, PromtoolFindsNothingToLint) {
   auto metrics = Metrics(/*window=*/10, /*min_rows=*/5);
   auto v1 = TestModel(1, kSpecV1);
   metrics->ModelServing(*v1);
-  metrics->RpcStarted(kService, "Recommend", "unary");
-  metrics->RpcHandled(kService, "Recommend", "unary", absl::StatusCode::kOk,
-                      0.01);
+  metrics->RpcStarted(kService, "Recommend", "unary", Protocol::kGrpc);
+  metrics->RpcHandled(kService, "Recommend", "unary", Protocol::kGrpc,
+                      absl::StatusCode::kOk, 0.01);
   ObserveRows(*metrics, *v1, {25, kNaN, 2}, 10,
               Top({kAccounts, kDebits}, {0.4, 0.02}));
   const std::string text = metrics->Scrape();

@@ -7,6 +7,7 @@
 #include "common/elapsed.h"
 #include "common/status_macros.h"
 #include "server/proto_encode.h"
+#include "server/recommend_answer.h"
 #include "server/record_codec.h"
 #include "server/request_parsing.h"
 #include "server/rpc_record.h"
@@ -19,19 +20,12 @@ namespace {
 const char* const kService = v1::Recommender::service_full_name();
 
 // The answer to a unary Recommend call from what the engine gave: the
-// serialized response, or the call's status (the engine's, or the row's own
-// when the scorer could not score it).
+// serialized response, or the call's status (RecommendAnswer).
 absl::Status EncodeRecommendResponse(
     const absl::StatusOr<ScoredRows>& scored, grpc::ByteBuffer* out) {
-  if (!scored.ok()) return scored.status();
-  const RowScore& row = scored->scores[0];
-  if (!row.status.ok()) return RowScoreStatus(row);
-  v1::RecommendResponse response;
-  EncodeScoredRow(scored->requests[0].record, row, &response);
-  response.set_model_name(scored->model->name());
-  response.set_model_version(absl::StrCat(scored->model->version()));
-  response.set_history_month(std::string(scored->history_month));
-  return SerializeToByteBuffer(response, out);
+  absl::StatusOr<v1::RecommendResponse> response = RecommendAnswer(scored);
+  if (!response.ok()) return response.status();
+  return SerializeToByteBuffer(*response, out);
 }
 
 }  // namespace
@@ -43,11 +37,8 @@ grpc::ServerUnaryReactor* RecommenderService::Recommend(
   if (!call->admitted()) return call->Refuse();
   if (request_bytes->Length() >
       static_cast<size_t>(limits_.max_unary_message_bytes)) {
-    return call->FinishWith(absl::ResourceExhaustedError(absl::StrCat(
-        "request: ", request_bytes->Length(),
-        " bytes; a unary Recommend accepts at most ",
-        limits_.max_unary_message_bytes,
-        " (--max-unary-message-bytes); send batches over RecommendStream")));
+    return call->FinishWith(UnaryRequestTooLarge(
+        request_bytes->Length(), limits_.max_unary_message_bytes));
   }
   const auto parse_start = std::chrono::steady_clock::now();
   v1::RecommendRequest request;
@@ -76,11 +67,7 @@ RecommenderService::RecommendStream(grpc::CallbackServerContext* context) {
 
 void RecommenderService::DescribeHistory(const ModelVersion& serving,
                                          v1::ModelInfo* info) const {
-  std::shared_ptr<const HistoryVersion> hold;
-  const HistoryChoice history = engine_->HistoryFor(serving, &hold);
-  info->set_serving_history_month(MonthName(history.month));
-  info->set_serving_history_source(history.from_store ? "store" : "bundle");
-  info->set_history_load_error(engine_->HistoryLoadError());
+  DescribeServingHistory(*engine_, serving, info);
 }
 
 void RecommenderService::DescribeChallenger(v1::ModelInfo* info) const {

@@ -44,17 +44,24 @@ inline absl::string_view RpcTypeOf(bool client_streaming,
   return server_streaming ? kServerStream : kUnary;
 }
 
+// OK while a call with `deadline` may still be worked on; DEADLINE_EXCEEDED
+// once the deadline has passed; CANCELLED when `cancelled`. Shared by gRPC
+// calls (CheckCall) and HTTP calls (server/http_gateway.h).
+inline absl::Status CheckDeadline(
+    std::chrono::system_clock::time_point deadline, bool cancelled) {
+  if (std::chrono::system_clock::now() >= deadline) {
+    return absl::DeadlineExceededError(
+        "deadline exceeded before the request was scored");
+  }
+  if (cancelled) return absl::CancelledError("the call was cancelled");
+  return absl::OkStatus();
+}
+
 // OK while the call may still be worked on; DEADLINE_EXCEEDED once its
 // deadline has passed; CANCELLED when the client (or the server's shutdown)
 // cancelled it.
 inline absl::Status CheckCall(const grpc::ServerContextBase& context) {
-  if (std::chrono::system_clock::now() >= context.deadline()) {
-    return absl::DeadlineExceededError(
-        "deadline exceeded before the request was scored");
-  }
-  if (context.IsCancelled())
-    return absl::CancelledError("the call was cancelled");
-  return absl::OkStatus();
+  return CheckDeadline(context.deadline(), context.IsCancelled());
 }
 
 class RpcRecord {
@@ -62,20 +69,24 @@ class RpcRecord {
   // `metrics` and `tracker` must outlive the record; the names must be
   // string literals or otherwise outlive it. `cancelled`: the client had
   // already cancelled the call; it takes no slot and is refused CANCELLED.
+  // `protocol`: how the call came (the metrics' protocol label); HTTP calls
+  // share the call caps with gRPC ones.
   RpcRecord(ServerMetrics* metrics, CallTracker* tracker,
             absl::string_view service, absl::string_view method,
-            absl::string_view type, bool cancelled = false)
+            absl::string_view type, bool cancelled = false,
+            Protocol protocol = Protocol::kGrpc)
       : metrics_(metrics),
         tracker_(tracker),
         service_(service),
         method_(method),
         type_(type),
+        protocol_(protocol),
         kind_(type == kBidiStream ? CallKind::kStream : CallKind::kUnary),
         start_(std::chrono::steady_clock::now()),
         cancelled_(cancelled),
         admission_(cancelled ? Admission::kDraining : tracker->Begin(kind_)) {
     holds_slot_.store(admitted(), std::memory_order_relaxed);
-    metrics_->RpcStarted(service_, method_, type_);
+    metrics_->RpcStarted(service_, method_, type_, protocol_);
     metrics_->InflightRequests(+1);
   }
   RpcRecord(const RpcRecord&) = delete;
@@ -122,7 +133,7 @@ class RpcRecord {
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start_)
             .count();
     metrics_->InflightRequests(-1);
-    metrics_->RpcHandled(service_, method_, type_, code, seconds);
+    metrics_->RpcHandled(service_, method_, type_, protocol_, code, seconds);
   }
 
   // When gRPC is done with the call: counts it (as `code`) if Finished()
@@ -135,6 +146,7 @@ class RpcRecord {
   const absl::string_view service_;
   const absl::string_view method_;
   const absl::string_view type_;
+  const Protocol protocol_;
   const CallKind kind_;
   const std::chrono::steady_clock::time_point start_;
   const bool cancelled_;

@@ -21,6 +21,7 @@
 #include "server/call_tracker.h"
 #include "server/event_log.h"
 #include "server/history_events.h"
+#include "server/http_gateway.h"
 #include "server/liveness_watchdog.h"
 #include "server/listen_error.h"
 #include "server/model_events.h"
@@ -54,7 +55,8 @@ void RegisterRpcMethods(ServerMetrics* metrics) {
       const google::protobuf::MethodDescriptor& method = *service->method(i);
       metrics->RegisterRpcMethod(name, method.name(),
                                  RpcTypeOf(method.client_streaming(),
-                                           method.server_streaming()));
+                                           method.server_streaming()),
+                                 Protocol::kGrpc);
     }
   }
 }
@@ -102,6 +104,7 @@ struct RecsysServer::Parts {
   std::unique_ptr<ScoringEngine> engine;
   std::unique_ptr<RecommenderService> recommender;
   std::unique_ptr<ModelAdminService> model_admin;
+  std::unique_ptr<HttpGateway> http;  // when options.http_port >= 0
   std::unique_ptr<LivenessWatchdog> watchdog;  // set by Start()
   std::unique_ptr<PeriodicMemoryReturn> memory_return;  // set by Start()
   TlsFiles tls;
@@ -304,6 +307,27 @@ absl::StatusOr<std::unique_ptr<RecsysServer>> RecsysServer::Create(
   parts->model_admin = std::make_unique<ModelAdminService>(
       parts->store.get(), parts->admin.get(), parts->metrics, &parts->calls,
       parts->admin_auth.get());
+  if (options.http_port >= 0) {
+    HttpGatewayOptions http_options;
+    http_options.host = options.host;
+    http_options.port = options.http_port;
+    http_options.model_name = options.model_name;
+    http_options.threads = options.http_threads;
+    http_options.max_body_bytes = options.max_unary_message_bytes;
+    http_options.tls_cert_file = options.tls_cert_file;
+    http_options.tls_key_file = options.tls_key_file;
+    http_options.tls_client_ca_file = options.tls_client_ca_file;
+    HttpBackend backend;
+    backend.store = parts->store.get();
+    backend.engine = parts->engine.get();
+    backend.metrics = parts->metrics;
+    backend.tracker = &parts->calls;
+    backend.served_log = parts->served_log.get();
+    backend.ready = [self] { return self->serving(); };
+    backend.alive = [self] { return self->alive(); };
+    RECSYS_ASSIGN_OR_RETURN(parts->http,
+                            HttpGateway::Create(http_options, backend));
+  }
   server->parts_ = std::move(parts);
   return server;
 }
@@ -330,6 +354,7 @@ MemoryBoundInputs MemoryBoundOf(const RecsysServerOptions& options) {
   in.request_memory_bytes = options.request_memory_bytes;
   in.max_unary = options.max_concurrent_calls;
   in.max_unary_message_bytes = options.max_unary_message_bytes;
+  in.http_threads = options.http_port >= 0 ? options.http_threads : 0;
   return in;
 }
 
@@ -379,6 +404,19 @@ absl::Status RecsysServer::Start() {
       health->SetServingStatus(kLivenessService, true);
   }
   LogEvent(absl::StrCat("listening on ", options_.host, ":", selected_port));
+  if (parts_->http != nullptr) {
+    if (absl::Status http = parts_->http->Start(); !http.ok()) {
+      absl::MutexLock lock(&mu_);
+      grpc_server_->Shutdown(std::chrono::system_clock::now());
+      return http;
+    }
+    absl::MutexLock lock(&mu_);
+    http_port_ = parts_->http->port();
+    LogEvent(absl::StrCat("HTTP/JSON on ", parts_->http->tls() ? "https" : "http",
+                          "://", options_.host, ":", http_port_,
+                          " (/v1/models/", options_.model_name,
+                          ":recommend, /healthz, /readyz)"));
+  }
   LogEvent(!parts_->tls.enabled() ? "transport: plaintext (no --tls-cert)"
            : parts_->tls.client_ca_pem.empty()
                ? "transport: TLS"
@@ -459,6 +497,16 @@ int RecsysServer::port() const {
   return port_;
 }
 
+int RecsysServer::http_port() const {
+  absl::MutexLock lock(&mu_);
+  return http_port_;
+}
+
+bool RecsysServer::alive() const {
+  absl::MutexLock lock(&mu_);
+  return alive_ && !draining_;
+}
+
 std::string RecsysServer::address() const {
   return absl::StrCat(options_.host, ":", port());
 }
@@ -487,6 +535,7 @@ void RecsysServer::OnModelServing() {
 void RecsysServer::OnLivenessChange(bool alive) {
   absl::MutexLock lock(&mu_);
   if (draining_ || grpc_server_ == nullptr) return;
+  alive_ = alive;
   if (auto* health = grpc_server_->GetHealthCheckService())
     health->SetServingStatus(kLivenessService, alive);
   LogEvent(alive ? "liveness: SERVING (scoring workers make progress again)"
@@ -546,6 +595,7 @@ void RecsysServer::Shutdown() {
     const absl::Time start = absl::Now();
     const bool idle = parts_->calls.WaitIdle(start + options_.grace_period);
     const int64_t left = parts_->calls.inflight();
+    if (parts_->http != nullptr) parts_->http->Stop();
     server->Shutdown(std::chrono::system_clock::now());
     LogEvent(idle ? absl::StrFormat(
                         "drained in %.2fs: every call in flight finished",

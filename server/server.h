@@ -19,6 +19,8 @@
 //   - the HistoryStore on STORE/history, watched for product-history
 //     versions refreshed without retraining (a batch scores with the newest
 //     one that serves the model's month or later, else the bundle's own).
+//   - optionally (http_port >= 0) the HTTP/JSON gateway (server/http_gateway.h)
+//     on the same host, with the same TLS, sharing the unary call caps;
 // Readiness: health ("", "santander.recsys.v1.Recommender",
 // "santander.recsys.v1.ModelAdmin") is NOT_SERVING until a model version is
 // loaded and warmed, SERVING after, and NOT_SERVING again once Shutdown()
@@ -150,6 +152,15 @@ struct RecsysServerOptions {
   // predictor below.
   VersionLoader loader;
 
+  // --- HTTP/JSON (server/http_gateway.h) ---
+  // Port of the HTTP/JSON gateway on `host`, with the gRPC port's TLS
+  // settings; 0 picks a free one (see http_port()); negative: no gateway.
+  // Default -1.
+  int http_port = -1;
+  // Threads serving HTTP requests (each reads at most one body of up to
+  // max_unary_message_bytes: a term of the memory bound). Default 8.
+  int http_threads = 8;
+
   // --- Champion and challenger (model_store.h, common/traffic_split.h) ---
   // Applied once at Start(), after the first store scan; the admin API
   // changes it later, and either way it is saved in the store's
@@ -207,6 +218,11 @@ class RecsysServer {
   int port() const ABSL_LOCKS_EXCLUDED(mu_);
   // "host:port".
   std::string address() const ABSL_LOCKS_EXCLUDED(mu_);
+  // The HTTP/JSON gateway's port once started; 0 without a gateway.
+  int http_port() const ABSL_LOCKS_EXCLUDED(mu_);
+
+  // Whether the gRPC health service "liveness" reports SERVING now.
+  bool alive() const ABSL_LOCKS_EXCLUDED(mu_);
 
   // Whether health reports SERVING now.
   bool serving() const ABSL_LOCKS_EXCLUDED(mu_);
@@ -248,7 +264,9 @@ class RecsysServer {
   mutable absl::Mutex mu_;
   std::unique_ptr<grpc::Server> grpc_server_ ABSL_GUARDED_BY(mu_);
   int port_ ABSL_GUARDED_BY(mu_) = 0;
+  int http_port_ ABSL_GUARDED_BY(mu_) = 0;
   bool serving_ ABSL_GUARDED_BY(mu_) = false;
+  bool alive_ ABSL_GUARDED_BY(mu_) = true;
   bool draining_ ABSL_GUARDED_BY(mu_) = false;
   bool stopped_ ABSL_GUARDED_BY(mu_) = false;
 };

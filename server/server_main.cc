@@ -44,6 +44,16 @@ ABSL_FLAG(int32_t, metrics_threads, 8,
           "Threads of the metrics endpoint. A client that connects and sends "
           "nothing holds one for up to 5 s, so up to this many slow clients "
           "at once delay a scrape by at most 5 s.");
+ABSL_FLAG(int32_t, http_port, -1,
+          "Port of the HTTP/JSON API (POST /v1/models/MODEL:recommend, GET "
+          "/v1/models/MODEL, /healthz, /readyz) on --host, beside gRPC and "
+          "with its TLS settings (HTTPS when --tls-cert is set). 0 picks a "
+          "free port (logged as \"HTTP/JSON on ...\"); negative: off (the "
+          "default).");
+ABSL_FLAG(int32_t, http_threads, 8,
+          "Threads of the HTTP/JSON API; each reads one request body at a "
+          "time (at most --max-unary-message-bytes: a term of the memory "
+          "bound), and a kept-alive idle connection holds one for up to 5 s.");
 ABSL_FLAG(std::string, tls_cert, "",
           "PEM file of the server's TLS certificate (chain): gRPC is served "
           "over TLS. Goes with --tls-key. Default: plaintext (see "
@@ -182,7 +192,8 @@ namespace {
 const recsys::CommandSpec& Command() {
   static const auto* const kCommand = new recsys::CommandSpec{
       .name = "recsys-server",
-      .summary = "serves Santander product recommendations over gRPC.",
+      .summary = "serves Santander product recommendations over gRPC (and "
+                 "HTTP/JSON with --http-port).",
       .usage = {"recsys-server --store STORE [--port PORT] "
                 "[--metrics-port PORT] [flags]"},
       .description =
@@ -207,8 +218,8 @@ const recsys::CommandSpec& Command() {
                 {"Champion and challenger flags (docs/monthly.md)",
                  {"challenger_version", "challenger_share"}},
                 {"Network flags",
-                 {"host", "port", "metrics_port", "metrics_host",
-                  "metrics_threads"}},
+                 {"host", "port", "http_port", "http_threads", "metrics_port",
+                  "metrics_host", "metrics_threads"}},
                 {"Security flags (docs/security.md)",
                  {"tls_cert", "tls_key", "tls_client_ca", "admin_token_file",
                   "admin_client_names", "admin_insecure"}},
@@ -276,6 +287,8 @@ int main(int argc, char** argv) {
   options.model_name = absl::GetFlag(FLAGS_model);
   options.host = absl::GetFlag(FLAGS_host);
   options.port = absl::GetFlag(FLAGS_port);
+  options.http_port = absl::GetFlag(FLAGS_http_port);
+  options.http_threads = absl::GetFlag(FLAGS_http_threads);
   options.tls_cert_file = absl::GetFlag(FLAGS_tls_cert);
   options.tls_key_file = absl::GetFlag(FLAGS_tls_key);
   options.tls_client_ca_file = absl::GetFlag(FLAGS_tls_client_ca);

@@ -44,7 +44,8 @@ std::map<std::string, std::string> Method(const std::string& method,
                                           const std::string& type) {
   return {{"grpc_service", kRecommender},
           {"grpc_method", method},
-          {"grpc_type", type}};
+          {"grpc_type", type},
+          {"protocol", "grpc"}};
 }
 
 std::map<std::string, std::string> WithCode(
@@ -115,7 +116,8 @@ TEST(MetricsEndToEndTest,
   const std::map<std::string, std::string> rollback = {
       {"grpc_service", "santander.recsys.v1.ModelAdmin"},
       {"grpc_method", "Rollback"},
-      {"grpc_type", "unary"}};
+      {"grpc_type", "unary"},
+      {"protocol", "grpc"}};
   EXPECT_THAT(e.Value("grpc_server_started_total", rollback), Optional(0.0));
   EXPECT_THAT(e.Value("grpc_server_handled_total",
                       WithCode(rollback, absl::StatusCode::kUnavailable)),

@@ -15,9 +15,12 @@ absl::StatusOr<v1::RecommendResponse> RecommendAnswer(
   if (!row.status.ok()) return RowScoreStatus(row);
   v1::RecommendResponse response;
   EncodeScoredRow(scored->requests[0].record, row, &response);
-  response.set_model_name(scored->model->name());
-  response.set_model_version(absl::StrCat(scored->model->version()));
-  response.set_history_month(std::string(scored->history_month));
+  // The version that answered this customer: the champion, or the
+  // challenger for a customer in its share.
+  const ModelVersion& model = scored->ModelOf(0);
+  response.set_model_name(model.name());
+  response.set_model_version(absl::StrCat(model.version()));
+  response.set_history_month(std::string(scored->HistoryMonthOf(0)));
   return response;
 }
 

@@ -3,15 +3,12 @@
 #include <filesystem>
 #include <limits>
 #include <optional>
-#include <thread>
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
-#include "absl/base/thread_annotations.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/csv_tokenizer.h"
 #include "common/date.h"
@@ -75,130 +72,6 @@ struct CustomerRow {
   int64_t line = 0;
 };
 
-// One row read and parsed ahead of the writer: its field texts copied out of
-// the tokenizer's buffers (which the next row reuses), the parsed record and
-// the row's problems.
-struct ParsedRow {
-  std::string text;           // the fields, back to back
-  std::vector<size_t> ends;   // the end of each field in `text`
-  int64_t line = 0;
-  CsvProblem problem = CsvProblem::kNone;
-  RawRecord record;
-  std::vector<RowError> errors;
-
-  void Set(const CsvRecord& csv) {
-    text.clear();
-    ends.clear();
-    for (absl::string_view field : csv.fields) {
-      text.append(field.data(), field.size());
-      ends.push_back(text.size());
-    }
-    line = csv.line;
-    problem = csv.problem;
-  }
-  // The fields as views into `text`, in `*fields`.
-  void Fields(std::vector<absl::string_view>* fields) const {
-    fields->clear();
-    size_t begin = 0;
-    for (size_t end : ends) {
-      fields->push_back(absl::string_view(text).substr(begin, end - begin));
-      begin = end;
-    }
-  }
-};
-
-// Reads and parses the file's rows on a thread of its own, a few batches
-// ahead of the thread that writes them into SQLite, so that reading, hashing,
-// tokenizing and parsing (about half of an ingest's CPU time, measured with
-// perf on a generated train file) overlap with SQLite's inserts on a second
-// core. Memory: kBatches x kBatchRows rows of at most max_record_bytes each
-// (about 4 x 1024 x 0.5 KiB = 2 MiB for Santander rows).
-//
-// Thread safety: Take and Release are called by one consumer thread; the
-// reading thread owns the tokenizer and parser until the pipeline is
-// destroyed (which stops and joins it).
-class RowPipeline {
- public:
-  static constexpr int kBatches = 4;
-  static constexpr size_t kBatchRows = 1024;
-
-  struct Batch {
-    std::vector<ParsedRow> rows{kBatchRows};
-    size_t size = 0;   // rows [0, size) are filled
-    bool last = false;  // no batch follows (end of file, or a read error)
-  };
-
-  RowPipeline(CsvTokenizer* tokenizer, const RawRowParser* parser)
-      : tokenizer_(tokenizer), parser_(parser), thread_([this] { Read(); }) {}
-  ~RowPipeline() {
-    {
-      absl::MutexLock lock(&mu_);
-      stop_ = true;
-    }
-    thread_.join();
-  }
-  RowPipeline(const RowPipeline&) = delete;
-  RowPipeline& operator=(const RowPipeline&) = delete;
-
-  // The next batch, in file order; blocks until it is read. The caller may
-  // change its rows until Release. After a batch with `last`, the
-  // tokenizer's status tells whether the file was read to its end.
-  // REQUIRES: the batch taken before was released.
-  Batch& Take() {
-    absl::MutexLock lock(&mu_);
-    mu_.Await(absl::Condition(
-        +[](int* filled) { return *filled > 0; }, &filled_));
-    return batches_[taken_];
-  }
-  // Gives the batch of the last Take back to the reading thread.
-  void Release() {
-    taken_ = (taken_ + 1) % kBatches;
-    absl::MutexLock lock(&mu_);
-    --filled_;
-  }
-
- private:
-  bool CanFill() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    return stop_ || filled_ < kBatches;
-  }
-
-  void Read() {
-    int fill = 0;  // the slot to fill next
-    CsvRecord csv;
-    for (bool last = false; !last; fill = (fill + 1) % kBatches) {
-      {
-        absl::MutexLock lock(&mu_);
-        mu_.Await(absl::Condition(this, &RowPipeline::CanFill));
-        if (stop_) return;
-      }
-      // The slot is ours: the consumer takes only the `filled_` slots.
-      Batch& batch = batches_[fill];
-      batch.size = 0;
-      while (batch.size < kBatchRows) {
-        if (!tokenizer_->Next(&csv)) {
-          last = true;
-          break;
-        }
-        ParsedRow& row = batch.rows[batch.size++];
-        row.Set(csv);
-        parser_->Parse(csv, &row.record, &row.errors);
-      }
-      batch.last = last;
-      absl::MutexLock lock(&mu_);
-      ++filled_;
-    }
-  }
-
-  CsvTokenizer* const tokenizer_;    // used by the reading thread only
-  const RawRowParser* const parser_;
-  Batch batches_[kBatches];
-  int taken_ = 0;  // the consumer's next slot (consumer only)
-  absl::Mutex mu_;
-  int filled_ ABSL_GUARDED_BY(mu_) = 0;  // slots read, not yet released
-  bool stop_ ABSL_GUARDED_BY(mu_) = false;
-  std::thread thread_;  // last: starts once the members above exist
-};
-
 // One ingest: the statements, the month being read and the counts.
 class Ingester {
  public:
@@ -223,21 +96,16 @@ class Ingester {
     has_products_ = parser.layout() == FileLayout::kTrain;
     RECSYS_RETURN_IF_ERROR(Prepare(path, csv.text, parser));
 
-    {
-      RowPipeline pipeline(&tokenizer, &parser);
-      for (bool last = false; !last;) {
-        RowPipeline::Batch& batch = pipeline.Take();
-        last = batch.last;
-        for (size_t i = 0; i < batch.size; ++i) {
-          RECSYS_RETURN_IF_ERROR(AddRow(batch.rows[i]));
-          if (options_.progress && report_->rows_read %
-                                           options_.progress_every_rows == 0) {
-            options_.progress(report_->rows_read);
-          }
-        }
-        pipeline.Release();
+    RawRecord record;
+    std::vector<RowError> errors;
+    while (tokenizer.Next(&csv)) {
+      parser.Parse(csv, &record, &errors);
+      RECSYS_RETURN_IF_ERROR(AddRow(csv, record, &errors));
+      if (options_.progress && report_->rows_read %
+                                       options_.progress_every_rows == 0) {
+        options_.progress(report_->rows_read);
       }
-    }  // the reading thread has stopped: the hash and byte count are final
+    }
     RECSYS_RETURN_IF_ERROR(tokenizer.status());
     if (month_ < 0) {
       return absl::InvalidArgumentError(absl::StrCat(
@@ -318,10 +186,10 @@ class Ingester {
 
   // Why the row cannot be stored, as an error to add, or "" to store it.
   // `*structural` is set when the row's own errors already say why.
-  std::string RefusalReason(const ParsedRow& row, bool* structural) const {
-    const RawRecord& record = row.record;
-    *structural = row.problem != CsvProblem::kNone ||
-                  row.ends.size() != param_of_position_.size() ||
+  std::string RefusalReason(const CsvRecord& csv, const RawRecord& record,
+                            bool* structural) const {
+    *structural = csv.problem != CsvProblem::kNone ||
+                  csv.fields.size() != param_of_position_.size() ||
                   !record.fecha_dato.present() || !record.ncodpers.present();
     if (*structural) return "refused";
     if (record.ncodpers.value < 0 ||
@@ -331,18 +199,16 @@ class Ingester {
     return "";
   }
 
-  // May move the row's errors out (a row refused before its month is known).
-  absl::Status AddRow(ParsedRow& row) {
-    const RawRecord& record = row.record;
-    std::vector<RowError>* errors = &row.errors;
+  absl::Status AddRow(const CsvRecord& csv, const RawRecord& record,
+                      std::vector<RowError>* errors) {
     ++report_->rows_read;
     bool structural = false;
-    std::string refusal = RefusalReason(row, &structural);
+    std::string refusal = RefusalReason(csv, record, &structural);
     if (refusal.empty()) {
       const int m = record.fecha_dato.value.MonthIndex();
-      if (m != month_) RECSYS_RETURN_IF_ERROR(StartMonth(m, row.line));
+      if (m != month_) RECSYS_RETURN_IF_ERROR(StartMonth(m, csv.line));
       auto [it, inserted] = customers_.try_emplace(
-          record.ncodpers.value, CustomerRow{record.products, row.line});
+          record.ncodpers.value, CustomerRow{record.products, csv.line});
       if (!inserted) {
         refusal = absl::StrCat("customer listed twice in ", month_name_,
                                " (first at line ", it->second.line,
@@ -352,7 +218,7 @@ class Ingester {
     if (!refusal.empty()) {
       if (!structural) {
         RowError& e = errors->emplace_back();
-        e.line = row.line;
+        e.line = csv.line;
         e.column = std::string(RawColumnName(kNcodpers));
         e.value = absl::StrCat(record.ncodpers.value);
         e.message = refusal;
@@ -366,7 +232,7 @@ class Ingester {
       ++month_refused_;
       return AddErrors(*errors, /*refused=*/true);
     }
-    RECSYS_RETURN_IF_ERROR(Store(row));
+    RECSYS_RETURN_IF_ERROR(Store(csv, record));
     if (!errors->empty()) {
       ++month_field_errors_;
       ++report_->rows_with_field_errors;
@@ -375,20 +241,18 @@ class Ingester {
     return absl::OkStatus();
   }
 
-  absl::Status Store(const ParsedRow& row) {
-    const RawRecord& record = row.record;
-    insert_.BindInt64(kIdParam, RecordId(month_, row.line));
+  absl::Status Store(const CsvRecord& csv, const RawRecord& record) {
+    insert_.BindInt64(kIdParam, RecordId(month_, csv.line));
     insert_.BindText(kMonthParam, month_name_, /*copy=*/false);
     insert_.BindInt64(kCustomerParam, record.ncodpers.value);
     if (has_products_) insert_.BindInt64(kOwnedParam, record.products);
     extra_.clear();
-    row.Fields(&fields_);
-    for (size_t i = 0; i < fields_.size(); ++i) {
+    for (size_t i = 0; i < csv.fields.size(); ++i) {
       const int param = param_of_position_[i];
       if (param >= 0) {
-        insert_.BindText(param, fields_[i], /*copy=*/false);
+        insert_.BindText(param, csv.fields[i], /*copy=*/false);
       } else {
-        AppendCsvField(fields_[i], &extra_);
+        AppendCsvField(csv.fields[i], &extra_);
       }
     }
     if (has_extra_) insert_.BindText(kExtraParam, extra_, /*copy=*/false);
@@ -544,7 +408,6 @@ class Ingester {
   bool has_extra_ = false;
   int64_t file_id_ = 0;
   std::string extra_;
-  std::vector<absl::string_view> fields_;  // of the row being stored
 
   int month_ = -1;  // the month being read, -1 before the first stored row
   std::string month_name_;

@@ -281,8 +281,7 @@ TEST_F(IngestTest, MonthsOutOfOrderRefuseTheFileAndChangeNothing) {
 }
 
 // The real rows moved to months `first`..`last` of 2015 (998 rows each):
-// files of several thousand rows, so that ingest's reading thread runs
-// batches ahead of the writer.
+// files of several thousand rows.
 std::vector<std::string> RealRowsInMonths(int first, int last) {
   std::vector<std::string> lines = RealTrainLines();
   lines.erase(lines.begin());
@@ -296,7 +295,7 @@ std::vector<std::string> RealRowsInMonths(int first, int last) {
   return rows;
 }
 
-TEST_F(IngestTest, AFileOfManyBatchesIsStoredRowForRowInFileOrder) {
+TEST_F(IngestTest, AFileOfManyMonthsIsStoredRowForRowUnderItsLines) {
   const std::string path = TrainFile("big.csv", RealRowsInMonths(1, 11));
   auto report = Ingest(path);
   ASSERT_TRUE(report.ok()) << report.status();
@@ -326,7 +325,7 @@ TEST_F(IngestTest, AFileOfManyBatchesIsStoredRowForRowInFileOrder) {
   EXPECT_EQ(matched, report->rows_stored);
 }
 
-TEST_F(IngestTest, AnErrorWhileTheReaderIsBatchesAheadStopsItAndChangesNothing) {
+TEST_F(IngestTest, AnErrorThousandsOfRowsInChangesNothing) {
   ASSERT_TRUE(Ingest(kRealTrain).ok());
   const uint64_t before = ContentDigest(db_.get());
   std::vector<std::string> rows = RealRowsInMonths(2, 6);

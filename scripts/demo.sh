@@ -1,6 +1,12 @@
 #!/usr/bin/env bash
-# The main job on the embedded default, end to end:
-#   synthetic data -> inspect -> train + publish -> serve -> batch score -> evaluate -> metrics.
+# The main job on the embedded default, end to end, for two months of the monthly cycle
+# (docs/monthly.md):
+#   synthetic data -> records database -> train through 2016-05 -> serve (gRPC + HTTP/JSON)
+#   -> batch-score 2016-06 -> June's records arrive: ingest, publish the history, the server
+#   picks it up and scores what it served for June against the truth (realized MAP@7)
+#   -> score 2016-07 without retraining -> retrain through 2016-06 as a challenger beside
+#   the champion -> score 2016-07 with both -> July's records arrive: realized MAP@7 per
+#   version -> metrics.
 # Environment: DEMO_DIR (default demo/), DEMO_CUSTOMERS (default 20000), DEMO_SEED (default 1).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,35 +16,41 @@ CUSTOMERS=${DEMO_CUSTOMERS:-20000}
 SEED=${DEMO_SEED:-1}
 DATA="$OUT/data"
 STORE="$OUT/models"
+DB="$OUT/records.db"
 rm -rf "$OUT"
 mkdir -p "$OUT"
 
 step() { printf '\n== %s\n' "$*"; }
 
-step "1/6 generating synthetic Santander data ($CUSTOMERS customers, seed $SEED) into $DATA"
-"$BIN/recsys-data" generate --customers "$CUSTOMERS" --seed "$SEED" --out "$DATA"
-
-step "2/6 inspecting the raw files (row errors would be listed here)"
+step "1/9 generating synthetic Santander data ($CUSTOMERS customers, seed $SEED) into $DATA"
+# train_ver2.csv (2015-01..2016-05), test_ver2.csv (2016-06, no products), and the actual
+# records of 2016-06 and 2016-07 (train layout, with products), to arrive month by month.
+"$BIN/recsys-data" generate --customers "$CUSTOMERS" --seed "$SEED" --extra-months 2 --out "$DATA"
 "$BIN/recsys-data" inspect "$DATA/train_ver2.csv" "$DATA/test_ver2.csv" >"$OUT/inspect.txt"
-grep -E '^(file|layout|rows|customers|months|row errors)' "$OUT/inspect.txt" || true
+grep -E '^(file|rows|row errors)' "$OUT/inspect.txt" | sed 's/^/   /' || true
 
-step "3/6 training and publishing a model version into $STORE"
+step "2/9 ingesting the history into the records database $DB"
+"$BIN/recsys-data" ingest --db "$DB" "$DATA/train_ver2.csv" | tail -n 1 | sed 's/^/   /'
+"$BIN/recsys-data" months --db "$DB" | sed -n '1p;$p' | sed 's/^/   /'
+
+step "3/9 training through 2016-05 from the database and publishing version 1 into $STORE"
 # The whole log goes to train.log; its progress lines (phase, round N/M, ETA, every
 # 2 s) are shown here as training goes.
-{ "$BIN/recsys-train" --data "$DATA" --store "$STORE" --progress-seconds 2 2>&1 1>&3 \
+{ "$BIN/recsys-train" --db "$DB" --store "$STORE" --progress-seconds 2 2>&1 1>&3 \
     | tee "$OUT/train.log" | { grep --line-buffered '^\[progress\]' || true; } \
     | sed -u 's/^\[progress\] /   /'; } 3>&1
 tail -n 3 "$OUT/train.log" | sed 's/^/   log: /'
 
-step "4/6 starting the prediction server (gRPC over TLS, admin API behind a token)"
+step "4/9 starting the prediction server (gRPC and HTTP/JSON over TLS, admin API behind a token)"
 # A throw-away CA, server certificate and admin token, made now (docs/security.md).
 SECRETS="$OUT/secrets"
 bash scripts/make-certs.sh "$SECRETS" | sed 's/^/   /'
 TLS=(--tls-ca "$SECRETS/ca.pem")
 ADMIN=(--admin-token-file "$SECRETS/admin-token")
 SERVER_LOG="$OUT/server.log"
-# The drift window holds the whole test month, so PSI compares the month, not its tail.
-"$BIN/recsys-server" --store "$STORE" --port 0 --http-port 0 --metrics-port 0 --drift-window 50000 \
+# --served-log keeps what was answered per customer and month, to meet its outcome.
+"$BIN/recsys-server" --store "$STORE" --port 0 --http-port 0 --metrics-port 0 \
+  --served-log "$OUT/served" --poll-seconds 1 \
   --tls-cert "$SECRETS/server.pem" --tls-key "$SECRETS/server.key" \
   --admin-token-file "$SECRETS/admin-token" 2>"$SERVER_LOG" &
 SERVER_PID=$!
@@ -57,9 +69,6 @@ echo "   gRPC server:   $ADDR"
 echo "   HTTP/JSON:     $HTTP_URL (same TLS certificate; POST /v1/models/santander:recommend)"
 echo "   metrics:       http://$METRICS/metrics"
 sed 's/^/   /' "$OUT/info.txt"
-echo "   admin API (needs the token; without it: UNAUTHENTICATED):"
-"$BIN/recsys" versions --server "$ADDR" "${TLS[@]}" "${ADMIN[@]}" | sed 's/^/   /'
-
 if command -v curl >/dev/null 2>&1 && [[ -n "$HTTP_URL" ]]; then
   echo "   one customer over HTTP/JSON:"
   echo "   curl --cacert $SECRETS/ca.pem ${HTTP_URL/127.0.0.1/localhost}/v1/models/santander:recommend -d '{\"customer\": {\"ncodpers\": 15889, \"age\": 56}, \"k\": 3}'"
@@ -68,13 +77,70 @@ if command -v curl >/dev/null 2>&1 && [[ -n "$HTTP_URL" ]]; then
   echo
 fi
 
-step "5/6 batch-scoring the test month through the server"
-"$BIN/recsys" score --server "$ADDR" "${TLS[@]}" --input "$DATA/test_ver2.csv" \
-  --output "$OUT/submission.csv" --errors "$OUT/errors.csv"
-head -n 4 "$OUT/submission.csv" | sed 's/^/   /'
+# Waits until `recsys info` shows the history serving month $1.
+wait_history() {
+  for _ in $(seq 1 300); do
+    if "$BIN/recsys" info --server "$ADDR" "${TLS[@]}" | grep -q "serving history *$1"; then return 0; fi
+    sleep 0.1
+  done
+  echo "the server did not pick up the history for $1:"; tail -n 20 "$SERVER_LOG"; exit 1
+}
+# Prints realized MAP@7 per version for month $1, once the server has computed it.
+realized() {
+  local sums=""
+  for _ in $(seq 1 300); do
+    sums=$(bash scripts/print_metrics.sh --raw "http://$METRICS/metrics" \
+      | grep -E "^recsys_realized_(ap_sum|customers_total)\{.*month=\"$1\"" || true)
+    [[ -n "$sums" ]] && break
+    sleep 0.1
+  done
+  [[ -n "$sums" ]] || { echo "no realized MAP@7 for $1 in the metrics"; tail -n 20 "$SERVER_LOG"; exit 1; }
+  awk '{ match($0, /version="[^"]*"/); v = substr($0, RSTART + 9, RLENGTH - 10)
+         if ($0 ~ /^recsys_realized_ap_sum/) s[v] += $2; else n[v] += $2 }
+       END { for (v in s) { printf "   version %s: realized MAP@7 %.6f over %d customers\n", v, s[v] / n[v], n[v]
+                            S += s[v]; N += n[v] }
+             printf "   all versions: realized MAP@7 %.6f over %d customers\n", S / N, N }' <<<"$sums"
+  grep "realized $1" "$SERVER_LOG" | sed 's/^/   log: /' || true
+}
 
-step "6/6 evaluating the submission against the generated truth (Kaggle's MAP@7)"
-"$BIN/recsys" evaluate --submission "$OUT/submission.csv" --truth "$DATA/test_truth.csv"
+step "5/9 batch-scoring 2016-06 through the server"
+"$BIN/recsys" score --server "$ADDR" "${TLS[@]}" --input "$DATA/test_ver2.csv" \
+  --output "$OUT/submission_2016-06.csv" --errors "$OUT/errors_2016-06.csv"
+head -n 3 "$OUT/submission_2016-06.csv" | sed 's/^/   /'
+
+step "6/9 June's records arrive: ingest them, publish the history for 2016-07 (no retraining)"
+"$BIN/recsys-data" ingest --db "$DB" "$DATA/train_2016-06.csv" | tail -n 1 | sed 's/^/   /'
+"$BIN/recsys-data" history --db "$DB" --store "$STORE" | sed 's/^/   /'
+wait_history 2016-07
+echo "   the running server now serves the history for 2016-07 and scored June's answers:"
+realized 2016-06
+echo "   the same submission evaluated offline against the database (recsys evaluate):"
+"$BIN/recsys" evaluate --submission "$OUT/submission_2016-06.csv" --db "$DB" --month 2016-06 | sed 's/^/   /'
+
+step "7/9 scoring 2016-07 with version 1, without retraining"
+"$BIN/recsys" score --server "$ADDR" "${TLS[@]}" --input "$DATA/train_2016-07.csv" \
+  --output "$OUT/submission_2016-07.csv" --errors "$OUT/errors_2016-07.csv"
+
+step "8/9 retraining through 2016-06 and publishing it as the challenger for half the customers"
+"$BIN/recsys" pin --version 1 --server "$ADDR" "${TLS[@]}" "${ADMIN[@]}" | sed 's/^/   /'
+"$BIN/recsys-train" --db "$DB" --through 2016-06 --store "$STORE" --progress-seconds -1 >"$OUT/train2.log" 2>&1
+tail -n 1 "$OUT/train2.log" | sed 's/^/   log: /'
+for _ in $(seq 1 300); do
+  if "$BIN/recsys" challenger set 2 --share 0.5 --server "$ADDR" "${TLS[@]}" "${ADMIN[@]}" >"$OUT/challenger.txt" 2>&1; then break; fi
+  sleep 0.2  # until the server has found version 2 in the store
+done
+sed 's/^/   /' "$OUT/challenger.txt"
+"$BIN/recsys" versions --server "$ADDR" "${TLS[@]}" "${ADMIN[@]}" | sed 's/^/   /'
+echo "   scoring 2016-07 again: each customer's last answer counts, half of them now from version 2"
+"$BIN/recsys" score --server "$ADDR" "${TLS[@]}" --input "$DATA/train_2016-07.csv" \
+  --output "$OUT/submission_2016-07.csv" --errors "$OUT/errors_2016-07.csv"
+
+step "9/9 July's records arrive: the champion and the challenger meet their outcome"
+"$BIN/recsys-data" ingest --db "$DB" "$DATA/train_2016-07.csv" | tail -n 1 | sed 's/^/   /'
+"$BIN/recsys-data" history --db "$DB" --store "$STORE" | sed 's/^/   /'
+wait_history 2016-08
+realized 2016-07
+"$BIN/recsys" evaluate --submission "$OUT/submission_2016-07.csv" --db "$DB" --month 2016-07 | sed 's/^/   /'
 
 printf '\n== live metrics\n'
 bash scripts/print_metrics.sh "http://$METRICS/metrics" || true
@@ -84,4 +150,4 @@ kill -TERM "$SERVER_PID"
 wait "$SERVER_PID" && echo "   server stopped cleanly"
 trap - EXIT
 echo
-echo "Files: $OUT/ (data, models, secrets, submission.csv, errors.csv, train.log, server.log)"
+echo "Files: $OUT/ (data, records.db, models, served, secrets, submission_2016-0{6,7}.csv, train.log, server.log)"

@@ -114,6 +114,31 @@ TEST_F(HistoryE2eTest, TheStoreSnapshotIsTheBundleSnapshot) {
             (*bundle)->Serialize());
 }
 
+// What `recsys info` prints for the harness's server (stdout and stderr).
+std::string RecsysInfo(const std::string& server) {
+  const std::string command = absl::StrCat(RECSYS_BIN_DIR, "/recsys info --server ",
+                                           server, " 2>&1");
+  std::string out;
+  FILE* pipe = popen(command.c_str(), "r");
+  if (pipe == nullptr) return out;
+  char buffer[4096];
+  for (size_t n; (n = fread(buffer, 1, sizeof(buffer), pipe)) > 0;)
+    out.append(buffer, n);
+  pclose(pipe);
+  return out;
+}
+
+TEST_F(HistoryE2eTest, RecsysInfoShowsTheHistoryServing) {
+  const std::string server = h_->client_options().server;
+  EXPECT_THAT(RecsysInfo(server),
+              HasSubstr("serving history   2016-06 (from bundle)"));
+  Publish(*AllButOne(customers_));
+  ASSERT_TRUE(testing::WaitFor(
+      [&] { return Info().serving_history_source() == "store"; }));
+  EXPECT_THAT(RecsysInfo(server),
+              HasSubstr("serving history   2016-06 (from store)"));
+}
+
 TEST_F(HistoryE2eTest, WithoutAHistoryVersionTheBundleServes) {
   const v1::ModelInfo info = Info();
   EXPECT_EQ(info.serving_history_month(), "2016-06");

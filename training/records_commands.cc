@@ -85,11 +85,10 @@ int RunIngestCommand(const std::string& db_path,
   if (rows > 0) {
     const int64_t db_bytes = FileBytes(db_path) + FileBytes(db_path + "-wal");
     out << absl::StrFormat(
-        "ingested %d rows in %.1f s (%.0f rows/s); %s is %.1f MiB for %.1f "
-        "MiB of CSV (%.2fx)\n",
-        rows, seconds, seconds > 0 ? rows / seconds : 0.0, db_path,
-        MiB(db_bytes), MiB(csv_bytes),
-        csv_bytes > 0 ? static_cast<double>(db_bytes) / csv_bytes : 0.0);
+        "ingested %d rows in %.1f s (%.0f rows/s) from %.1f MiB of CSV; %s "
+        "is now %.1f MiB (every month it holds)\n",
+        rows, seconds, seconds > 0 ? rows / seconds : 0.0, MiB(csv_bytes),
+        db_path, MiB(db_bytes));
   }
   return exit_code;
 }

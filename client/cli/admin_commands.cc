@@ -110,6 +110,15 @@ int RunInfo(const ClientOptions& client, const std::string& version,
             << "history month     " << m.history_month() << "\n"
             << "created           " << FormatTimestamp(m.created_time()) << "\n"
             << "loaded            " << FormatTimestamp(m.load_time()) << "\n";
+        if (!m.serving_history_month().empty()) {
+          // The product history scoring uses now: the bundle's own, or a
+          // newer one published to the store (docs/monthly.md).
+          out << "serving history   " << m.serving_history_month() << " (from "
+              << m.serving_history_source() << ")\n";
+        }
+        if (!m.history_load_error().empty()) {
+          out << "history error     " << m.history_load_error() << "\n";
+        }
         if (!m.challenger_version().empty()) {
           out << "challenger        version " << m.challenger_version()
               << " for " << m.challenger_share() << " of the customers\n";

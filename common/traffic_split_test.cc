@@ -32,7 +32,9 @@ TEST(TrafficSplitTest, ShareZeroRoutesNobodyAndShareOneEverybody) {
 
 TEST(TrafficSplitTest, ALargerShareOnlyAddsCustomers) {
   for (int64_t id = 1; id <= 20000; ++id) {
-    if (RoutesToChallenger(id, 0.1)) EXPECT_TRUE(RoutesToChallenger(id, 0.2));
+    if (RoutesToChallenger(id, 0.1)) {
+      EXPECT_TRUE(RoutesToChallenger(id, 0.2));
+    }
   }
 }
 

@@ -168,7 +168,9 @@ TEST(RealizedQualityTest, EvaluatesEachMonthOncePerProcess) {
     (*log)->Record({.model = versions[a.version == 0 ? 3 : 4].get(),
                     .history_month = "2016-07",
                     .requests = {&request, 1},
-                    .scores = {&row, 1}});
+                    .scores = {&row, 1},
+                    .row_models = {},
+                    .challenger_history_month = {}});
   }
   RealizedRecorder metrics;
   RealizedQuality realized(log->get(), &metrics);

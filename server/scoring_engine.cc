@@ -321,7 +321,8 @@ void ScoringEngine::AnswerUnary(const ServingModels& serving, Scratch* s) {
                                              : s->history_month,
                         .requests = absl::MakeConstSpan(&s->decoded[r], 1),
                         .scores = absl::MakeConstSpan(&row, 1),
-                        .row_models = absl::MakeConstSpan(&s->row_model[r], 1)});
+                        .row_models = absl::MakeConstSpan(&s->row_model[r], 1),
+                        .challenger_history_month = {}});
   }
   s->unary.clear();
 }

@@ -50,7 +50,9 @@ class Batch {
     return {.model = model_,
             .history_month = "2016-06",
             .requests = requests_,
-            .scores = scores_};
+            .scores = scores_,
+            .row_models = {},
+            .challenger_history_month = {}};
   }
 
  private:

@@ -80,8 +80,12 @@ TEST_F(ChallengerE2eTest, SetRoutesEachCustomerToItsVersionAndClearEndsIt) {
   EXPECT_EQ(list->challenger_version(), "2");
   EXPECT_DOUBLE_EQ(list->challenger_share(), kShare);
   for (const v1::VersionInfo& v : list->versions()) {
-    if (v.version() == "2") EXPECT_EQ(v.state(), v1::VERSION_STATE_CHALLENGER);
-    if (v.version() == "1") EXPECT_EQ(v.state(), v1::VERSION_STATE_SERVING);
+    if (v.version() == "2") {
+      EXPECT_EQ(v.state(), v1::VERSION_STATE_CHALLENGER);
+    }
+    if (v.version() == "1") {
+      EXPECT_EQ(v.state(), v1::VERSION_STATE_SERVING);
+    }
   }
   absl::StatusOr<v1::ModelInfo> info = h_->client().GetModelInfo();
   ASSERT_TRUE(info.ok());

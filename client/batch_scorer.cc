@@ -129,6 +129,7 @@ class ScoreRun {
   int retries_ ABSL_GUARDED_BY(mu_) = 0;
   bool run_over_ ABSL_GUARDED_BY(mu_) = false;
   std::set<std::string> versions_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, int64_t> rows_by_version_ ABSL_GUARDED_BY(mu_);
 };
 
 BatchScoreSummary ScoreRun::Run() {
@@ -184,6 +185,7 @@ BatchScoreSummary ScoreRun::Run() {
     summary.rows_read = rows_read_;
     summary.retries = retries_;
     summary.model_versions.assign(versions_.begin(), versions_.end());
+    summary.rows_by_version = rows_by_version_;
   }
   monitor.join();
   const RowCounts counts = sink_.counts();
@@ -338,6 +340,16 @@ void ScoreRun::ReadResponses(Stream* stream) {
       for (const v1::RowResult& result : response.results()) {
         auto it = pending_.find(result.row_id());
         if (it == pending_.end()) continue;  // unknown or already answered
+        if (result.has_recommendations()) {
+          const std::string& version =
+              result.recommendations().model_version().empty()
+                  ? response.model_version()
+                  : result.recommendations().model_version();
+          if (!version.empty()) {
+            ++rows_by_version_[version];
+            versions_.insert(version);
+          }
+        }
         done.emplace_back(it->first, OutcomeOf(it->second, result));
         pending_.erase(it);
       }

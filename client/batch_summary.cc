@@ -22,7 +22,16 @@ std::string BatchScoreSummary::ToString() const {
   absl::StrAppend(
       &text, " in ", absl::StrFormat("%.1f", absl::ToDoubleSeconds(elapsed)),
       " s, ", absl::StrFormat("%.0f", rows_per_second()), " rows/s");
-  if (!model_versions.empty()) {
+  if (rows_by_version.size() > 1) {
+    // A champion and a challenger: how the rows split.
+    absl::StrAppend(
+        &text, "; model versions ",
+        absl::StrJoin(rows_by_version, ", ",
+                      [](std::string* out, const auto& entry) {
+                        absl::StrAppend(out, entry.first, " (", entry.second,
+                                        " rows)");
+                      }));
+  } else if (!model_versions.empty()) {
     absl::StrAppend(&text, "; model version ",
                     absl::StrJoin(model_versions, ", "));
   }

@@ -7,6 +7,7 @@
 #define RECSYS_CLIENT_BATCH_SUMMARY_H_
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -40,6 +41,9 @@ struct BatchScoreSummary {
   absl::Status input_status;
   // Model versions that answered, sorted.
   std::vector<std::string> model_versions;
+  // Rows scored by each version (a row names its own version when a
+  // challenger answers part of the customers; otherwise the message's).
+  std::map<std::string, int64_t> rows_by_version;
   absl::Duration elapsed;
 
   int64_t rows_failed() const {

@@ -6,10 +6,13 @@
 // follow.
 #include <map>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "client/batch_scorer.h"
+#include "common/raw_reader.h"
 #include "common/traffic_split.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -163,6 +166,33 @@ TEST_F(ChallengerE2eTest, SetRoutesEachCustomerToItsVersionAndClearEndsIt) {
   list = h_->client().ListVersions();
   ASSERT_TRUE(list.ok());
   EXPECT_EQ(list->challenger_version(), "");
+}
+
+TEST_F(ChallengerE2eTest, BatchScoringCountsTheRowsEachVersionScored) {
+  StartServer();
+  ASSERT_TRUE(h_->client().SetChallenger("2", kShare).ok());
+  absl::StatusOr<std::unique_ptr<RawReader>> reader =
+      RawReader::Open(h_->fixture().test_csv);
+  ASSERT_TRUE(reader.ok()) << reader.status();
+  absl::StatusOr<std::unique_ptr<BatchScorer>> scorer =
+      BatchScorer::Create(h_->stub(), BatchScoreOptions());
+  ASSERT_TRUE(scorer.ok()) << scorer.status();
+  std::ostringstream submission, errors;
+  absl::StatusOr<BatchScoreSummary> summary =
+      (*scorer)->Run(reader->get(), &submission, &errors);
+  ASSERT_TRUE(summary.ok()) << summary.status();
+  ASSERT_TRUE(summary->all_scored()) << summary->ToString();
+  // Each row counted under the version its customer is routed to.
+  std::map<std::string, int64_t> expected;
+  for (const RawRecord& customer :
+       testing::ReadRecords(h_->fixture().test_csv, 1u << 30)) {
+    ++expected[Routed(customer)];
+  }
+  EXPECT_EQ(summary->rows_by_version, expected);
+  ASSERT_EQ(expected.size(), 2u);
+  EXPECT_THAT(summary->ToString(),
+              HasSubstr(absl::StrCat("model versions 1 (", expected["1"],
+                                     " rows), 2 (", expected["2"], " rows)")));
 }
 
 TEST_F(ChallengerE2eTest, BadChallengersAreRefusedAndTheChampionServesOn) {

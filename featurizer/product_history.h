@@ -84,6 +84,8 @@ class ProductHistorySnapshot {
   int depth() const { return depth_; }
   uint16_t months_in_data() const { return months_in_data_; }
   int64_t num_customers() const { return static_cast<int64_t>(ids_.size()); }
+  // The customers held, ascending.
+  const std::vector<uint32_t>& customer_ids() const { return ids_; }
   // Bytes held by the arrays (excluding the object itself).
   int64_t MemoryBytes() const;
 

@@ -390,6 +390,31 @@ void ModelStore::ApplyChallengerLocked(ReloadReport* report) {
   SetChallengerModelLocked(*model, wanted_share_);
 }
 
+absl::Status ModelStore::PrepareRequestedLocked(int64_t version,
+                                                absl::string_view what) {
+  absl::StatusOr<std::vector<int64_t>> on_disk =
+      ListVersions(options_.store_dir, options_.model_name);
+  absl::MutexLock lock(&mu_);
+  Entry* entry = nullptr;
+  if (auto it = entries_.find(version); it != entries_.end()) {
+    entry = &it->second;
+  }
+  const bool known = entry != nullptr && entry->model != nullptr;
+  if (!known &&
+      (!on_disk.ok() ||
+       !std::binary_search(on_disk->begin(), on_disk->end(), version))) {
+    return absl::NotFoundError(absl::StrCat(what, " ", version, " of '",
+                                            options_.model_name, "' is not in ",
+                                            options_.store_dir));
+  }
+  // An explicit request (pin, challenger) retries a version that failed
+  // before.
+  if (entry == nullptr) entry = &entries_[version];
+  if (entry->state == VersionState::kFailed)
+    entry->state = VersionState::kUnloaded;
+  return absl::OkStatus();
+}
+
 absl::Status ModelStore::SetChallenger(int64_t version, double share) {
   if (!(share > 0 && share <= 1)) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -403,28 +428,7 @@ absl::Status ModelStore::SetChallenger(int64_t version, double share) {
         " already serves as the champion; a challenger must be another "
         "version"));
   }
-  absl::StatusOr<std::vector<int64_t>> on_disk =
-      ListVersions(options_.store_dir, options_.model_name);
-  bool known = false;
-  {
-    absl::MutexLock lock(&mu_);
-    auto it = entries_.find(version);
-    known = it != entries_.end() && it->second.model != nullptr;
-  }
-  if (!known &&
-      (!on_disk.ok() ||
-       !std::binary_search(on_disk->begin(), on_disk->end(), version))) {
-    return absl::NotFoundError(absl::StrCat(
-        "challenger version ", version, " of '", options_.model_name,
-        "' is not in ", options_.store_dir));
-  }
-  {
-    absl::MutexLock lock(&mu_);
-    // An explicit request retries a version that failed before.
-    Entry& entry = entries_[version];
-    if (entry.state == VersionState::kFailed)
-      entry.state = VersionState::kUnloaded;
-  }
+  RECSYS_RETURN_IF_ERROR(PrepareRequestedLocked(version, "challenger version"));
   absl::StatusOr<std::shared_ptr<const ModelVersion>> model =
       LoadLocked(version, nullptr);
   if (!model.ok()) {
@@ -693,28 +697,7 @@ absl::StatusOr<ReloadReport> ModelStore::ReloadLocked() {
 
 absl::Status ModelStore::Pin(int64_t version) {
   absl::MutexLock reload_lock(&reload_mu_);
-  absl::StatusOr<std::vector<int64_t>> on_disk =
-      ListVersions(options_.store_dir, options_.model_name);
-  bool known = false;
-  {
-    absl::MutexLock lock(&mu_);
-    auto it = entries_.find(version);
-    known = it != entries_.end() && it->second.model != nullptr;
-  }
-  if (!known &&
-      (!on_disk.ok() ||
-       !std::binary_search(on_disk->begin(), on_disk->end(), version))) {
-    return absl::NotFoundError(absl::StrCat("version ", version, " of '",
-                                            options_.model_name, "' is not in ",
-                                            options_.store_dir));
-  }
-  {
-    absl::MutexLock lock(&mu_);
-    // An explicit pin retries a version that failed before.
-    Entry& entry = entries_[version];
-    if (entry.state == VersionState::kFailed)
-      entry.state = VersionState::kUnloaded;
-  }
+  RECSYS_RETURN_IF_ERROR(PrepareRequestedLocked(version, "version"));
   RECSYS_ASSIGN_OR_RETURN(std::shared_ptr<const ModelVersion> model,
                           LoadLocked(version, nullptr));
   ServeLocked(model, /*record_served=*/true);

@@ -66,6 +66,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "model_store/dir_watcher.h"
@@ -273,6 +274,11 @@ class ModelStore {
              ModelStoreObserver* observer);
 
   // Loads `version` (off mu_) and records the outcome in the entry and in
+  // For an explicit request (Pin, SetChallenger) of `version`: NOT_FOUND
+  // ("<what> N of 'model' is not in DIR") when it is neither loaded nor in
+  // the store; otherwise a FAILED version becomes loadable again.
+  absl::Status PrepareRequestedLocked(int64_t version, absl::string_view what)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(reload_mu_) ABSL_LOCKS_EXCLUDED(mu_);
   // `*report` (may be null). Returns the model.
   absl::StatusOr<std::shared_ptr<const ModelVersion>> LoadLocked(
       int64_t version, ReloadReport* report)

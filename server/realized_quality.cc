@@ -1,6 +1,5 @@
 #include "server/realized_quality.h"
 
-#include <cstring>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -11,33 +10,6 @@
 
 namespace recsys {
 
-namespace {
-
-// The customer ids of `snapshot`, ascending, read from its serialized form
-// (featurizer/product_history.h, "Snapshot file format": the u64 count at
-// byte 24, then the u32 ids). The snapshot has no accessor for them; reading
-// the documented format here keeps that header (included by nearly every
-// file) unchanged. Costs one serialization (about 30 MB for 950,000
-// customers) per evaluated month.
-std::vector<uint32_t> SnapshotCustomerIds(
-    const ProductHistorySnapshot& snapshot) {
-  const std::string bytes = snapshot.Serialize();
-  constexpr size_t kCountAt = 24;
-  constexpr size_t kIdsAt = 32;
-  std::vector<uint32_t> ids;
-  if (bytes.size() < kIdsAt) return ids;
-  uint64_t n = 0;
-  std::memcpy(&n, bytes.data() + kCountAt, sizeof(n));
-  if (n != static_cast<uint64_t>(snapshot.num_customers()) ||
-      bytes.size() < kIdsAt + 4 * n) {
-    return ids;
-  }
-  ids.resize(n);
-  std::memcpy(ids.data(), bytes.data() + kIdsAt, 4 * n);
-  return ids;
-}
-
-}  // namespace
 
 absl::StatusOr<RealizedMonth> ScoreServedMonth(
     const ServedMonth& served, const ProductHistorySnapshot& snapshot) {
@@ -57,11 +29,7 @@ absl::StatusOr<RealizedMonth> ScoreServedMonth(
   result.month = served.month;
   std::vector<MapAtK> per_version(served.versions.size());
   std::vector<int64_t> served_in_truth(served.versions.size(), 0);
-  const std::vector<uint32_t> ids = SnapshotCustomerIds(snapshot);
-  if (ids.size() != static_cast<size_t>(snapshot.num_customers())) {
-    return absl::InternalError("cannot list the history's customers");
-  }
-  for (const uint32_t customer : ids) {
+  for (const uint32_t customer : snapshot.customer_ids()) {
     absl::StatusOr<HistoryView> view = snapshot.Lookup(customer, target);
     if (!view.ok() || !view->Present(lag)) continue;
     ++result.truth_customers;

@@ -89,6 +89,9 @@ def main():
     floor_cpu_us = floor.get("cpu_us_per_row")
     floor_rps = floor.get("rows_per_second")
     us = floor.get("us_per_row", {})
+    # Which evaluator predicted: "forest" (ours) or "xgboost".
+    predictor = floor.get("predictor") or "XGBoost"
+    predictor = "our forest" if predictor == "forest" else predictor
 
     # recsys score of the full month.
     wall, user, sys_ = (float(x) for x in
@@ -230,7 +233,7 @@ def main():
         ("server (in-process floor): featurize incl. history lookup",
          us.get("featurize")),
         ("  of which history lookup", us.get("history_lookup")),
-        ("server: XGBoost predict", us.get("predict")),
+        (f"server: predict ({predictor})", us.get("predict")),
         ("server: rank (top-7)", us.get("rank")),
         ("server: gRPC, proto decode/encode, metrics, threads (server CPU "
          "- floor CPU)",
@@ -283,7 +286,7 @@ def main():
              f" (pandas) |")
     L.append(f"| featurize incl. history | {fmt(us.get('featurize'), 2)} | "
              f"(given: our features) |")
-    L.append(f"| XGBoost predict, batches of 256 | {fmt(us.get('predict'), 2)} | "
+    L.append(f"| predict ({predictor} vs XGBoost's Python package), batches of 256 | {fmt(us.get('predict'), 2)} | "
              f"{fmt(py_parts.get('predict'), 2)} |")
     L.append(f"| top-7 | {fmt(us.get('rank'), 2)} | {fmt(py_parts.get('top_k'), 2)}"
              f" (numpy) |")

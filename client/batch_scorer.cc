@@ -218,6 +218,7 @@ absl::Status ScoreRun::Attempt() {
   while (writable && !input_done_ && WaitForRoom()) {
     v1::RecommendStreamRequest* request = requests.Fresh();
     request->set_k(options_.k);
+    request->set_model_version(options_.model_version);
     ReadBatch(request);
     // Write serializes the message before it returns.
     if (request->rows_size() > 0) writable = stream->Write(*request);
@@ -254,6 +255,7 @@ bool ScoreRun::ResendPending(Stream* stream) {
       if (requests.empty() ||
           requests.back().rows_size() >= options_.batch_rows) {
         requests.emplace_back().set_k(options_.k);
+        requests.back().set_model_version(options_.model_version);
       }
       if (pending.copy != nullptr) {
         *requests.back().add_rows() = *pending.copy;

@@ -54,6 +54,10 @@ struct BatchScoreOptions {
   int window = 8;
   // Products per row, 1..24. Default 7.
   int k = 7;
+  // RecommendStreamRequest.model_version of every message: "" (each
+  // customer's routed version), a version number or a label (serving,
+  // latest, pinned, challenger). The server checks it. Default "".
+  std::string model_version;
   // Broken streams are reopened until this long has passed without a row
   // answered (measured from the last answer, or from the start). Default 60 s.
   absl::Duration retry_for = absl::Seconds(60);

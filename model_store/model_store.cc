@@ -77,6 +77,11 @@ absl::StatusOr<std::unique_ptr<ModelStore>> ModelStore::Create(
     return absl::InvalidArgumentError(
         "model store: retry_backoff and staging_max_age must be >= 0");
   }
+  if (options.max_loaded_versions < 1) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "model store: max_loaded_versions must be at least 1, got ",
+        options.max_loaded_versions));
+  }
   return std::unique_ptr<ModelStore>(
       new ModelStore(options, std::move(loader), observer));
 }
@@ -217,6 +222,107 @@ absl::StatusOr<VersionDescription> ModelStore::Describe(
   return DescribeManifest(manifest, loaded_at);
 }
 
+void ModelStore::TrimLoadedLocked(
+    std::vector<std::shared_ptr<const ModelVersion>>* retired) {
+  const int64_t champion = current_ == nullptr ? 0 : current_->version();
+  const int64_t challenger =
+      challenger_ == nullptr ? 0 : challenger_->version();
+  int kept = (champion != 0 ? 1 : 0) + (challenger != 0 ? 1 : 0);
+  // Newest first: the others are kept while there is room.
+  for (auto it = entries_.rbegin(); it != entries_.rend(); ++it) {
+    Entry& entry = it->second;
+    if (entry.model == nullptr || it->first == champion ||
+        it->first == challenger)
+      continue;
+    if (kept < options_.max_loaded_versions) {
+      ++kept;
+      continue;
+    }
+    retired->push_back(std::move(entry.model));
+    entry.state = VersionState::kUnloaded;
+  }
+}
+
+std::string ModelStore::LoadedListLocked() const {
+  std::string out;
+  for (const auto& [version, entry] : entries_) {
+    if (entry.model == nullptr) continue;
+    absl::StrAppend(&out, out.empty() ? "" : ", ", version);
+  }
+  return out.empty() ? "none" : out;
+}
+
+absl::StatusOr<std::shared_ptr<const ModelVersion>> ModelStore::Loaded(
+    const VersionSelector& selector) const {
+  using Kind = VersionSelector::Kind;
+  absl::MutexLock lock(&mu_);
+  std::shared_ptr<const ModelVersion> found;
+  std::string why;  // when nothing is found
+  switch (selector.kind) {
+    case Kind::kRouted:
+    case Kind::kServing:
+      found = current_;
+      if (found == nullptr) why = "no version serves";
+      break;
+    case Kind::kChallenger:
+      found = challenger_;
+      if (found == nullptr) why = "there is no challenger";
+      break;
+    case Kind::kLatest:
+      for (auto it = entries_.rbegin(); it != entries_.rend(); ++it) {
+        if (it->second.model == nullptr) continue;
+        found = it->second.model;
+        break;
+      }
+      if (found == nullptr) why = "no version is loaded";
+      break;
+    case Kind::kPinned:
+      if (!pinned_.has_value()) {
+        why = "no version is pinned";
+      } else if (auto it = entries_.find(*pinned_);
+                 it != entries_.end() && it->second.model != nullptr) {
+        found = it->second.model;
+      } else {
+        why = absl::StrCat("the pinned version ", *pinned_, " is not loaded");
+      }
+      break;
+    case Kind::kNumber:
+      if (auto it = entries_.find(selector.number);
+          it != entries_.end() && it->second.model != nullptr) {
+        found = it->second.model;
+      } else {
+        return absl::NotFoundError(absl::StrCat(
+            "model version ", selector.number, " of '", options_.model_name,
+            "' is not loaded (loaded: ", LoadedListLocked(), ")"));
+      }
+      break;
+  }
+  if (found != nullptr) return found;
+  return absl::NotFoundError(absl::StrCat(
+      "model version \"", VersionSelectorText(selector), "\" of '",
+      options_.model_name, "': ", why, " (loaded: ", LoadedListLocked(), ")"));
+}
+
+absl::StatusOr<std::shared_ptr<const ModelVersion>> ModelStore::Loaded(
+    absl::string_view version_or_label) const {
+  absl::StatusOr<VersionSelector> selector =
+      ParseVersionSelector(version_or_label);
+  if (!selector.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("model_version: ", selector.status().message()));
+  }
+  return Loaded(*selector);
+}
+
+std::vector<int64_t> ModelStore::LoadedVersions() const {
+  absl::MutexLock lock(&mu_);
+  std::vector<int64_t> out;
+  for (const auto& [version, entry] : entries_) {
+    if (entry.model != nullptr) out.push_back(version);
+  }
+  return out;
+}
+
 std::vector<VersionStatus> ModelStore::Versions() const {
   absl::MutexLock lock(&mu_);
   std::vector<VersionStatus> out;
@@ -276,6 +382,7 @@ void ModelStore::ServeLocked(std::shared_ptr<const ModelVersion> model,
                              bool record_served) {
   int64_t previous = 0;
   std::shared_ptr<const ModelVersion> retired;  // released outside the lock
+  std::vector<std::shared_ptr<const ModelVersion>> unloaded;  // likewise
   bool promoted = false;  // the challenger became the champion
   {
     absl::MutexLock lock(&mu_);
@@ -294,16 +401,7 @@ void ModelStore::ServeLocked(std::shared_ptr<const ModelVersion> model,
     current_ = model;
     entries_[model->version()].state = VersionState::kServing;
     if (record_served) served_.push_back(model->version());
-    // Keep in memory only the serving version and the one before it (for an
-    // instant rollback); unload the others.
-    for (auto& [version, entry] : entries_) {
-      if (entry.model == nullptr || version == model->version() ||
-          version == previous ||
-          (challenger_ != nullptr && version == challenger_->version()))
-        continue;
-      entry.model.reset();
-      entry.state = VersionState::kUnloaded;
-    }
+    TrimLoadedLocked(&unloaded);
   }
   if (observer_ != nullptr) observer_->OnServing(*model, previous);
   if (promoted) {
@@ -320,6 +418,7 @@ void ModelStore::ServeLocked(std::shared_ptr<const ModelVersion> model,
 void ModelStore::SetChallengerModelLocked(
     std::shared_ptr<const ModelVersion> model, double share) {
   std::shared_ptr<const ModelVersion> retired;  // released outside the lock
+  std::vector<std::shared_ptr<const ModelVersion>> unloaded;  // likewise
   {
     absl::MutexLock lock(&mu_);
     if (challenger_ != nullptr &&
@@ -334,6 +433,7 @@ void ModelStore::SetChallengerModelLocked(
     challenger_share_ = model == nullptr ? 0 : share;
     if (model != nullptr)
       entries_[model->version()].state = VersionState::kChallenger;
+    TrimLoadedLocked(&unloaded);
   }
   if (observer_ != nullptr) {
     observer_->OnChallenger(model.get(), model == nullptr ? 0 : share);

@@ -28,6 +28,19 @@
 // a newer version published on disk becomes the champion at once: pin the
 // champion before publishing a challenger (docs/monthly.md).
 //
+// Versions in memory: besides the champion and the challenger (always
+// kept), the store keeps other versions it loaded (a version served before,
+// for an instant rollback), newest first, up to max_loaded_versions in all;
+// an older one beyond the bound is unloaded (its in-flight requests keep
+// it). Loaded() finds a version in memory by number or label, for a request
+// that names the version that should answer it (version_selector.h); the
+// store never loads a version for such a request. Memory: each loaded
+// version holds its XGBoost model, our forest and its product-history
+// snapshot; measured on the demo bundle (README.md, "Model versions in
+// memory"), the resident size of the server is about
+//   RSS ~= base + max_loaded_versions x per_version
+// with per_version ~= the bundle's model + history sizes plus the forest.
+//
 // Loading is bounded: each load runs on its own thread, and a load that has
 // not finished after load_timeout (a FIFO, a hung network file system) marks
 // the version FAILED and is abandoned: its thread is left to return whenever
@@ -71,6 +84,7 @@
 #include "absl/time/time.h"
 #include "model_store/dir_watcher.h"
 #include "model_store/model_version.h"
+#include "model_store/version_selector.h"
 
 namespace recsys {
 
@@ -97,6 +111,11 @@ struct ModelStoreOptions {
   // Save Pin/Unpin/Rollback in serving_policy.json and follow that file.
   // Default true.
   bool persist_policy = true;
+  // Most versions kept in memory, >= 1 (see the file comment): the champion
+  // and the challenger always, then the newest other loaded versions up to
+  // this many in all; older ones are unloaded. Each costs a whole loaded
+  // bundle of memory. Default 3.
+  int max_loaded_versions = 3;
 };
 
 // The file, in <store_dir>/<model_name>/, that keeps the serving policy:
@@ -227,6 +246,24 @@ class ModelStore {
   // FAILED_PRECONDITION when there is none.
   absl::StatusOr<int64_t> Rollback() ABSL_LOCKS_EXCLUDED(reload_mu_, mu_);
 
+  // The version in memory that `selector` names: its number, or the
+  // champion ("serving", and the routed selector), the newest loaded
+  // ("latest"), the pinned one ("pinned"), the challenger ("challenger").
+  // Never loads. NOT_FOUND naming the version or label and listing the
+  // versions in memory, e.g. "model version 7 of 'santander' is not loaded
+  // (loaded: 2, 3)" or "model version \"pinned\" of 'santander': no version
+  // is pinned (loaded: 3)". The caller shares ownership of the version.
+  absl::StatusOr<std::shared_ptr<const ModelVersion>> Loaded(
+      const VersionSelector& selector) const ABSL_LOCKS_EXCLUDED(mu_);
+  // The same for a number or label as text (ParseVersionSelector), "" being
+  // the champion; INVALID_ARGUMENT for text that is neither, naming
+  // "model_version" and the text.
+  absl::StatusOr<std::shared_ptr<const ModelVersion>> Loaded(
+      absl::string_view version_or_label) const ABSL_LOCKS_EXCLUDED(mu_);
+
+  // The versions in memory, ascending.
+  std::vector<int64_t> LoadedVersions() const ABSL_LOCKS_EXCLUDED(mu_);
+
   // Every version known on disk or in memory, ascending.
   std::vector<VersionStatus> Versions() const ABSL_LOCKS_EXCLUDED(mu_);
 
@@ -314,6 +351,13 @@ class ModelStore {
   void SetChallengerModelLocked(std::shared_ptr<const ModelVersion> model,
                                 double share)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(reload_mu_) ABSL_LOCKS_EXCLUDED(mu_);
+  // Unloads the versions beyond max_loaded_versions (see the file comment);
+  // their models go to `*retired`, to be released after mu_.
+  void TrimLoadedLocked(
+      std::vector<std::shared_ptr<const ModelVersion>>* retired)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The versions in memory, "2, 3" ("none" when there is none).
+  std::string LoadedListLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   std::string PolicyPath() const;
   void Notice(const std::string& text);
 

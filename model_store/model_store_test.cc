@@ -736,3 +736,137 @@ TEST_F(ModelStoreTest, PolicyFileWithABadChallengerIsIgnored) {
 
 }  // namespace
 }  // namespace recsys
+
+// --- Versions named by requests, and the bound on versions in memory ---
+
+namespace recsys {
+namespace {
+
+TEST(VersionSelectorTest, ParsesNumbersAndLabels) {
+  using Kind = VersionSelector::Kind;
+  EXPECT_TRUE(ParseVersionSelector("")->routed());
+  EXPECT_TRUE(ParseVersionSelector("  ")->routed());
+  EXPECT_EQ(*ParseVersionSelector("3"), (VersionSelector{Kind::kNumber, 3}));
+  EXPECT_EQ(*ParseVersionSelector(" 12 "),
+            (VersionSelector{Kind::kNumber, 12}));
+  EXPECT_EQ(ParseVersionSelector("serving")->kind, Kind::kServing);
+  EXPECT_EQ(ParseVersionSelector("latest")->kind, Kind::kLatest);
+  EXPECT_EQ(ParseVersionSelector("pinned")->kind, Kind::kPinned);
+  EXPECT_EQ(ParseVersionSelector("challenger")->kind, Kind::kChallenger);
+  for (const char* text : {"3", "latest", "serving", "pinned", "challenger"})
+    EXPECT_EQ(VersionSelectorText(*ParseVersionSelector(text)), text);
+  EXPECT_EQ(VersionSelectorText({}), "");
+}
+
+TEST(VersionSelectorTest, RefusesOtherTextQuotingIt) {
+  for (const char* text : {"abc", "-1", "0", "+3", "3.0", "Latest", "1e3",
+                           "99999999999999999999"}) {
+    absl::StatusOr<VersionSelector> parsed = ParseVersionSelector(text);
+    ASSERT_FALSE(parsed.ok()) << text;
+    EXPECT_EQ(parsed.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_THAT(parsed.status().message(),
+                HasSubstr(absl::StrCat("got \"", text, "\"")));
+  }
+}
+
+int64_t VersionOf(
+    const absl::StatusOr<std::shared_ptr<const ModelVersion>>& model) {
+  return model.ok() ? (*model)->version() : -1;
+}
+
+TEST_F(ModelStoreTest, CreateRefusesABoundBelowOne) {
+  ModelStoreOptions options;
+  options.store_dir = root_;
+  options.max_loaded_versions = 0;
+  absl::StatusOr<std::unique_ptr<ModelStore>> store =
+      ModelStore::Create(options, loader_.loader(), nullptr);
+  EXPECT_EQ(store.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(store.status().message(), HasSubstr("max_loaded_versions"));
+}
+
+TEST_F(ModelStoreTest, OlderVersionsBeyondTheBoundAreUnloadedNewestKept) {
+  ModelStoreOptions options;
+  options.max_loaded_versions = 2;
+  ModelStore& store = Store(options);
+  for (int64_t v : {1, 2, 3}) {  // published one after the other
+    AddVersionDir(v);
+    ASSERT_TRUE(store.Reload().ok());
+  }
+  EXPECT_EQ(Serving(), 3);
+  EXPECT_EQ(StatusOf(2).state, VersionState::kReady);
+  EXPECT_EQ(StatusOf(1).state, VersionState::kUnloaded);
+  EXPECT_THAT(store.LoadedVersions(), ElementsAre(2, 3));
+  EXPECT_EQ(VersionOf(store.Loaded("2")), 2);
+  absl::StatusOr<std::shared_ptr<const ModelVersion>> gone = store.Loaded("1");
+  EXPECT_EQ(gone.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(gone.status().message(),
+              HasSubstr("model version 1 of 'santander' is not loaded "
+                        "(loaded: 2, 3)"));
+}
+
+TEST_F(ModelStoreTest, TheDefaultBoundKeepsThreeVersions) {
+  ModelStore& store = Store();
+  for (int64_t v : {1, 2, 3, 4}) {
+    AddVersionDir(v);
+    ASSERT_TRUE(store.Reload().ok());
+  }
+  EXPECT_EQ(store.options().max_loaded_versions, 3);
+  EXPECT_THAT(store.LoadedVersions(), ElementsAre(2, 3, 4));
+}
+
+TEST_F(ModelStoreTest, ChampionAndChallengerAreKeptWhateverTheBound) {
+  ModelStoreOptions options;
+  options.max_loaded_versions = 1;
+  ModelStore& store = Store(options);
+  for (int64_t v : {1, 2, 3}) {
+    AddVersionDir(v);
+    ASSERT_TRUE(store.Reload().ok());
+  }
+  EXPECT_THAT(store.LoadedVersions(), ElementsAre(3));
+  ASSERT_TRUE(store.Pin(1).ok());
+  ASSERT_TRUE(store.SetChallenger(2, 0.5).ok());
+  EXPECT_THAT(store.LoadedVersions(), ElementsAre(1, 2));
+  EXPECT_EQ(StatusOf(3).state, VersionState::kUnloaded);
+  // A rollback finds its version on disk again.
+  ASSERT_TRUE(store.Rollback().ok());
+  EXPECT_EQ(Serving(), 3);
+}
+
+TEST_F(ModelStoreTest, LabelsNameTheChampionTheNewestThePinAndTheChallenger) {
+  AddVersionDir(1);
+  ModelStore& store = Store();
+  ASSERT_TRUE(store.Reload().ok());
+  AddVersionDir(2);
+  AddVersionDir(3);
+  ASSERT_TRUE(store.Reload().ok());  // 3 serves, 1 kept from before
+  EXPECT_EQ(VersionOf(store.Loaded("serving")), 3);
+  EXPECT_EQ(VersionOf(store.Loaded("")), 3);
+  EXPECT_EQ(VersionOf(store.Loaded("latest")), 3);
+  EXPECT_EQ(VersionOf(store.Loaded("1")), 1);
+  absl::StatusOr<std::shared_ptr<const ModelVersion>> pinned =
+      store.Loaded("pinned");
+  EXPECT_EQ(pinned.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(pinned.status().message(),
+              HasSubstr("model version \"pinned\" of 'santander': no version "
+                        "is pinned (loaded: 1, 3)"));
+  absl::StatusOr<std::shared_ptr<const ModelVersion>> challenger =
+      store.Loaded("challenger");
+  EXPECT_EQ(challenger.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(challenger.status().message(),
+              HasSubstr("there is no challenger (loaded: 1, 3)"));
+  absl::StatusOr<std::shared_ptr<const ModelVersion>> bad = store.Loaded("-1");
+  EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(bad.status().message(), HasSubstr("model_version: "));
+  EXPECT_THAT(bad.status().message(), HasSubstr("got \"-1\""));
+
+  ASSERT_TRUE(store.Pin(1).ok());
+  ASSERT_TRUE(store.SetChallenger(2, 0.2).ok());
+  EXPECT_EQ(VersionOf(store.Loaded("pinned")), 1);
+  EXPECT_EQ(VersionOf(store.Loaded("serving")), 1);
+  EXPECT_EQ(VersionOf(store.Loaded("challenger")), 2);
+  EXPECT_EQ(VersionOf(store.Loaded("latest")), 3);
+  EXPECT_EQ(store.Loaded("7").status().code(), absl::StatusCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace recsys

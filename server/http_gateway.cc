@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <utility>
 
 #include "absl/strings/ascii.h"
@@ -84,11 +85,37 @@ absl::Status ModelNotServed(absl::string_view asked, absl::string_view served) {
                                           served, "\""));
 }
 
-absl::Status VersionNotServing(int64_t asked, int64_t serving) {
-  return absl::NotFoundError(absl::StrCat(
-      "version ", asked, " is not serving (the serving version is ", serving,
-      "); this server answers with its serving version only, so a request "
-      "may name that version or none"));
+// The version the path .../versions/V:recommend names, as a selector;
+// INVALID_ARGUMENT naming the path's V.
+absl::StatusOr<VersionSelector> PathVersion(const std::string& text) {
+  absl::StatusOr<VersionSelector> selector = ParseVersionSelector(text);
+  if (!selector.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "the version in the path (.../versions/V:recommend): ",
+        selector.status().message()));
+  }
+  return selector;
+}
+
+// The request's model_version once the path's version is applied: the
+// path's when the body names none or the same; INVALID_ARGUMENT when they
+// disagree.
+absl::Status ApplyPathVersion(const VersionSelector& path,
+                              v1::RecommendRequest* request) {
+  const std::string wanted = VersionSelectorText(path);
+  if (!request->model_version().empty()) {
+    absl::StatusOr<VersionSelector> body =
+        DecodeModelVersion(request->model_version());
+    if (!body.ok()) return body.status();
+    if (*body != path) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "model_version: the body names \"", request->model_version(),
+          "\" but the path names version \"", wanted,
+          "\"; give one, or the same in both"));
+    }
+  }
+  request->set_model_version(wanted);
+  return absl::OkStatus();
 }
 
 // What a scored call hands back to the HTTP thread waiting for it; shared
@@ -281,19 +308,18 @@ void HttpGateway::AddRoutes() {
       if (!parsed.ok()) return fail(parsed.status());
       deadline = *parsed;
     }
-    int64_t wanted = 0;  // the version the path names; 0: any
+    std::optional<VersionSelector> path_version;  // .../versions/V:recommend
     if (req.matches.size() > 2) {
-      absl::StatusOr<int64_t> version =
-          ParseVersionField("version", req.matches[2].str());
+      absl::StatusOr<VersionSelector> version =
+          PathVersion(req.matches[2].str());
       if (!version.ok()) return fail(version.status());
-      wanted = *version;
-      std::shared_ptr<const ModelVersion> serving = b.store->Current();
-      if (serving != nullptr && serving->version() != wanted)
-        return fail(VersionNotServing(wanted, serving->version()));
+      path_version = *version;
     }
     const auto parse_start = std::chrono::steady_clock::now();
     v1::RecommendRequest request;
     absl::Status parsed = FromJson(req.body, &request);
+    if (parsed.ok() && path_version.has_value())
+      parsed = ApplyPathVersion(*path_version, &request);
     absl::StatusOr<DecodedRequest> decoded =
         parsed.ok() ? DecodeRecommendRequest(request)
                     : absl::StatusOr<DecodedRequest>(parsed);
@@ -320,13 +346,6 @@ void HttpGateway::AddRoutes() {
     }
     const absl::StatusOr<v1::RecommendResponse>& answer = pending->answer;
     if (!answer.ok()) return fail(answer.status());
-    // A version swapped in between the check above and the scoring.
-    int64_t answered_by = 0;
-    if (wanted != 0 &&
-        (!absl::SimpleAtoi(answer->model_version(), &answered_by) ||
-         answered_by != wanted)) {
-      return fail(VersionNotServing(wanted, answered_by));
-    }
     absl::StatusOr<std::string> json = ToJson(*answer);
     if (!json.ok()) return fail(json.status());
     rpc.Finished(absl::StatusCode::kOk);
@@ -366,9 +385,13 @@ void HttpGateway::AddRoutes() {
     if (!info_json.ok()) return fail(info_json.status());
     absl::StatusOr<std::string> versions_json = ToJson(versions);
     if (!versions_json.ok()) return fail(versions_json.status());
+    nlohmann::json loaded = nlohmann::json::array();
+    for (int64_t version : b.store->LoadedVersions())
+      loaded.push_back(absl::StrCat(version));
     const nlohmann::json body = {
         {"model", nlohmann::json::parse(*info_json)},
         {"versions", nlohmann::json::parse(*versions_json)},
+        {"loadedVersions", std::move(loaded)},
         {"featureSpec", serving->featurizer().spec().ToJson()}};
     rpc.Finished(absl::StatusCode::kOk);
     res.set_content(body.dump(), kJson);

@@ -18,12 +18,16 @@
 // Routes (MODEL is the served model's name, e.g. santander):
 //   POST /v1/models/MODEL:recommend        body: RecommendRequest as JSON
 //   POST /v1/models/MODEL/versions/V:recommend
-//        the same, answered only by version V: while the server serves one
-//        version at a time, a V other than the serving one is 404 naming it
+//        the same, answered by version V: a loaded version's number or a
+//        label (serving, latest, pinned, challenger), as the body's
+//        model_version (RecommendRequest); a V that names no loaded version
+//        is 404 naming it and the versions loaded; a body whose
+//        model_version names another version is 400
 //   GET  /v1/models/MODEL                  metadata: {"model": ModelInfo of
 //        the serving version, "versions": ListVersionsResponse (states; the
-//        failure reasons left out, they are for the admin API), "featureSpec":
-//        the serving version's feature spec}
+//        failure reasons left out, they are for the admin API),
+//        "loadedVersions": the versions in memory, which requests may name
+//        (["2", "3"]), "featureSpec": the serving version's feature spec}
 //   GET  /healthz   200 while the process works (gRPC health "liveness"),
 //                   503 when the scoring workers are wedged or it drains
 //   GET  /readyz    200 while a model serves (gRPC health ""), else 503

@@ -243,6 +243,13 @@ void RecommendStreamReactor::ParseAndScore(int64_t index, std::string wire,
                        MessageName(index), ": ", k.status().message())),
                    reserved);
   }
+  absl::StatusOr<VersionSelector> version =
+      DecodeModelVersion(batch->request->model_version());
+  if (!version.ok()) {
+    return Abandon(absl::InvalidArgumentError(absl::StrCat(
+                       MessageName(index), ": ", version.status().message())),
+                   reserved);
+  }
   if (batch->request->rows_size() == 0) return Abandon(absl::OkStatus(), reserved);
   // Keep what the parse took plus room for the answer; give back the rest.
   const int64_t needed = std::min<int64_t>(
@@ -265,7 +272,8 @@ void RecommendStreamReactor::ParseAndScore(int64_t index, std::string wire,
           if (served_log_ != nullptr) served_log_->Record(*scored);
         }
         BatchDone(scored.status(), std::move(batch), reserved);
-      });
+      },
+      *version);
 }
 
 void RecommendStreamReactor::Abandon(absl::Status status, int64_t reserved) {

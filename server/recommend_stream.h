@@ -19,9 +19,11 @@
 //
 // The stream ends with OK once the client has half-closed and every message
 // has been answered; with INVALID_ARGUMENT for a message with an invalid k or
-// more rows than allowed (after writing the answers already computed); with
-// the status of a batch that failed as a whole (UNAVAILABLE: no model;
-// DEADLINE_EXCEEDED; INTERNAL); or CANCELLED when the client went away.
+// model_version or more rows than allowed (after writing the answers already
+// computed); with the status of a batch that failed as a whole (UNAVAILABLE:
+// no model; NOT_FOUND: its model_version names no loaded version;
+// DEADLINE_EXCEEDED; INTERNAL); or CANCELLED when the client went away. A
+// message's model_version applies to all its rows (ScoringEngine::ScoreRows).
 //
 //   return new RecommendStreamReactor(context, &engine, metrics, tracker,
 //                                     budget, limits);

@@ -189,11 +189,24 @@ absl::StatusOr<int> DecodeTopK(int32_t k) {
   return static_cast<int>(k);
 }
 
+absl::StatusOr<VersionSelector> DecodeModelVersion(absl::string_view text) {
+  absl::StatusOr<VersionSelector> selector = ParseVersionSelector(text);
+  if (!selector.ok()) {
+    return FieldError("model_version", selector.status().message());
+  }
+  return selector;
+}
+
 absl::StatusOr<DecodedRequest> DecodeRecommendRequest(
     const v1::RecommendRequest& request) {
   RECSYS_ASSIGN_OR_RETURN(int k, DecodeTopK(request.k()));
-  return DecodeParts(request.has_customer(), request.customer(),
-                     request.history(), k);
+  absl::StatusOr<DecodedRequest> decoded = DecodeParts(
+      request.has_customer(), request.customer(), request.history(), k);
+  if (decoded.ok() && !request.model_version().empty()) {
+    RECSYS_ASSIGN_OR_RETURN(decoded->model_version,
+                            DecodeModelVersion(request.model_version()));
+  }
+  return decoded;
 }
 
 absl::StatusOr<DecodedRequest> DecodeScoreRow(const v1::ScoreRow& row, int k) {

@@ -32,6 +32,8 @@
 //     1/99; cod_prov outside 1..52; tipodom < 0; renta negative, NaN or
 //     infinite (each of these cleans to missing in a file too);
 //   - k outside 0..24 (0 = the default 7);
+//   - a model_version that is neither "", a positive version number nor a
+//     label (serving, latest, pinned, challenger): version_selector.h;
 //   - history: months_ago outside 1..12, a month given twice, a product name
 //     that is neither a Kaggle column nor an English product name (the month
 //     rules are CheckExplicitHistory's, featurizer/history_view.h).
@@ -59,6 +61,7 @@
 #include "common/products.h"
 #include "common/raw_record.h"
 #include "featurizer/history_view.h"  // kMaxHistoryMonths
+#include "model_store/version_selector.h"
 #include "proto/api.h"
 
 namespace recsys {
@@ -78,6 +81,9 @@ struct DecodedRequest {
   // over the product-history store); nullopt means "look the customer up".
   std::optional<ExplicitHistory> history;
   int k = kDefaultTopK;  // 1..24
+  // The version that must answer (RecommendRequest.model_version); routed
+  // (champion or challenger by customer) when the request names none.
+  VersionSelector model_version;
 };
 
 // Decodes `customer` into a RawRecord (unset fields missing). `path` prefixes
@@ -96,7 +102,13 @@ absl::StatusOr<ExplicitHistory> DecodeHistory(
 // (0 -> 7), or INVALID_ARGUMENT "k: must be between 1 and 24 (0 = 7), got 30".
 absl::StatusOr<int> DecodeTopK(int32_t k);
 
-// Decodes a whole unary request: customer (required), history and k.
+// Decodes RecommendRequest.model_version (and the stream message's):
+// INVALID_ARGUMENT naming the field, e.g. "model_version: must be a version
+// number (e.g. \"3\") or one of ...; got \"abc\"".
+absl::StatusOr<VersionSelector> DecodeModelVersion(absl::string_view text);
+
+// Decodes a whole unary request: customer (required), history, k and
+// model_version.
 absl::StatusOr<DecodedRequest> DecodeRecommendRequest(
     const v1::RecommendRequest& request);
 

@@ -103,32 +103,92 @@ void ScoringEngine::CountStaleRows(const HistoryChoice& history,
   metrics_->HistoryStaleRows(stale);
 }
 
+const ModelVersion* ScoringEngine::NamedModel(const VersionSelector& selector,
+                                              Scratch* s,
+                                              absl::Status* error) const {
+  NamedVersion* named = nullptr;
+  for (NamedVersion& n : s->named) {
+    if (n.selector == selector) named = &n;
+  }
+  if (named == nullptr) {
+    named = &s->named.emplace_back(
+        NamedVersion{selector, store_->Loaded(selector), std::string()});
+  }
+  if (!named->model.ok()) {
+    *error = named->model.status();
+    return nullptr;
+  }
+  return named->model->get();
+}
+
+const std::string& ScoringEngine::MonthOf(const ModelVersion* model,
+                                          const Scratch& s) {
+  for (const auto& [part_model, month] : s.parts) {
+    if (part_model == model) return *month;
+  }
+  return s.history_month;
+}
+
 absl::Status ScoringEngine::ScoreDecoded(const ServingModels& serving,
                                          const CallCheck& check, int k,
                                          Scratch* s) {
   const size_t n = s->decoded.size();
   s->out.resize(n);
   s->row_model.resize(n);
-  for (size_t i = 0; i < n; ++i) s->row_model[i] = RouteOf(serving, s->decoded[i]);
+  s->named.clear();
+  bool unresolved = false;  // a row names a version that is not loaded
+  for (size_t i = 0; i < n; ++i) {
+    const DecodedRequest& request = s->decoded[i];
+    if (request.model_version.routed()) {
+      s->row_model[i] = RouteOf(serving, request);
+      continue;
+    }
+    absl::Status error;
+    s->row_model[i] = NamedModel(request.model_version, s, &error);
+    if (s->row_model[i] == nullptr) {
+      s->out[i] = RowScore{.status = std::move(error)};
+      unresolved = true;
+    }
+  }
+  // The champion first (the response names it even when no row used it),
+  // then the challenger, then the other versions rows named.
+  s->parts.clear();
+  s->parts.emplace_back(serving.champion.get(), &s->history_month);
   s->challenger_history_month.clear();
-  for (const ModelVersion* model :
-       {serving.champion.get(), serving.challenger.get()}) {
-    if (model == nullptr) continue;
-    const bool champion = model == serving.champion.get();
-    std::string* month =
-        champion ? &s->history_month : &s->challenger_history_month;
+  if (serving.challenger != nullptr) {
+    s->parts.emplace_back(serving.challenger.get(),
+                          &s->challenger_history_month);
+  }
+  for (NamedVersion& named : s->named) {
+    if (!named.model.ok()) continue;
+    const ModelVersion* model = named.model->get();
+    named.history_month.clear();
+    bool listed = false;
+    for (const auto& part : s->parts) listed = listed || part.first == model;
+    if (!listed) s->parts.emplace_back(model, &named.history_month);
+  }
+  for (size_t p = 0; p < s->parts.size(); ++p) {
+    const ModelVersion* model = s->parts[p].first;
+    std::string* month = s->parts[p].second;
     s->part.clear();
     for (size_t i = 0; i < n; ++i) {
       if (s->row_model[i] == model) s->part.push_back(static_cast<int>(i));
     }
     if (s->part.empty()) {
-      if (champion) {  // the response names it even when no row used it
+      if (p == 0) {  // the champion
         std::shared_ptr<const HistoryVersion> hold;
         *month = MonthName(HistoryFor(*model, &hold).month);
       }
       continue;
     }
     RECSYS_RETURN_IF_ERROR(ScorePart(*model, check, k, s, month));
+  }
+  // Rows whose version is not loaded: answered with their error, and named
+  // as the champion's (row_model is never null).
+  if (unresolved) {
+    for (size_t i = 0; i < n; ++i) {
+      if (s->row_model[i] == nullptr) s->row_model[i] = serving.champion.get();
+    }
   }
   return absl::OkStatus();
 }
@@ -213,9 +273,19 @@ void ScoringEngine::Recommend(CallCheck check, DecodedRequest request,
                               Done done) {
   ServingModels serving;
   const ModelVersion* model = nullptr;  // the version the call goes to
+  std::shared_ptr<const ModelVersion> named;  // holds `model` when named
   if (options_.score_lone_calls_inline) {
     serving = store_->Serving();
-    if (serving.champion != nullptr) model = RouteOf(serving, request);
+    if (serving.champion == nullptr) {
+      // Not serving: the pool answers UNAVAILABLE.
+    } else if (request.model_version.routed()) {
+      model = RouteOf(serving, request);
+    } else if (absl::StatusOr<std::shared_ptr<const ModelVersion>> found =
+                   store_->Loaded(request.model_version);
+               found.ok()) {
+      named = *std::move(found);
+      model = named.get();
+    }
   }
   std::unique_ptr<Scratch> inline_scratch;
   {
@@ -314,26 +384,31 @@ void ScoringEngine::AnswerUnary(const ServingModels& serving, Scratch* s) {
     RowScore& row = s->out[r];
     // Scored with the batch's largest k: keep the call's own.
     row.top.size = std::min(row.top.size, s->decoded[r].k);
-    const bool challenger = s->row_model[r] != serving.champion.get();
     job.done(ScoredRows{.model = s->row_model[r],
-                        .history_month = challenger
-                                             ? s->challenger_history_month
-                                             : s->history_month,
+                        .history_month = MonthOf(s->row_model[r], *s),
                         .requests = absl::MakeConstSpan(&s->decoded[r], 1),
                         .scores = absl::MakeConstSpan(&row, 1),
                         .row_models = absl::MakeConstSpan(&s->row_model[r], 1),
                         .challenger_history_month = {}});
   }
   s->unary.clear();
+  s->named.clear();  // the named versions are not held past their batch
 }
 
 void ScoringEngine::ScoreRows(CallCheck check, int k, DecodeRows decode,
-                              Done done) {
+                              Done done, VersionSelector version) {
   auto job = [this, check = std::move(check), k, decode = std::move(decode),
-              done = DoneOnce(std::move(done))](int worker) mutable {
+              done = DoneOnce(std::move(done)), version](int worker) mutable {
     if (absl::Status call = check(); !call.ok()) return done(call);
     absl::StatusOr<ServingModels> serving = ServingModel();
     if (!serving.ok()) return done(serving.status());
+    if (!version.routed()) {
+      // Every row on the named version, none to a challenger.
+      absl::StatusOr<std::shared_ptr<const ModelVersion>> named =
+          store_->Loaded(version);
+      if (!named.ok()) return done(named.status());
+      *serving = ServingModels{.champion = *std::move(named)};
+    }
     Scratch* s = &scratch_[worker];
     const auto parse_start = std::chrono::steady_clock::now();
     s->decoded.clear();

@@ -54,6 +54,15 @@
 // ScoredRows says per row which version scored it. The route is taken once
 // per batch from one Serving() snapshot.
 //
+// A version named by the request (DecodedRequest::model_version, a number
+// or a label, model_store/version_selector.h): the row is scored on that
+// version as the store holds it (ModelStore::Loaded), with no challenger
+// routing; the answer names it. Each distinct name in a batch is looked up
+// once; one that names no loaded version fails its call with the store's
+// NOT_FOUND (naming it and the versions loaded). A row that names none
+// costs nothing more than before: no lookup, no lock, no allocation. A
+// stream message's version (ScoreRows) applies to all its rows.
+//
 // Thread-safe. `done` callbacks run on a worker thread, or on the calling
 // thread for a call scored inline (and with UNAVAILABLE when the pool no
 // longer accepts work).
@@ -65,6 +74,8 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -170,7 +181,11 @@ class ScoringEngine {
 
   // Scores the rows that `decode` gives together, with `k` products each
   // (already validated); `done` gets them in the order `decode` gave them.
-  void ScoreRows(CallCheck check, int k, DecodeRows decode, Done done);
+  // `version` (the message's model_version): every row is scored on the
+  // version it names, which ScoredRows::model then is; NOT_FOUND for the
+  // whole message when it names no loaded version. Default: routed.
+  void ScoreRows(CallCheck check, int k, DecodeRows decode, Done done,
+                 VersionSelector version = {});
 
  private:
   // A queued unary call.
@@ -178,6 +193,12 @@ class ScoringEngine {
     CallCheck check;
     DecodedRequest request;
     Done done;
+  };
+  // A version named by rows of a batch, looked up once per batch.
+  struct NamedVersion {
+    VersionSelector selector;
+    absl::StatusOr<std::shared_ptr<const ModelVersion>> model;
+    std::string history_month;  // "YYYY-MM" its rows' history serves
   };
   // Reused by one worker thread across jobs.
   struct Scratch {
@@ -195,11 +216,16 @@ class ScoringEngine {
     std::vector<const ModelVersion*> row_model;  // per decoded row
     std::vector<int> part;        // rows of decoded scored by one version
     std::vector<RowScore> part_out;  // their scores, when not every row
+    // The versions rows named (held until the batch is answered), and each
+    // version scoring part of the batch with where its month goes.
+    std::vector<NamedVersion> named;
+    std::vector<std::pair<const ModelVersion*, std::string*>> parts;
   };
-  // Scores scratch->decoded, each row on the version `serving` routes it to:
-  // fills scratch->out and scratch->row_model (same order) and records
-  // metrics. Per-row problems stay in scratch->out[i].status. When `check`
-  // is set, it is run again before predicting.
+  // Scores scratch->decoded, each row on the version it names or else the
+  // one `serving` routes it to: fills scratch->out and scratch->row_model
+  // (same order) and records metrics. Per-row problems (a named version not
+  // loaded, too) stay in scratch->out[i].status. When `check` is set, it is
+  // run again before predicting.
   absl::Status ScoreDecoded(const ServingModels& serving,
                             const CallCheck& check, int k, Scratch* scratch);
   // Scores the rows scratch->part of scratch->decoded on `model` into their
@@ -220,6 +246,14 @@ class ScoringEngine {
   // must go through the pool (see the file comment).
   std::unique_ptr<Scratch> InlineScratchLocked(const ModelVersion* model)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(unary_mu_);
+  // The model `selector` names, looked up in the store once per batch
+  // (scratch->named); null, with the lookup's error in `*error`, when it
+  // names no loaded version.
+  const ModelVersion* NamedModel(const VersionSelector& selector,
+                                 Scratch* scratch, absl::Status* error) const;
+  // "YYYY-MM" the history of `model`'s rows in the batch just scored serves.
+  static const std::string& MonthOf(const ModelVersion* model,
+                                    const Scratch& scratch);
   // Answers every queued unary call with `status`.
   void FailQueuedUnary(const absl::Status& status)
       ABSL_LOCKS_EXCLUDED(unary_mu_);

@@ -253,17 +253,22 @@ struct StreamAnswer {
   std::vector<Answer> rows;
 };
 
+// Scores `customers` as one stream message naming `version`; row i names
+// row_versions[i] when given (as a batch of unary calls would).
 StreamAnswer ScoreAll(ScoringEngine& engine,
-                      const std::vector<RawRecord>& customers) {
+                      const std::vector<RawRecord>& customers,
+                      VersionSelector version = {},
+                      const std::vector<VersionSelector>& row_versions = {}) {
   StreamAnswer out;
   absl::Notification done;
   engine.ScoreRows(
       [] { return absl::OkStatus(); }, 7,
-      [&customers](std::vector<DecodedRequest>* rows) {
-        for (const RawRecord& record : customers) {
+      [&customers, &row_versions](std::vector<DecodedRequest>* rows) {
+        for (size_t i = 0; i < customers.size(); ++i) {
           DecodedRequest request;
-          request.record = record;
+          request.record = customers[i];
           request.k = 7;
+          if (!row_versions.empty()) request.model_version = row_versions[i];
           rows->push_back(std::move(request));
         }
       },
@@ -283,7 +288,8 @@ StreamAnswer ScoreAll(ScoringEngine& engine,
           }
         }
         done.Notify();
-      });
+      },
+      version);
   done.WaitForNotification();
   return out;
 }
@@ -336,6 +342,108 @@ TEST_F(ScoringEngineTest, AMixedBatchIsAnsweredPerRowByEachRowsVersion) {
     }
   }
   pool->Stop();  // before the engines their tasks use go
+}
+
+VersionSelector Named(const std::string& text) {
+  absl::StatusOr<VersionSelector> selector = ParseVersionSelector(text);
+  EXPECT_TRUE(selector.ok()) << selector.status();
+  return selector.ok() ? *selector : VersionSelector();
+}
+
+TEST_F(ScoringEngineTest, RowsNamingAVersionAreScoredOnItWithoutRouting) {
+  std::unique_ptr<ModelStore> both =
+      OpenStore(PredictorChoice::kAuto, StoreWith({1, 2}));
+  std::unique_ptr<ModelStore> only1 =
+      OpenStore(PredictorChoice::kAuto, StoreWith({1}));
+  std::unique_ptr<ModelStore> only2 =
+      OpenStore(PredictorChoice::kAuto, StoreWith({2}));
+  ASSERT_TRUE(both && only1 && only2);
+  ASSERT_TRUE(both->Pin(1).ok());
+  ASSERT_TRUE(both->SetChallenger(2, 0.5).ok());
+  std::unique_ptr<WorkerPool> pool = Pool(2);
+  ScoringEngine engine(both.get(), pool.get(), &metrics_);
+  ScoringEngine alone1(only1.get(), pool.get(), &metrics_);
+  ScoringEngine alone2(only2.get(), pool.get(), &metrics_);
+  const StreamAnswer v1 = ScoreAll(alone1, *customers_);
+  const StreamAnswer v2 = ScoreAll(alone2, *customers_);
+  ASSERT_TRUE(v1.status.ok() && v2.status.ok());
+
+  // A message naming a version: every row on it, whatever the routing.
+  for (const char* name : {"2", "challenger", "latest"}) {
+    const StreamAnswer named = ScoreAll(engine, *customers_, Named(name));
+    ASSERT_TRUE(named.status.ok()) << name << ": " << named.status;
+    for (size_t i = 0; i < customers_->size(); ++i) {
+      EXPECT_EQ(named.rows[i].version, 2) << name;
+      EXPECT_TRUE(SameAnswer(named.rows[i], v2.rows[i])) << name << " " << i;
+    }
+  }
+  for (const char* name : {"1", "serving", "pinned"}) {
+    const StreamAnswer named = ScoreAll(engine, *customers_, Named(name));
+    ASSERT_TRUE(named.status.ok()) << name << ": " << named.status;
+    for (size_t i = 0; i < customers_->size(); ++i) {
+      EXPECT_EQ(named.rows[i].version, 1) << name;
+      EXPECT_TRUE(SameAnswer(named.rows[i], v1.rows[i])) << name << " " << i;
+    }
+  }
+  const StreamAnswer missing = ScoreAll(engine, *customers_, Named("7"));
+  EXPECT_EQ(missing.status.code(), absl::StatusCode::kNotFound);
+  EXPECT_NE(missing.status.message().find("loaded: 1, 2"),
+            std::string::npos)
+      << missing.status;
+
+  // A batch whose rows name different versions (batched unary calls): each
+  // row on its own, a row naming no loaded version fails alone.
+  std::vector<VersionSelector> per_row;
+  for (size_t i = 0; i < customers_->size(); ++i)
+    per_row.push_back(Named(i % 3 == 0 ? "1" : i % 3 == 1 ? "2" : "9"));
+  const StreamAnswer mixed = ScoreAll(engine, *customers_, {}, per_row);
+  ASSERT_TRUE(mixed.status.ok()) << mixed.status;
+  for (size_t i = 0; i < customers_->size(); ++i) {
+    if (i % 3 == 2) {
+      EXPECT_EQ(mixed.rows[i].status.code(), absl::StatusCode::kNotFound);
+      EXPECT_NE(mixed.rows[i].status.message().find("version 9"),
+                std::string::npos);
+      continue;
+    }
+    const StreamAnswer& alone = i % 3 == 0 ? v1 : v2;
+    EXPECT_EQ(mixed.rows[i].version, i % 3 == 0 ? 1 : 2);
+    EXPECT_TRUE(SameAnswer(mixed.rows[i], alone.rows[i])) << i;
+  }
+
+  // Unary calls naming a version, inline or pooled.
+  for (size_t i = 0; i < 6; ++i) {
+    const RawRecord& customer = (*customers_)[i];
+    for (const auto& [name, want] :
+         std::vector<std::pair<std::string, int64_t>>{
+             {"1", 1}, {"2", 2}, {"serving", 1}, {"challenger", 2}}) {
+      WaitUntilIdle(*pool);
+      Answer a;
+      absl::Notification done;
+      DecodedRequest request;
+      request.record = customer;
+      request.k = 7;
+      request.model_version = Named(name);
+      engine.Recommend(
+          [] { return absl::OkStatus(); }, std::move(request),
+          [&a, &done](absl::StatusOr<ScoredRows> scored) {
+            a.status = scored.ok() ? scored->scores[0].status : scored.status();
+            if (scored.ok() && a.status.ok()) {
+              const RowScore& row = scored->scores[0];
+              a.top.assign(row.top.items.begin(),
+                           row.top.items.begin() + row.top.size);
+              a.history = row.history;
+              a.target_month = row.target_month;
+              a.version = scored->ModelOf(0).version();
+            }
+            done.Notify();
+          });
+      done.WaitForNotification();
+      ASSERT_TRUE(a.status.ok()) << a.status;
+      EXPECT_EQ(a.version, want) << name;
+      EXPECT_TRUE(SameAnswer(a, want == 1 ? v1.rows[i] : v2.rows[i])) << name;
+    }
+  }
+  pool->Stop();
 }
 
 TEST_F(ScoringEngineTest, RowsAreCountedUnderTheVersionThatScoredThem) {

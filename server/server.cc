@@ -135,6 +135,10 @@ absl::StatusOr<std::unique_ptr<RecsysServer>> RecsysServer::Create(
     return bad(absl::StrCat("--load-timeout must be positive, got ",
                             absl::FormatDuration(options.load_timeout)));
   }
+  if (options.max_loaded_versions < 1) {
+    return bad(absl::StrCat("--max-loaded-versions must be at least 1, got ",
+                            options.max_loaded_versions));
+  }
   if (options.max_bundle_file_bytes < 1) {
     return bad(absl::StrCat("--max-bundle-file-bytes must be positive, got ",
                             options.max_bundle_file_bytes));
@@ -250,6 +254,7 @@ absl::StatusOr<std::unique_ptr<RecsysServer>> RecsysServer::Create(
   store_options.load_timeout = options.load_timeout;
   store_options.retry_backoff = options.retry_backoff;
   store_options.staging_max_age = options.staging_max_age;
+  store_options.max_loaded_versions = options.max_loaded_versions;
   BundleReadLimits read_limits{.max_file_bytes = options.max_bundle_file_bytes,
                                .root = options.store_dir};
   VersionLoader loader =

@@ -112,6 +112,11 @@ struct RecsysServerOptions {
   // 60 s, 2 GiB, 2 s, 1 h.
   absl::Duration load_timeout = absl::Seconds(60);
   int64_t max_bundle_file_bytes = kDefaultMaxBundleFileBytes;
+  // Most model versions kept in memory, >= 1: the champion and the
+  // challenger always, then the newest others (ModelStoreOptions); a request
+  // may name any of them (RecommendRequest.model_version). Each costs one
+  // loaded bundle (README.md, "Model versions in memory"). Default 3.
+  int max_loaded_versions = 3;
   absl::Duration retry_backoff = absl::Seconds(2);
   absl::Duration staging_max_age = absl::Hours(1);
   // How long Shutdown() lets in-flight calls finish before cancelling them.

@@ -132,6 +132,15 @@ ABSL_FLAG(absl::Duration, load_timeout, absl::Seconds(60),
           "e.g. 60s. A load still running then (a hung network file system, "
           "a FIFO) marks the version FAILED and is abandoned: reload, pin and "
           "shutdown do not wait for it, and recsys_model_store_stuck shows it.");
+ABSL_FLAG(int32_t, max_loaded_versions, 3,
+          "Most model versions kept in memory, at least 1: the champion and "
+          "the challenger always, then the newest other versions loaded "
+          "(e.g. the one served before, for an instant rollback); older ones "
+          "are unloaded. A request may name any version in memory "
+          "(RecommendRequest.model_version, recsys recommend "
+          "--model-version); one not in memory is NOT_FOUND. Each version "
+          "costs its loaded bundle in memory (model, forest, history "
+          "snapshot; README.md, \"Model versions in memory\").");
 ABSL_FLAG(int64_t, max_bundle_file_bytes, int64_t{2} << 30,
           "Largest model bundle file read, in bytes (default 2 GiB). Larger "
           "files, files of another size than the manifest records, "
@@ -214,7 +223,8 @@ const recsys::CommandSpec& Command() {
           "  recsys info --server 127.0.0.1:PORT    (PORT from the log)",
       .flags = {{"Model flags",
                  {"store", "model", "poll_seconds", "load_timeout",
-                  "max_bundle_file_bytes", "predictor"}},
+                  "max_bundle_file_bytes", "max_loaded_versions",
+                  "predictor"}},
                 {"Champion and challenger flags (docs/monthly.md)",
                  {"challenger_version", "challenger_share"}},
                 {"Network flags",
@@ -304,6 +314,7 @@ int main(int argc, char** argv) {
   options.max_unary_batch = absl::GetFlag(FLAGS_max_unary_batch);
   options.load_timeout = absl::GetFlag(FLAGS_load_timeout);
   options.max_bundle_file_bytes = absl::GetFlag(FLAGS_max_bundle_file_bytes);
+  options.max_loaded_versions = absl::GetFlag(FLAGS_max_loaded_versions);
   options.max_unary_message_bytes =
       absl::GetFlag(FLAGS_max_unary_message_bytes);
   options.max_concurrent_streams = absl::GetFlag(FLAGS_max_concurrent_streams);

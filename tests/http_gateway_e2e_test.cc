@@ -7,6 +7,7 @@
 #include <httplib.h>
 
 #include <cstdlib>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -159,16 +160,78 @@ TEST_F(HttpGatewayTest, AVersionInThePathIsAnsweredByThatVersion) {
   EXPECT_EQ(answer.json["modelVersion"], "1");
 }
 
-TEST_F(HttpGatewayTest, AVersionThatDoesNotServeIs404NamingIt) {
+TEST_F(HttpGatewayTest, AVersionThatIsNotLoadedIs404NamingIt) {
   Start();
   ExpectError(Post("/v1/models/santander/versions/7:recommend",
                    Json(RequestFor(records_[0]))),
               404, grpc::StatusCode::NOT_FOUND,
-              "version 7 is not serving (the serving version is 1)");
-  ExpectError(Post("/v1/models/santander/versions/latest:recommend",
+              "model version 7 of 'santander' is not loaded (loaded: 1)");
+  ExpectError(Post("/v1/models/santander/versions/challenger:recommend",
+                   Json(RequestFor(records_[0]))),
+              404, grpc::StatusCode::NOT_FOUND, "there is no challenger");
+  ExpectError(Post("/v1/models/santander/versions/newest:recommend",
                    Json(RequestFor(records_[0]))),
               400, grpc::StatusCode::INVALID_ARGUMENT,
-              "version: must be a positive integer, got \"latest\"");
+              "the version in the path (.../versions/V:recommend): must be a "
+              "version number");
+}
+
+TEST_F(HttpGatewayTest, EachLoadedVersionAnswersOnItsPath) {
+  HarnessOptions options;
+  options.before_start = [](const std::string& store) {
+    absl::StatusOr<TrainedFixture> fixture = GetTrainedFixture();
+    ASSERT_TRUE(fixture.ok());
+    ASSERT_TRUE(
+        InstallBundle(fixture->alt_bundle_dir, store, "santander", 2).ok());
+  };
+  Start(options);
+  ASSERT_TRUE(h_->client().Pin("1").ok());  // 1 serves, 2 stays in memory
+  const HttpAnswer model = Get("/v1/models/santander");
+  ASSERT_EQ(model.status, 200) << model.body;
+  EXPECT_EQ(model.json["loadedVersions"], nlohmann::json({"1", "2"}));
+
+  const std::string body = Json(RequestFor(records_[0]));
+  std::map<std::string, HttpAnswer> by_path;
+  for (const std::string version : {"1", "2", "latest", "serving"}) {
+    by_path[version] = Post(
+        absl::StrCat("/v1/models/santander/versions/", version, ":recommend"),
+        body);
+    ASSERT_EQ(by_path[version].status, 200) << by_path[version].body;
+  }
+  EXPECT_EQ(by_path["1"].json["modelVersion"], "1");
+  EXPECT_EQ(by_path["2"].json["modelVersion"], "2");
+  EXPECT_EQ(by_path["latest"].json["modelVersion"], "2");
+  EXPECT_EQ(by_path["serving"].json["modelVersion"], "1");
+  EXPECT_EQ(by_path["2"].json["recommendations"],
+            by_path["latest"].json["recommendations"]);
+  // The same as gRPC naming the version in the body.
+  for (const std::string version : {"1", "2"}) {
+    v1::RecommendRequest request = RequestFor(records_[0]);
+    request.set_model_version(version);
+    v1::RecommendResponse over_grpc;
+    ASSERT_TRUE(GrpcRecommend(request, &over_grpc).ok());
+    v1::RecommendResponse over_http;
+    ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(
+                    by_path[version].body, &over_http)
+                    .ok());
+    EXPECT_EQ(over_http.SerializeAsString(), over_grpc.SerializeAsString())
+        << version;
+  }
+
+  // A body naming a version: the same one as the path, or none.
+  v1::RecommendRequest same = RequestFor(records_[0]);
+  same.set_model_version("2");
+  const HttpAnswer agreed =
+      Post("/v1/models/santander/versions/2:recommend", Json(same));
+  ASSERT_EQ(agreed.status, 200) << agreed.body;
+  EXPECT_EQ(agreed.json["modelVersion"], "2");
+  ExpectError(Post("/v1/models/santander/versions/1:recommend", Json(same)),
+              400, grpc::StatusCode::INVALID_ARGUMENT,
+              "model_version: the body names \"2\" but the path names "
+              "version \"1\"");
+  const HttpAnswer in_body = Recommend(Json(same));
+  ASSERT_EQ(in_body.status, 200) << in_body.body;
+  EXPECT_EQ(in_body.json["modelVersion"], "2");
 }
 
 TEST_F(HttpGatewayTest, AnotherModelOrPathIs404) {

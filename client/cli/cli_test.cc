@@ -203,6 +203,17 @@ TEST_F(CliTest, RecommendFromFieldFlagsPrintsATableAndSendsTheHistory) {
   EXPECT_EQ(sent.history(0).products(0), "ind_cco_fin_ult1");
 }
 
+TEST_F(CliTest, RecommendSendsTheModelVersionAsked) {
+  StartFake();
+  RecommendCommandOptions options;
+  options.fields = {{"ncodpers", "15889"}};
+  ASSERT_EQ(Recommend(options), kExitOk) << err_.str();
+  EXPECT_EQ(server_->service().last_request().model_version(), "");
+  options.model_version = "latest";
+  ASSERT_EQ(Recommend(options), kExitOk) << err_.str();
+  EXPECT_EQ(server_->service().last_request().model_version(), "latest");
+}
+
 TEST_F(CliTest, RecommendFromACsvLine) {
   StartFake();
   RecommendCommandOptions options;
@@ -343,6 +354,28 @@ TEST(RecsysProgramTest, HelpAndUsageErrorsHaveTheirExitStatus) {
   EXPECT_EQ(RunBinary("score --age 3"), kExitUsage);
   EXPECT_EQ(RunBinary("score --batch-rows=abc"), kExitUsage);
   EXPECT_EQ(RunBinary("versions extra"), kExitUsage);
+}
+
+// What `recsys ARGS` prints on stdout and stderr.
+std::string BinaryOutput(const std::string& args) {
+  const std::string command =
+      absl::StrCat(RECSYS_BIN_DIR, "/recsys ", args, " 2>&1");
+  FILE* pipe = popen(command.c_str(), "r");
+  if (pipe == nullptr) return "";
+  std::string out;
+  char buffer[4096];
+  size_t n;
+  while ((n = fread(buffer, 1, sizeof(buffer), pipe)) > 0) out.append(buffer, n);
+  pclose(pipe);
+  return out;
+}
+
+TEST(RecsysProgramTest, RecommendAndScoreHelpDescribeModelVersion) {
+  for (const char* command : {"recommend", "score"}) {
+    const std::string help = BinaryOutput(absl::StrCat(command, " --help"));
+    EXPECT_THAT(help, HasSubstr("--model-version")) << command;
+    EXPECT_THAT(help, HasSubstr("pinned")) << command;  // a label
+  }
 }
 
 }  // namespace

@@ -61,6 +61,9 @@ struct RecommendCommandOptions {
   // "1:ind_cco_fin_ult1,ind_recibo_ult1;2:..." (see ParseHistoryText).
   std::string history;
   int k = 7;
+  // RecommendRequest.model_version: "" (the routed version), a version
+  // number or a label (serving, latest, pinned, challenger).
+  std::string model_version;
 };
 
 // `recsys recommend`: prints a table of the top k products.

@@ -90,10 +90,18 @@ ABSL_FLAG(std::string, history, "",
 RECSYS_DEMOGRAPHIC_COLUMNS(RECSYS_FIELD_FLAG)
 #undef RECSYS_FIELD_FLAG
 
-// --- info, pin ---
+// --- info, pin, recommend, score ---
 ABSL_FLAG(std::string, model_version, "",
-          "Model version (also spelled --version). pin: the version to serve; "
-          "info: the version to describe (default: the serving one).");
+          "Model version (for info and pin also spelled --version). pin: the "
+          "version to serve; info: the version to describe (default: the "
+          "serving one); recommend and score: the version that must answer, "
+          "a number (\"3\") or a label: serving (the champion, never the "
+          "challenger), latest (the newest version the server holds), pinned "
+          "(the version pinned by pin or rollback), challenger. Default: the "
+          "champion, or the challenger for the customers in its share. A "
+          "version the server does not hold in memory is refused with "
+          "NOT_FOUND listing those it holds (recsys versions; recsys-server "
+          "--max-loaded-versions).");
 
 // --- challenger ---
 ABSL_FLAG(double, share, 0.1,

@@ -43,6 +43,7 @@ int Score(const std::vector<std::string>&) {
   options.batch.batch_rows = absl::GetFlag(FLAGS_batch_rows);
   options.batch.window = absl::GetFlag(FLAGS_window);
   options.batch.k = absl::GetFlag(FLAGS_k);
+  options.batch.model_version = absl::GetFlag(FLAGS_model_version);
   options.batch.retry_for =
       absl::Seconds(absl::GetFlag(FLAGS_retry_for_seconds));
   const double deadline = absl::GetFlag(FLAGS_deadline_seconds);
@@ -65,6 +66,7 @@ int Recommend(const std::vector<std::string>&) {
   options.header = absl::GetFlag(FLAGS_header);
   options.history = absl::GetFlag(FLAGS_history);
   options.k = absl::GetFlag(FLAGS_k);
+  options.model_version = absl::GetFlag(FLAGS_model_version);
   return RunRecommend(options, std::cout, std::cerr);
 }
 
@@ -137,7 +139,7 @@ const ProgramSpec& Program() {
                      "             [--errors errors.csv] [--batch-rows 256] "
                      "[--window 8] [--k 7]",
                      "             [--retry-for-seconds 60] "
-                     "[--deadline-seconds 60]"},
+                     "[--deadline-seconds 60] [--model-version V]"},
                 .description =
                     "Reads every customer row of --input (the Kaggle "
                     "test_ver2.csv layout, ISO or spreadsheet dates), streams "
@@ -167,8 +169,9 @@ const ProgramSpec& Program() {
                 .flags = {ConnectionFlags(/*admin=*/false),
                           {"Score flags",
                            {"input", "output", "errors", "batch_rows", "window",
-                            "k", "retry_for_seconds", "connect_timeout_seconds",
-                            "progress", "progress_seconds"}}},
+                            "k", "model_version", "retry_for_seconds",
+                            "connect_timeout_seconds", "progress",
+                            "progress_seconds"}}},
                 .required = {"input", "output"},
                 .exit_status =
                     "0 every row scored; 1 some rows are in the errors file; 2 "
@@ -185,7 +188,8 @@ const ProgramSpec& Program() {
                      "recsys recommend --server HOST:PORT --csv-line \"<a "
                      "line of test_ver2.csv>\"",
                      "                 [--header \"<its header line>\"]",
-                     "                 [--history \"1:ind_cco_fin_ult1\"]"},
+                     "                 [--history \"1:ind_cco_fin_ult1\"] "
+                     "[--model-version V]"},
                 .description =
                     "Describe the customer either with one flag per field "
                     "(named "
@@ -203,11 +207,14 @@ const ProgramSpec& Program() {
                     "shows "
                     "the top --k products the customer did not own last month, "
                     "best first, with the model's score, and the model version "
-                    "that answered.",
+                    "that answered (--model-version names the version that "
+                    "must answer: a number, or serving, latest, pinned, "
+                    "challenger).",
                 .flags =
                     {ConnectionFlags(/*admin=*/false),
                      {"Recommend flags",
-                      {"csv_line", "header", "history", "k"}},
+                      {"csv_line", "header", "history", "k",
+                       "model_version"}},
                      {"Customer field flags (text as in a test_ver2.csv cell)",
                       CustomerFieldFlags()}},
                 .exit_status =

@@ -130,6 +130,7 @@ int RunRecommend(const RecommendCommandOptions& options, std::ostream& out,
   *request.mutable_customer() = *std::move(customer);
   *request.mutable_history() = *std::move(history);
   request.set_k(options.k);
+  request.set_model_version(options.model_version);
   absl::StatusOr<std::unique_ptr<RecommenderClient>> client =
       RecommenderClient::Create(options.client);
   if (!client.ok()) {

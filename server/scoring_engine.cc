@@ -146,7 +146,8 @@ absl::Status ScoringEngine::ScoreDecoded(const ServingModels& serving,
     absl::Status error;
     s->row_model[i] = NamedModel(request.model_version, s, &error);
     if (s->row_model[i] == nullptr) {
-      s->out[i] = RowScore{.status = std::move(error)};
+      s->out[i] = RowScore();
+      s->out[i].status = std::move(error);
       unresolved = true;
     }
   }
@@ -407,7 +408,9 @@ void ScoringEngine::ScoreRows(CallCheck check, int k, DecodeRows decode,
       absl::StatusOr<std::shared_ptr<const ModelVersion>> named =
           store_->Loaded(version);
       if (!named.ok()) return done(named.status());
-      *serving = ServingModels{.champion = *std::move(named)};
+      serving->champion = *std::move(named);
+      serving->challenger = nullptr;
+      serving->challenger_share = 0;
     }
     Scratch* s = &scratch_[worker];
     const auto parse_start = std::chrono::steady_clock::now();

@@ -139,7 +139,8 @@ const ProgramSpec& Program() {
                      "             [--errors errors.csv] [--batch-rows 256] "
                      "[--window 8] [--k 7]",
                      "             [--retry-for-seconds 60] "
-                     "[--deadline-seconds 60] [--model-version V]"},
+                     "[--deadline-seconds 60]",
+                     "             [--model-version V]"},
                 .description =
                     "Reads every customer row of --input (the Kaggle "
                     "test_ver2.csv layout, ISO or spreadsheet dates), streams "

@@ -115,7 +115,8 @@ struct RecsysServerOptions {
   // Most model versions kept in memory, >= 1: the champion and the
   // challenger always, then the newest others (ModelStoreOptions); a request
   // may name any of them (RecommendRequest.model_version). Each costs one
-  // loaded bundle (README.md, "Model versions in memory"). Default 3.
+  // loaded bundle (README.md, "Model versions in requests and in memory").
+  // Default 3.
   int max_loaded_versions = 3;
   absl::Duration retry_backoff = absl::Seconds(2);
   absl::Duration staging_max_age = absl::Hours(1);

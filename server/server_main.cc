@@ -140,7 +140,8 @@ ABSL_FLAG(int32_t, max_loaded_versions, 3,
           "(RecommendRequest.model_version, recsys recommend "
           "--model-version); one not in memory is NOT_FOUND. Each version "
           "costs its loaded bundle in memory (model, forest, history "
-          "snapshot; README.md, \"Model versions in memory\").");
+          "snapshot; README.md, \"Model versions in requests and in "
+          "memory\").");
 ABSL_FLAG(int64_t, max_bundle_file_bytes, int64_t{2} << 30,
           "Largest model bundle file read, in bytes (default 2 GiB). Larger "
           "files, files of another size than the manifest records, "

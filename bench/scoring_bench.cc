@@ -11,7 +11,6 @@
 // bench.sh sets it); RECSYS_BENCH_INPUT defaults to the real test rows in
 // shared/data/real. items_per_second is rows per second of one thread.
 #include <benchmark/benchmark.h>
-
 #include <time.h>
 
 #include <chrono>
@@ -76,7 +75,8 @@ struct Fixture {
 double ThreadCpuSeconds() {
   timespec ts{};
   clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
+  return static_cast<double>(ts.tv_sec) +
+         1e-9 * static_cast<double>(ts.tv_nsec);
 }
 
 const Fixture& GetFixture() {

@@ -31,7 +31,8 @@
 //     ind_nuevo and ind_actividad_cliente other than 0/1; indrel other than
 //     1/99; cod_prov outside 1..52; tipodom < 0; renta negative, NaN or
 //     infinite (each of these cleans to missing in a file too);
-//   - k outside 0..24 (0 = the default 7);
+//   - k outside 0..24 (0 = the default 7); explain_features outside 0..64
+//     (0 = the default 5);
 //   - a model_version that is neither "", a positive version number nor a
 //     label (serving, latest, pinned, challenger): version_selector.h;
 //   - history: months_ago outside 1..12, a month given twice, a product name
@@ -68,6 +69,10 @@ namespace recsys {
 
 inline constexpr int kDefaultTopK = 7;
 inline constexpr int kMaxTopK = kNumProducts;
+// Features an explanation lists (RecommendRequest.explain_features): 0 means
+// kDefaultExplainFeatures, else 1..kMaxExplainFeatures.
+inline constexpr int kDefaultExplainFeatures = 5;
+inline constexpr int kMaxExplainFeatures = 64;
 
 // A product history given in a request: (months_ago, products owned that
 // month), sorted by months_ago ascending (1 = last month first), each month
@@ -84,6 +89,9 @@ struct DecodedRequest {
   // The version that must answer (RecommendRequest.model_version); routed
   // (champion or challenger by customer) when the request names none.
   VersionSelector model_version;
+  // RecommendRequest.explain: also explain each recommended product.
+  bool explain = false;
+  int explain_features = kDefaultExplainFeatures;  // 1..64
 };
 
 // Decodes `customer` into a RawRecord (unset fields missing). `path` prefixes
@@ -107,8 +115,14 @@ absl::StatusOr<int> DecodeTopK(int32_t k);
 // number (e.g. \"3\") or one of ...; got \"abc\"".
 absl::StatusOr<VersionSelector> DecodeModelVersion(absl::string_view text);
 
-// Decodes a whole unary request: customer (required), history, k and
-// model_version.
+// Returns the number of features an explanation lists for the request field
+// `explain_features` (0 -> 5), or INVALID_ARGUMENT
+// "explain_features: must be between 1 and 64 (0 = 5), got 65".
+absl::StatusOr<int> DecodeExplainFeatures(int32_t explain_features);
+
+// Decodes a whole unary request: customer (required), history, k,
+// model_version, explain and explain_features (checked whether or not
+// explain is set).
 absl::StatusOr<DecodedRequest> DecodeRecommendRequest(
     const v1::RecommendRequest& request);
 

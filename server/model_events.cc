@@ -20,6 +20,10 @@ VersionLoader ModelEvents::WrapLoader(VersionLoader inner) const {
 
 void ModelEvents::OnLoaded(const ModelVersion& version, absl::Duration took) {
   metrics_->ModelLoad(true, absl::ToDoubleSeconds(took));
+  history_.Add({.time = absl::Now(),
+                .kind = ReloadEvent::kLoaded,
+                .version = version.version(),
+                .seconds = absl::ToDoubleSeconds(took)});
   const BundleManifest& m = version.manifest();
   LogEvent(absl::StrFormat(
       "model %s version %d loaded, validated and warmed in %.2fs (feature spec "
@@ -36,6 +40,11 @@ void ModelEvents::OnLoaded(const ModelVersion& version, absl::Duration took) {
 void ModelEvents::OnLoadFailed(int64_t version, const absl::Status& status,
                                absl::Duration took) {
   metrics_->ModelLoad(false, absl::ToDoubleSeconds(took));
+  history_.Add({.time = absl::Now(),
+                .kind = ReloadEvent::kFailed,
+                .version = version,
+                .seconds = absl::ToDoubleSeconds(took),
+                .text = std::string(status.message())});
   LogEvent(
       absl::StrCat("model version ", version,
                    " FAILED to load and will not serve: ", status.ToString()));
@@ -47,6 +56,10 @@ void ModelEvents::OnServing(const ModelVersion& version, int64_t previous) {
                         previous == 0 ? " (first version)"
                                       : absl::StrCat(" (was ", previous, ")")));
   metrics_->ModelServing(version);
+  history_.Add({.time = absl::Now(),
+                .kind = ReloadEvent::kSwap,
+                .version = version.version(),
+                .previous = previous});
   if (on_serving_) on_serving_();
 }
 
@@ -58,6 +71,10 @@ void ModelEvents::OnChallenger(const ModelVersion* version, double share) {
                               " version ", version->version(), " answers ",
                               share, " of the customers (by ncodpers)"));
   metrics_->ChallengerShare(version, share);
+  history_.Add({.time = absl::Now(),
+                .kind = ReloadEvent::kChallenger,
+                .version = version == nullptr ? 0 : version->version(),
+                .share = version == nullptr ? 0 : share});
 }
 
 void ModelEvents::OnLoadThreads(int in_progress, int stuck) {

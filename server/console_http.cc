@@ -95,7 +95,9 @@ nlohmann::json DriftJson(const DriftSnapshot& d) {
         {{"feature", f.name}, {"rows", f.rows}, {"psi", OptionalNumber(f.psi)}});
   }
   nlohmann::json mix = nlohmann::json::array();
-  for (size_t p = 0; p < d.prediction_share.size(); ++p) {
+  for (size_t p = 0; p < d.prediction_share.size() &&
+                     p < static_cast<size_t>(kNumProducts);
+       ++p) {
     mix.push_back({{"product", std::string(kProducts[p].column)},
                    {"englishName", std::string(kProducts[p].english)},
                    {"share", d.prediction_share[p]},

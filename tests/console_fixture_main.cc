@@ -71,7 +71,9 @@ int Run(int score_rows) {
   if (!WaitFor([&] { return (*server)->serving(); }, absl::Seconds(120)))
     return Fail("serving", absl::DeadlineExceededError("no model served"));
 
-  auto client = RecommenderClient::Create({.server = (*server)->address()});
+  ClientOptions client_options;
+  client_options.server = (*server)->address();
+  auto client = RecommenderClient::Create(client_options);
   if (!client.ok()) return Fail("client", client.status());
   for (const RawRecord& row : ReadRecords(fixture->test_csv, score_rows)) {
     auto answer = (*client)->Recommend(RequestFor(row));

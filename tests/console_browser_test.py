@@ -249,12 +249,20 @@ def check_panels(page, base):
     page.driver.refresh()
     bars = page.wait("the PSI chart", lambda: page.find("#psi-chart g.row"))
     status, drift = http_json(base + "v1/models/santander/drift")
-    want = {f["feature"]: f["psi"] for f in drift["features"] if f["psi"] is not None}
-    check(want, "the server reports no PSI yet: %s" % drift)
+    ranked = sorted((f for f in drift["features"] if f["psi"] is not None),
+                    key=lambda f: -f["psi"])
+    check(ranked, "the server reports no PSI yet: %s" % drift)
+    # The page draws the 20 largest (app.js PSI_BARS).
+    want = {f["feature"]: f["psi"] for f in ranked[:20]}
     shown = {b.get_attribute("data-feature"): float(b.get_attribute("data-psi"))
              for b in bars if b.get_attribute("data-feature") != "prediction"}
-    check(set(shown) == set(want), "PSI bars for %s, server %s"
+    check(set(shown) == set(want), "PSI bars for %s, the server's 20 largest %s"
           % (sorted(shown), sorted(want)))
+    if drift["predictionPsi"] is not None:
+        bar = page.find('#psi-chart g.row[data-feature="prediction"]')
+        check(bar and math.isclose(float(bar[0].get_attribute("data-psi")),
+                                   drift["predictionPsi"], abs_tol=1e-12),
+              "the top-1 product's PSI bar does not show the server's value")
     for feature, psi in want.items():
         check(math.isclose(shown[feature], psi, abs_tol=1e-12),
               "%s: PSI bar %r, server %r" % (feature, shown[feature], psi))

@@ -6,6 +6,7 @@
 
 const SVG = "http://www.w3.org/2000/svg";
 let MODEL = "santander";  // replaced by /console/config.json
+const PSI_BARS = 20;  // features drawn in the drift panel, largest PSI first
 
 function $(id) { return document.getElementById(id); }
 
@@ -81,7 +82,8 @@ function showCustomer(customer) {
   const pairs = [];
   for (const field of RECORD_FIELDS) {
     const v = record[camel(field)];
-    if (v !== undefined && v !== null && v !== "") pairs.push([field, v]);
+    if (v === undefined || v === null || v === "") continue;
+    pairs.push([field, field === "renta" ? Number(v).toFixed(2) : v]);
   }
   kvRows($("demographics").tBodies[0], pairs);
   $("record-month").textContent = customer.recordMonth ? "(record of " + customer.recordMonth + ")" : "";
@@ -136,20 +138,22 @@ function barChart(svg, rows, options) {
   clear(svg);
   const rowH = options.rowHeight || 22, labelW = options.labelWidth || 220, width = 720;
   const valueW = 70, barW = width - labelW - valueW - 10;
-  const max = Math.max(options.max || 0, ...rows.map(r => Math.max(r.value, r.ref || 0))) || 1;
+  // options.cap: the scale stops there; longer bars are cut at the end
+  // (their number is still printed).
+  let max = Math.max(options.max || 0, ...rows.map(r => Math.max(r.value, r.ref || 0))) || 1;
+  if (options.cap) max = Math.min(max, options.cap);
   const height = rows.length * rowH + 20;
   svg.setAttribute("viewBox", "0 0 " + width + " " + height);
-  svg.setAttribute("height", String(height));
   rows.forEach((r, i) => {
     const y = i * rowH + 4;
     const g = el("svg:g", Object.assign({"class": "row"}, r.attrs || {}));
     g.appendChild(el("svg:text", {x: 0, y: y + rowH * 0.6, "class": "label"}, r.label));
     if (r.ref !== undefined) {
       g.appendChild(el("svg:rect", {x: labelW, y: y + rowH * 0.55, height: rowH * 0.3,
-        width: Math.max(0, barW * r.ref / max), "class": "ref"}));
+        width: Math.max(0, barW * Math.min(r.ref, max) / max), "class": "ref"}));
     }
     g.appendChild(el("svg:rect", {x: labelW, y: y + 2, height: r.ref !== undefined ? rowH * 0.45 : rowH - 6,
-      width: Math.max(0, barW * r.value / max), "class": "bar " + (r.cls || "")}));
+      width: Math.max(0, barW * Math.min(r.value, max) / max), "class": "bar " + (r.cls || "")}));
     g.appendChild(el("svg:text", {x: width - valueW, y: y + rowH * 0.6, "class": "value"}, r.text));
     svg.appendChild(g);
   });
@@ -293,19 +297,31 @@ async function refreshDrift() {
       d.rowsSampled + " rows sampled of " + d.rowsSeen + " served)" : "";
   const withPsi = (d.features || []).filter(f => f.psi !== null && f.psi !== undefined);
   const note = $("drift-note");
-  note.hidden = withPsi.length > 0;
-  note.textContent = !d.serving ? "No model serves yet." : "PSI is shown once a month's sample holds " +
-      d.minRows + " rows" + (d.month ? " (" + d.rowsSampled + " so far for " + d.month + ")." : "; no rows served yet.");
   const t = d.thresholds || {moderate: 0.1, major: 0.25};
   withPsi.sort((a, b) => b.psi - a.psi);
-  const rows = withPsi.map(f => ({label: f.feature, value: f.psi, text: f.psi.toFixed(3),
+  // The features that moved most; the rest are counted in the note.
+  const shown = withPsi.slice(0, PSI_BARS);
+  const rest = withPsi.slice(PSI_BARS);
+  if (withPsi.length === 0) {
+    note.textContent = !d.serving ? "No model serves yet." : "PSI is shown once a month's sample holds " +
+        d.minRows + " rows" + (d.month ? " (" + d.rowsSampled + " so far for " + d.month + ")." : "; no rows served yet.");
+  } else {
+    const over = withPsi.filter(f => f.psi >= t.major).length;
+    const moderate = withPsi.filter(f => f.psi >= t.moderate && f.psi < t.major).length;
+    note.textContent = withPsi.length + " features: " + over + " above " + t.major + " (major shift), " +
+        moderate + " between " + t.moderate + " and " + t.major + (rest.length ? "; the " + shown.length +
+        " largest are drawn, the other " + rest.length + " have PSI \u2264 " + rest[0].psi.toFixed(3) : "") +
+        ". Bars are cut at 1.0.";
+  }
+  note.hidden = false;
+  const rows = shown.map(f => ({label: f.feature, value: f.psi, text: f.psi.toFixed(3),
       cls: f.psi >= t.major ? "neg" : f.psi >= t.moderate ? "warn" : "",
       attrs: {"data-feature": f.feature, "data-psi": f.psi}}));
   if (d.predictionPsi !== null && d.predictionPsi !== undefined) {
     rows.unshift({label: "top-1 product", value: d.predictionPsi, text: d.predictionPsi.toFixed(3),
                   attrs: {"data-feature": "prediction", "data-psi": d.predictionPsi}});
   }
-  barChart($("psi-chart"), rows, {labelWidth: 300, rowHeight: 18, max: t.major * 1.2,
+  barChart($("psi-chart"), rows, {labelWidth: 300, rowHeight: 18, max: t.major * 1.2, cap: 1.0,
       lines: [{at: t.moderate, cls: "line-moderate", label: String(t.moderate)},
               {at: t.major, cls: "line-major", label: String(t.major)}]});
   const mix = (d.predictionMix || []).filter(p => p.share > 0 || p.reference > 0);

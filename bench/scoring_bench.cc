@@ -1,6 +1,7 @@
 // The batch path of the server without gRPC: ScoreBatch (history lookup +
 // featurize + predict + rank) on a real bundle for batches of 1..1024 rows,
-// with the per-row time of each stage as counters; XGBoost prediction alone
+// with the per-row time of each stage as counters; the same plus an
+// explanation of every row (BM_ScoreAndExplain); XGBoost prediction alone
 // with the same model; and top-k ranking alone.
 //
 //   RECSYS_BENCH_BUNDLE=models/santander/1
@@ -10,7 +11,9 @@
 // bench.sh sets it); RECSYS_BENCH_INPUT defaults to the real test rows in
 // shared/data/real. items_per_second is rows per second of one thread.
 #include <benchmark/benchmark.h>
+#include <time.h>
 
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <random>
@@ -20,6 +23,7 @@
 #include "bench/floor.h"
 #include "common/ranking.h"
 #include "model_store/bundle.h"
+#include "model_store/explainer.h"
 #include "model_store/scorer.h"
 
 namespace recsys {
@@ -66,6 +70,14 @@ struct Fixture {
     }
   }
 };
+
+// CPU time of the calling thread, in seconds.
+double ThreadCpuSeconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) +
+         1e-9 * static_cast<double>(ts.tv_nsec);
+}
 
 const Fixture& GetFixture() {
   static const Fixture* fixture = new Fixture();
@@ -130,6 +142,61 @@ void BM_Predict(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * batch);
 }
 BENCHMARK(BM_Predict)->Arg(1)->Arg(64)->Arg(256)->Arg(1024);
+
+// The cost of an explanation (RecommendRequest.explain): ScoreBatch of
+// `batch` rows with k = 7, then ExplainRow (TreeSHAP, 5 features listed) for
+// every scored row, as the server does for rows that ask. Compare
+// items_per_second with BM_ScoreBatch of the same batch; explain_cpu_us is
+// the explaining alone, CPU time per row of this thread (score_us: the
+// scoring stages, wall time per row, as BM_ScoreBatch's counters).
+void BM_ScoreAndExplain(benchmark::State& state) {
+  const Fixture& f = GetFixture();
+  if (f.model == nullptr) {
+    state.SkipWithError(f.error.c_str());
+    return;
+  }
+  const size_t batch = static_cast<size_t>(state.range(0));
+  const size_t nf = static_cast<size_t>(f.model->num_features());
+  std::vector<ScoreInput> rows(batch);
+  std::vector<RowScore> out(batch);
+  ScoreScratch scratch;
+  ScoreTimings timings;
+  ExplainScratch explain;
+  std::vector<ProductExplanation> why;
+  double explain_seconds = 0;
+  size_t start = 0;
+  for (auto _ : state) {
+    for (size_t i = 0; i < batch; ++i) {
+      rows[i] = {&f.records[(start + i) % f.records.size()], nullptr};
+    }
+    if (!ScoreBatch(*f.model, rows, 7, &scratch, absl::MakeSpan(out), &timings)
+             .ok()) {
+      state.SkipWithError("ScoreBatch failed");
+      return;
+    }
+    const double explain_start = ThreadCpuSeconds();
+    for (size_t i = 0; i < batch; ++i) {
+      if (!out[i].status.ok()) continue;
+      const float* row = &scratch.features[scratch.feature_row[i] * nf];
+      if (!ExplainRow(*f.model, row, out[i].top, 5, &explain, &why).ok()) {
+        state.SkipWithError("ExplainRow failed");
+        return;
+      }
+      benchmark::DoNotOptimize(why.data());
+    }
+    explain_seconds += ThreadCpuSeconds() - explain_start;
+    start = (start + batch) % f.records.size();
+  }
+  const double rows_done = static_cast<double>(state.iterations() * batch);
+  state.SetItemsProcessed(state.iterations() * batch);
+  state.counters["explain_cpu_us"] = 1e6 * explain_seconds / rows_done;
+  state.counters["score_us"] =
+      1e6 *
+      (timings.featurize_seconds + timings.predict_seconds +
+       timings.rank_seconds) /
+      rows_done;
+}
+BENCHMARK(BM_ScoreAndExplain)->Arg(1)->Arg(64);
 
 // TopK of 24 random scores excluding a random owned-last-month mask.
 void BM_TopK(benchmark::State& state) {

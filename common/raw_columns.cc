@@ -1,5 +1,8 @@
 #include "common/raw_columns.h"
 
+#include <charconv>
+#include <string>
+#include <system_error>
 #include <type_traits>
 
 #include "absl/status/statusor.h"
@@ -178,6 +181,25 @@ absl::string_view ParseColumnText(const RawColumn& column,
           text, &(record->*std::get<TextField RawRecord::*>(column.member)));
   }
   return {};
+}
+
+std::string RawColumnText(const RawRecord& record, int id) {
+  if (id < 0 || id >= kNumDemographicColumns) return {};
+  return VisitField(kRawColumns[id], &record, [](const auto& field) {
+    using T = std::decay_t<decltype(field.value)>;
+    if (!field.present()) return std::string();
+    if constexpr (std::is_same_v<T, Date>) {
+      return field.value.ToString();
+    } else if constexpr (std::is_same_v<T, double>) {
+      char buf[32];
+      const auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), field.value);
+      return ec == std::errc() ? std::string(buf, end) : std::string();
+    } else if constexpr (std::is_same_v<T, std::string>) {
+      return field.value;
+    } else {
+      return std::to_string(field.value);
+    }
+  });
 }
 
 }  // namespace recsys

@@ -27,6 +27,7 @@
 #include <cstdint>
 #include <limits>
 #include <optional>
+#include <string>
 #include <variant>
 
 #include "absl/strings/string_view.h"
@@ -168,6 +169,13 @@ FieldState RawColumnState(const RawRecord& record, int id);
 // The state of demographic column `id` (0 <= id < kNumDemographicColumns) of
 // `*record`, to be changed in place.
 FieldState* MutableRawColumnState(RawRecord* record, int id);
+
+// The value of demographic column `id` (0 <= id < kNumDemographicColumns) of
+// `record` as text: a date "YYYY-MM-DD", an integer in decimal, a double in
+// the shortest form that reads back to the same double ("1234.56"), a text
+// verbatim; "" when the field is missing or invalid. E.g. what an
+// explanation shows as the raw value a feature came from.
+std::string RawColumnText(const RawRecord& record, int id);
 
 // Sets `column`'s field of `*record` to missing (a text keeps its capacity).
 void ClearColumn(const RawColumn& column, RawRecord* record);

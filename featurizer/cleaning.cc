@@ -40,9 +40,19 @@ const Field* FieldOf(const RawRecord& r, int column) {
   return member == nullptr ? nullptr : &(r.**member);
 }
 
-constexpr absl::string_view kDateFeatureNames[kNumDateFeatures] = {
-    "fecha_dato_month",  "fecha_alta_year",    "fecha_alta_month",
-    "months_since_alta", "ult_fec_cli_1t_set", "days_to_ult_fec_cli_1t",
+// Each date feature's spec name and the raw column it describes, in
+// DateFeature order.
+struct DateFeatureDef {
+  absl::string_view name;
+  RawColumnId column;
+};
+constexpr DateFeatureDef kDateFeatures[kNumDateFeatures] = {
+    {"fecha_dato_month", kFechaDato},
+    {"fecha_alta_year", kFechaAlta},
+    {"fecha_alta_month", kFechaAlta},
+    {"months_since_alta", kFechaAlta},
+    {"ult_fec_cli_1t_set", kUltFecCli1t},
+    {"days_to_ult_fec_cli_1t", kUltFecCli1t},
 };
 
 constexpr absl::string_view kOutcomeNames[4] = {"value", "missing", "invalid",
@@ -139,12 +149,16 @@ CleanedText CleanCategorical(const RawRecord& r, int column) {
 }
 
 absl::string_view DateFeatureName(DateFeature feature) {
-  return kDateFeatureNames[static_cast<int>(feature)];
+  return kDateFeatures[static_cast<int>(feature)].name;
+}
+
+RawColumnId DateFeatureColumn(DateFeature feature) {
+  return kDateFeatures[static_cast<int>(feature)].column;
 }
 
 std::optional<DateFeature> FindDateFeature(absl::string_view name) {
   for (int i = 0; i < kNumDateFeatures; ++i) {
-    if (kDateFeatureNames[i] == name) return static_cast<DateFeature>(i);
+    if (kDateFeatures[i].name == name) return static_cast<DateFeature>(i);
   }
   return std::nullopt;
 }

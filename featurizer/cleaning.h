@@ -129,6 +129,12 @@ inline constexpr int kNumDateFeatures = 6;
 // "months_since_alta", "ult_fec_cli_1t_set", "days_to_ult_fec_cli_1t".
 absl::string_view DateFeatureName(DateFeature feature);
 std::optional<DateFeature> FindDateFeature(absl::string_view name);
+// The raw date column a date feature is read from: kFechaDato for
+// fecha_dato_month, kFechaAlta for fecha_alta_year, fecha_alta_month and
+// months_since_alta, kUltFecCli1t for ult_fec_cli_1t_set and
+// days_to_ult_fec_cli_1t (the durations also read fecha_dato, the month
+// scored; the column named is the one that describes the customer).
+RawColumnId DateFeatureColumn(DateFeature feature);
 Cleaned CleanDateFeature(const RawRecord& record, DateFeature feature);
 
 // ---- Identifier and products

@@ -312,4 +312,18 @@ absl::StatusOr<FeatureSpec> LoadFeatureSpec(const std::string& path) {
   return spec;
 }
 
+int FeatureEntryRawColumn(const FeatureEntry& entry) {
+  switch (entry.kind) {
+    case FeatureKind::kNumeric:
+    case FeatureKind::kCategorical:
+      return entry.column;
+    case FeatureKind::kDate:
+      return DateFeatureColumn(entry.date);
+    case FeatureKind::kProductLags:
+    case FeatureKind::kHistory:
+      return -1;
+  }
+  return -1;
+}
+
 }  // namespace recsys

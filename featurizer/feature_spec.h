@@ -91,6 +91,12 @@ struct FeatureEntry {
   int num_features = 1;   // 24 * lags for product_lags, else 1
 };
 
+// The raw column (RawColumnId) every feature of `entry` comes from, or -1
+// for none: the column of a numeric or categorical entry,
+// DateFeatureColumn() of a date entry, -1 for product lags and history
+// features (computed from the product history).
+int FeatureEntryRawColumn(const FeatureEntry& entry);
+
 class FeatureSpec {
  public:
   // Parses and validates a spec. Returns INVALID_ARGUMENT naming the entry

@@ -67,6 +67,7 @@ absl::StatusOr<std::unique_ptr<const Featurizer>> Featurizer::Create(
       FeatureInfo info;
       info.name = names[e.first_feature + i];
       info.kind = e.kind;
+      info.raw_column = FeatureEntryRawColumn(e);
       if (op.vocabulary != nullptr) {
         info.vocab_size = op.vocabulary->size();
         info.categories = op.vocabulary->categories();

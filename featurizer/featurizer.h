@@ -49,6 +49,10 @@ struct FeatureInfo {
   // Product lags: the product index (kProducts) and the lag; -1 / 0 otherwise.
   int product = -1;
   int lag = 0;
+  // The raw column (RawColumnId) the feature comes from, -1 for none
+  // (FeatureEntryRawColumn): e.g. kAge for "age", kFechaAlta for
+  // "months_since_alta", -1 for product lags and history features.
+  int raw_column = -1;
   // True for a feature whose distribution moves with the month scored by
   // construction, whatever the customers do: fecha_dato_month (a constant in
   // any one month) and months_since_first_seen (every customer one month

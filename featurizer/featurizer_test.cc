@@ -3,6 +3,8 @@
 
 #include <cmath>
 #include <cstring>
+#include <map>
+#include <string>
 
 #include "featurizer/labels.h"
 #include "featurizer/product_history.h"
@@ -185,6 +187,65 @@ TEST_F(FeaturizerTest, SchemaDescribesEachFeature) {
   EXPECT_EQ(lag.lag, 2);
   EXPECT_EQ(lag.product, 3);
   EXPECT_EQ(lag.name, "ind_cder_fin_ult1_lag2");
+}
+
+// Explanations name, for each feature, the raw column it comes from and the
+// record's value there (FeatureInfo::raw_column, RawColumnText).
+TEST(FeaturizerRawColumns, EachFeatureNamesItsRawColumnOrNone) {
+  auto spec = ParseFeatureSpec(R"({"features": [
+    {"kind": "numeric", "column": "age"},
+    {"kind": "numeric", "column": "renta"},
+    {"kind": "categorical", "column": "segmento", "min_count": 1},
+    {"kind": "categorical", "column": "indrel_1mes", "min_count": 1},
+    {"kind": "date", "feature": "fecha_dato_month"},
+    {"kind": "date", "feature": "fecha_alta_year"},
+    {"kind": "date", "feature": "fecha_alta_month"},
+    {"kind": "date", "feature": "months_since_alta"},
+    {"kind": "date", "feature": "ult_fec_cli_1t_set"},
+    {"kind": "date", "feature": "days_to_ult_fec_cli_1t"},
+    {"kind": "product_lags", "lags": 1},
+    {"kind": "history", "feature": "products_last_month"},
+    {"kind": "history", "feature": "months_since_first_seen"}
+  ]})");
+  ASSERT_TRUE(spec.ok()) << spec.status();
+  VocabularyLearner learner(*spec);
+  learner.Add(RealRecord());
+  auto featurizer = Featurizer::Create(*spec, learner.Finish());
+  ASSERT_TRUE(featurizer.ok()) << featurizer.status();
+  std::map<std::string, std::string> column_of;
+  for (const FeatureInfo& info : (*featurizer)->schema().features) {
+    column_of[info.name] =
+        info.raw_column < 0 ? "-" : std::string(RawColumnName(info.raw_column));
+  }
+  EXPECT_EQ(column_of["age"], "age");
+  EXPECT_EQ(column_of["renta"], "renta");
+  EXPECT_EQ(column_of["segmento"], "segmento");
+  EXPECT_EQ(column_of["indrel_1mes"], "indrel_1mes");
+  EXPECT_EQ(column_of["fecha_dato_month"], "fecha_dato");
+  EXPECT_EQ(column_of["fecha_alta_year"], "fecha_alta");
+  EXPECT_EQ(column_of["fecha_alta_month"], "fecha_alta");
+  EXPECT_EQ(column_of["months_since_alta"], "fecha_alta");
+  EXPECT_EQ(column_of["ult_fec_cli_1t_set"], "ult_fec_cli_1t");
+  EXPECT_EQ(column_of["days_to_ult_fec_cli_1t"], "ult_fec_cli_1t");
+  EXPECT_EQ(column_of["ind_recibo_ult1_lag1"], "-");
+  EXPECT_EQ(column_of["products_last_month"], "-");
+  EXPECT_EQ(column_of["months_since_first_seen"], "-");
+  EXPECT_EQ(column_of.size(), 10u + 24u + 2u);
+}
+
+TEST(FeaturizerRawColumns, RawValuesAreTheRecordsValuesAsText) {
+  // The real row: " 35", "2015-01-12", "87218.1", "1.0", ult_fec_cli_1t "".
+  const RawRecord r = RealRecord();
+  EXPECT_EQ(RawColumnText(r, kAge), "35");
+  EXPECT_EQ(RawColumnText(r, kFechaAlta), "2015-01-12");
+  EXPECT_EQ(RawColumnText(r, kRenta), "87218.1");
+  EXPECT_EQ(RawColumnText(r, kIndrel1mes), "1");
+  EXPECT_EQ(RawColumnText(r, kSegmento), "02 - PARTICULARES");
+  EXPECT_EQ(RawColumnText(r, kNomprov), "MALAGA");
+  EXPECT_EQ(RawColumnText(r, kUltFecCli1t), "");  // missing
+  EXPECT_EQ(RawColumnText(RealRecordWith("age", "NA"), kAge), "");
+  EXPECT_EQ(RawColumnText(RealRecordWith("age", "x"), kAge), "");  // invalid
+  EXPECT_EQ(RawColumnText(r, -1), "");
 }
 
 TEST_F(FeaturizerTest, CalendarFeaturesAreMarked) {

@@ -25,6 +25,18 @@ constexpr char kPredictConfig[] =
     R"("iteration_end": 0, "strict_shape": false, "cache_id": 0, )"
     R"("missing": NaN})";
 
+// The same, margins before the softmax ("type": 1, output_margin).
+constexpr char kMarginConfig[] =
+    R"({"type": 1, "training": false, "iteration_begin": 0, )"
+    R"("iteration_end": 0, "strict_shape": false, "cache_id": 0, )"
+    R"("missing": NaN})";
+
+// TreeSHAP contributions from a DMatrix; strict_shape gives rows x classes
+// x (features + 1) for every objective.
+constexpr char kContributionsConfig[] =
+    R"({"type": 2, "training": false, "iteration_begin": 0, )"
+    R"("iteration_end": 0, "strict_shape": true})";
+
 constexpr char kUbjFormat[] = R"({"format": "ubj"})";
 
 // Parses XGBoost's evaluation line "[3]\tvalid-merror:0.1\tvalid-mlogloss:0.4"
@@ -283,8 +295,8 @@ absl::Status Booster::RefreshShape() {
   return absl::OkStatus();
 }
 
-absl::Status Booster::Predict(const float* rows, int64_t n_rows,
-                              int64_t n_features, float* out) const {
+absl::Status Booster::CheckInput(const float* rows, int64_t n_rows,
+                                 int64_t n_features, const float* out) const {
   if (n_rows < 0 || (n_rows > 0 && (rows == nullptr || out == nullptr))) {
     return absl::InvalidArgumentError("bad prediction input");
   }
@@ -293,6 +305,23 @@ absl::Status Booster::Predict(const float* rows, int64_t n_rows,
         absl::StrCat("rows have ", n_features, " features, the model expects ",
                      num_features_));
   }
+  return absl::OkStatus();
+}
+
+absl::Status Booster::Predict(const float* rows, int64_t n_rows,
+                              int64_t n_features, float* out) const {
+  return PredictInPlace(kPredictConfig, rows, n_rows, n_features, out);
+}
+
+absl::Status Booster::PredictMargin(const float* rows, int64_t n_rows,
+                                    int64_t n_features, float* out) const {
+  return PredictInPlace(kMarginConfig, rows, n_rows, n_features, out);
+}
+
+absl::Status Booster::PredictInPlace(const char* config, const float* rows,
+                                     int64_t n_rows, int64_t n_features,
+                                     float* out) const {
+  RECSYS_RETURN_IF_ERROR(CheckInput(rows, n_rows, n_features, out));
   if (n_rows == 0) return absl::OkStatus();
   const std::string array =
       absl::StrCat(R"({"data": [)", reinterpret_cast<uintptr_t>(rows),
@@ -303,10 +332,10 @@ absl::Status Booster::Predict(const float* rows, int64_t n_rows,
   const bst_ulong* shape = nullptr;
   bst_ulong dims = 0;
   const float* result = nullptr;
-  RECSYS_RETURN_IF_ERROR(XgbStatus(
-      XGBoosterPredictFromDense(handle_, array.c_str(), kPredictConfig,
-                                proxy_handle, &shape, &dims, &result),
-      "XGBoosterPredictFromDense"));
+  RECSYS_RETURN_IF_ERROR(
+      XgbStatus(XGBoosterPredictFromDense(handle_, array.c_str(), config,
+                                          proxy_handle, &shape, &dims, &result),
+                "XGBoosterPredictFromDense"));
   uint64_t total = 1;
   for (bst_ulong d = 0; d < dims; ++d) total *= shape[d];
   const uint64_t expected = static_cast<uint64_t>(n_rows) * scores_per_row_;
@@ -315,6 +344,38 @@ absl::Status Booster::Predict(const float* rows, int64_t n_rows,
                                             " scores, expected ", expected));
   }
   // The result is XGBoost's per-thread buffer, valid until the next call.
+  std::memcpy(out, result, expected * sizeof(float));
+  return absl::OkStatus();
+}
+
+absl::Status Booster::PredictContributions(const float* rows, int64_t n_rows,
+                                           int64_t n_features,
+                                           float* out) const {
+  RECSYS_RETURN_IF_ERROR(CheckInput(rows, n_rows, n_features, out));
+  if (n_rows == 0) return absl::OkStatus();
+  // In-place prediction has no contributions in 1.7.4: a DMatrix it is.
+  // Freed before returning, so no booster keeps it in its prediction cache.
+  RECSYS_ASSIGN_OR_RETURN(std::unique_ptr<DMatrix> matrix,
+                          DMatrix::Create(rows, n_rows, n_features, {}));
+  const bst_ulong* shape = nullptr;
+  bst_ulong dims = 0;
+  const float* result = nullptr;
+  RECSYS_RETURN_IF_ERROR(XgbStatus(
+      XGBoosterPredictFromDMatrix(handle_, matrix->handle(),
+                                  kContributionsConfig, &shape, &dims, &result),
+      "XGBoosterPredictFromDMatrix(contributions)"));
+  const uint64_t per_row = static_cast<uint64_t>(contributions_per_row());
+  const uint64_t expected = static_cast<uint64_t>(n_rows) * per_row;
+  if (dims != 3 || shape[0] != static_cast<bst_ulong>(n_rows) ||
+      shape[1] != static_cast<bst_ulong>(scores_per_row_) ||
+      shape[2] != static_cast<bst_ulong>(num_features_ + 1)) {
+    uint64_t total = 1;
+    for (bst_ulong d = 0; d < dims; ++d) total *= shape[d];
+    return absl::InternalError(
+        absl::StrCat("XGBoost returned ", total, " contributions in ", dims,
+                     " dimensions, expected ", n_rows, " x ", scores_per_row_,
+                     " x ", num_features_ + 1));
+  }
   std::memcpy(out, result, expected * sizeof(float));
   return absl::OkStatus();
 }

@@ -1,6 +1,7 @@
 // The one wrapper of the XGBoost 1.7.4 C API: RAII handles for a training
 // matrix (DMatrix) and a model (Booster), a training loop with early stopping,
-// and in-place prediction from a dense row-major float matrix.
+// in-place prediction from a dense row-major float matrix (probabilities or
+// margins), and TreeSHAP feature contributions (explanations).
 //
 // Every XGBoost call that returns -1 becomes an absl::Status carrying
 // XGBGetLastError(); nothing here throws or aborts on bad input.
@@ -21,7 +22,8 @@
 //
 // Thread safety (XGBoost 1.7.4, verified by booster_test.cc):
 // - DMatrix is immutable after Create() and may be read by several threads.
-// - Booster: the const methods (Predict, Warmup, SaveToBuffer, SaveConfig,
+// - Booster: the const methods (Predict, PredictMargin, PredictContributions,
+//   Warmup, SaveToBuffer, SaveConfig,
 //   GetAttr, BoostedRounds, Slice, the accessors) may run concurrently with
 //   each other on one booster, from any number of threads, provided no
 //   non-const method (SetParam, SetAttr, UpdateOneIter, EvalOneIter) runs at
@@ -171,6 +173,36 @@ class Booster {
   absl::Status Predict(const float* rows, int64_t n_rows, int64_t n_features,
                        float* out) const;
 
+  // Writes n_rows * scores_per_row() raw margins (before the softmax; for
+  // multi:softprob out[r * num_class + c] is class c's margin) to `out`:
+  // XGBoost's in-place prediction with output_margin. Errors, REQUIRES and
+  // thread safety as Predict.
+  absl::Status PredictMargin(const float* rows, int64_t n_rows,
+                             int64_t n_features, float* out) const;
+
+  // Floats PredictContributions writes per row: scores_per_row() x
+  // (num_features() + 1).
+  int64_t contributions_per_row() const {
+    return static_cast<int64_t>(scores_per_row_) * (num_features_ + 1);
+  }
+
+  // Exact TreeSHAP feature contributions (XGBoosterPredictFromDMatrix,
+  // "type": 2): writes n_rows * contributions_per_row() floats to `out`,
+  // for row r, class c and feature f at
+  //   out[(r * scores_per_row() + c) * (num_features() + 1) + f],
+  // with the bias (the expected margin, base_score included) at
+  // f = num_features(). For each row and class, bias + the sum of the
+  // contributions is that class's margin (PredictMargin), up to float
+  // rounding. `rows` is row-major, NaN means missing. Errors as Predict.
+  // Builds a DMatrix of the rows on every call (contributions have no
+  // in-place path in 1.7.4) and costs far more than Predict: BENCHMARKS.md.
+  // Thread-safe like Predict, with the same pitfall: XGBoost keeps the
+  // output buffer per (thread, booster), so call it from a fixed pool of
+  // threads. REQUIRES: `out` has room for n_rows * contributions_per_row()
+  // floats.
+  absl::Status PredictContributions(const float* rows, int64_t n_rows,
+                                    int64_t n_features, float* out) const;
+
   // Predicts one row of NaNs: XGBoost configures itself lazily on the first
   // prediction, so a server calls this before reporting ready.
   absl::Status Warmup() const;
@@ -189,6 +221,15 @@ class Booster {
 
   // Re-reads num_features_, num_class_ and scores_per_row_ from XGBoost.
   absl::Status RefreshShape();
+
+  // Predict and PredictMargin: XGBoost's in-place prediction of `rows` with
+  // `config`, `scores_per_row_` floats per row copied to `out`.
+  absl::Status PredictInPlace(const char* config, const float* rows,
+                              int64_t n_rows, int64_t n_features,
+                              float* out) const;
+  // INVALID_ARGUMENT for a bad shape or null pointers (see Predict).
+  absl::Status CheckInput(const float* rows, int64_t n_rows, int64_t n_features,
+                          const float* out) const;
 
   void* const handle_;  // BoosterHandle, owned.
   int64_t num_features_ = 0;

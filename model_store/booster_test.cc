@@ -150,6 +150,61 @@ TEST(BoosterTest, PredictChecksTheFeatureCount) {
   EXPECT_TRUE(booster->Predict(nullptr, 0, kFeatures, nullptr).ok());
 }
 
+// For every row and class: bias + the contributions = the margin of an
+// independent in-place prediction (output_margin), and softmax(margins) =
+// Predict's probabilities.
+TEST(BoosterTest, ContributionsSumToTheMargin) {
+  std::unique_ptr<Booster> booster = TrainThreeClass();
+  const Dataset d = ThreeClassData(12, 7);  // row 0, 5, 10 miss x3
+  ASSERT_EQ(booster->contributions_per_row(), kClasses * (kFeatures + 1));
+  std::vector<float> contributions(d.rows * booster->contributions_per_row());
+  ASSERT_TRUE(booster
+                  ->PredictContributions(d.x.data(), d.rows, kFeatures,
+                                         contributions.data())
+                  .ok());
+  std::vector<float> margins(d.rows * kClasses);
+  ASSERT_TRUE(
+      booster->PredictMargin(d.x.data(), d.rows, kFeatures, margins.data())
+          .ok());
+  const std::vector<float> probabilities = PredictAll(*booster, d);
+  for (int r = 0; r < d.rows; ++r) {
+    double exp_sum = 0;
+    for (int c = 0; c < kClasses; ++c)
+      exp_sum += std::exp(margins[r * kClasses + c]);
+    for (int c = 0; c < kClasses; ++c) {
+      const float* row = &contributions[(r * kClasses + c) * (kFeatures + 1)];
+      double sum = 0;
+      for (int f = 0; f <= kFeatures; ++f) sum += row[f];  // bias last
+      EXPECT_NEAR(sum, margins[r * kClasses + c], 1e-4)
+          << "row " << r << " class " << c;
+      EXPECT_NEAR(std::exp(margins[r * kClasses + c]) / exp_sum,
+                  probabilities[r * kClasses + c], 1e-5);
+    }
+  }
+  // x0 decides the class: it moves the margins more than the noise does.
+  double x0 = 0, noise = 0;
+  for (int r = 0; r < d.rows; ++r) {
+    for (int c = 0; c < kClasses; ++c) {
+      const float* row = &contributions[(r * kClasses + c) * (kFeatures + 1)];
+      x0 += std::fabs(row[0]);
+      noise += std::fabs(row[1]) + std::fabs(row[2]) + std::fabs(row[3]);
+    }
+  }
+  EXPECT_GT(x0, noise);
+}
+
+TEST(BoosterTest, ContributionsCheckTheFeatureCount) {
+  std::unique_ptr<Booster> booster = TrainThreeClass(3);
+  std::vector<float> x(kFeatures + 1, 1.0f);
+  std::vector<float> out(booster->contributions_per_row() * 2);
+  const absl::Status s =
+      booster->PredictContributions(x.data(), 1, kFeatures + 1, out.data());
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(s.message()), HasSubstr("model expects 4"));
+  EXPECT_TRUE(
+      booster->PredictContributions(x.data(), 0, kFeatures, out.data()).ok());
+}
+
 TEST(BoosterTest, SliceKeepsTheFirstRounds) {
   std::unique_ptr<Booster> booster = TrainThreeClass(20);
   auto sliced = booster->Slice(5);

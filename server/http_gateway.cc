@@ -2,7 +2,6 @@
 
 #include <google/protobuf/util/json_util.h>
 #include <httplib.h>
-
 #include <sys/socket.h>
 
 #include <algorithm>
@@ -11,6 +10,7 @@
 #include <utility>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
@@ -76,6 +76,36 @@ absl::Status FromJson(absl::string_view body,
   return absl::InvalidArgumentError(
       absl::StrCat("request is not a valid ", message->GetTypeName(),
                    " in JSON: ", reason));
+}
+
+// The recommend routes' query parameters, which override the body's fields:
+// explain=1|0|true|false and explain_features=N (range checked by the
+// codec, as for gRPC). INVALID_ARGUMENT naming the parameter and the value.
+absl::Status ApplyQueryParameters(const httplib::Request& req,
+                                  v1::RecommendRequest* request) {
+  if (req.has_param("explain")) {
+    const std::string value = req.get_param_value("explain");
+    if (value == "1" || value == "true") {
+      request->set_explain(true);
+    } else if (value == "0" || value == "false") {
+      request->set_explain(false);
+    } else {
+      return absl::InvalidArgumentError(
+          absl::StrCat("explain: must be 1, 0, true or false, got \"",
+                       absl::CEscape(value), "\""));
+    }
+  }
+  if (req.has_param("explain_features")) {
+    const std::string value = req.get_param_value("explain_features");
+    int32_t n = 0;
+    if (!absl::SimpleAtoi(value, &n)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "explain_features: must be an integer between 1 and ",
+          kMaxExplainFeatures, ", got \"", absl::CEscape(value), "\""));
+    }
+    request->set_explain_features(n);
+  }
+  return absl::OkStatus();
 }
 
 absl::Status ModelNotServed(absl::string_view asked, absl::string_view served) {
@@ -295,6 +325,7 @@ void HttpGateway::AddRoutes() {
     const auto parse_start = std::chrono::steady_clock::now();
     v1::RecommendRequest request;
     absl::Status parsed = FromJson(req.body, &request);
+    if (parsed.ok()) parsed = ApplyQueryParameters(req, &request);
     absl::StatusOr<DecodedRequest> decoded =
         parsed.ok() ? DecodeRecommendRequest(request)
                     : absl::StatusOr<DecodedRequest>(parsed);

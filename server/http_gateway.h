@@ -16,7 +16,11 @@
 //   gateway->Stop();
 //
 // Routes (MODEL is the served model's name, e.g. santander):
-//   POST /v1/models/MODEL:recommend        body: RecommendRequest as JSON
+//   POST /v1/models/MODEL:recommend        body: RecommendRequest as JSON;
+//        the query parameters explain=1 (or 0, true, false) and
+//        explain_features=N set those request fields (over the body's): each
+//        recommendation then carries its explanation; a bad value is 400
+//        naming the parameter
 //   POST /v1/models/MODEL/versions/V:recommend
 //        the same, answered only by version V: while the server serves one
 //        version at a time, a V other than the serving one is 404 naming it

@@ -21,7 +21,8 @@
 namespace recsys {
 
 // The RecommendResponse for what the engine gave a unary call: the scored
-// row, model name and version, and history month; or the call's status (the
+// row, model name and version, history month and, when the request asked
+// (explain), each recommendation's explanation; or the call's status (the
 // engine's, or the row's own when the scorer could not score it, naming the
 // field).
 absl::StatusOr<v1::RecommendResponse> RecommendAnswer(

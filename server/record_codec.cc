@@ -189,11 +189,29 @@ absl::StatusOr<int> DecodeTopK(int32_t k) {
   return static_cast<int>(k);
 }
 
+absl::StatusOr<int> DecodeExplainFeatures(int32_t explain_features) {
+  if (explain_features == 0) return kDefaultExplainFeatures;
+  if (explain_features < 0 || explain_features > kMaxExplainFeatures) {
+    return FieldError(
+        "explain_features",
+        absl::StrCat("must be between 1 and ", kMaxExplainFeatures, " (0 = ",
+                     kDefaultExplainFeatures, "), got ", explain_features));
+  }
+  return static_cast<int>(explain_features);
+}
+
 absl::StatusOr<DecodedRequest> DecodeRecommendRequest(
     const v1::RecommendRequest& request) {
   RECSYS_ASSIGN_OR_RETURN(int k, DecodeTopK(request.k()));
-  return DecodeParts(request.has_customer(), request.customer(),
-                     request.history(), k);
+  RECSYS_ASSIGN_OR_RETURN(int explain_features,
+                          DecodeExplainFeatures(request.explain_features()));
+  RECSYS_ASSIGN_OR_RETURN(
+      DecodedRequest decoded,
+      DecodeParts(request.has_customer(), request.customer(), request.history(),
+                  k));
+  decoded.explain = request.explain();
+  decoded.explain_features = explain_features;
+  return decoded;
 }
 
 absl::StatusOr<DecodedRequest> DecodeScoreRow(const v1::ScoreRow& row, int k) {

@@ -31,7 +31,8 @@
 //     ind_nuevo and ind_actividad_cliente other than 0/1; indrel other than
 //     1/99; cod_prov outside 1..52; tipodom < 0; renta negative, NaN or
 //     infinite (each of these cleans to missing in a file too);
-//   - k outside 0..24 (0 = the default 7);
+//   - k outside 0..24 (0 = the default 7); explain_features outside 0..64
+//     (0 = the default 5);
 //   - history: months_ago outside 1..12, a month given twice, a product name
 //     that is neither a Kaggle column nor an English product name (the month
 //     rules are CheckExplicitHistory's, featurizer/history_view.h).
@@ -65,6 +66,10 @@ namespace recsys {
 
 inline constexpr int kDefaultTopK = 7;
 inline constexpr int kMaxTopK = kNumProducts;
+// Features an explanation lists (RecommendRequest.explain_features): 0 means
+// kDefaultExplainFeatures, else 1..kMaxExplainFeatures.
+inline constexpr int kDefaultExplainFeatures = 5;
+inline constexpr int kMaxExplainFeatures = 64;
 
 // A product history given in a request: (months_ago, products owned that
 // month), sorted by months_ago ascending (1 = last month first), each month
@@ -78,6 +83,9 @@ struct DecodedRequest {
   // over the product-history store); nullopt means "look the customer up".
   std::optional<ExplicitHistory> history;
   int k = kDefaultTopK;  // 1..24
+  // RecommendRequest.explain: also explain each recommended product.
+  bool explain = false;
+  int explain_features = kDefaultExplainFeatures;  // 1..64
 };
 
 // Decodes `customer` into a RawRecord (unset fields missing). `path` prefixes
@@ -96,7 +104,13 @@ absl::StatusOr<ExplicitHistory> DecodeHistory(
 // (0 -> 7), or INVALID_ARGUMENT "k: must be between 1 and 24 (0 = 7), got 30".
 absl::StatusOr<int> DecodeTopK(int32_t k);
 
-// Decodes a whole unary request: customer (required), history and k.
+// Returns the number of features an explanation lists for the request field
+// `explain_features` (0 -> 5), or INVALID_ARGUMENT
+// "explain_features: must be between 1 and 64 (0 = 5), got 65".
+absl::StatusOr<int> DecodeExplainFeatures(int32_t explain_features);
+
+// Decodes a whole unary request: customer (required), history, k, explain
+// and explain_features (checked whether or not explain is set).
 absl::StatusOr<DecodedRequest> DecodeRecommendRequest(
     const v1::RecommendRequest& request);
 

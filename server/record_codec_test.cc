@@ -369,6 +369,39 @@ TEST(DecodeRecommendRequestTest, InvalidKIsReported) {
   EXPECT_EQ(FieldPathOf(DecodeRecommendRequest(request).status()), "k");
 }
 
+TEST(DecodeRecommendRequestTest, ExplainIsOffByDefaultWithFiveFeatures) {
+  v1::RecommendRequest request;
+  *request.mutable_customer() = FullCustomer();
+  absl::StatusOr<DecodedRequest> decoded = DecodeRecommendRequest(request);
+  ASSERT_TRUE(decoded.ok()) << decoded.status();
+  EXPECT_FALSE(decoded->explain);
+  EXPECT_EQ(decoded->explain_features, 5);
+
+  request.set_explain(true);
+  request.set_explain_features(64);
+  decoded = DecodeRecommendRequest(request);
+  ASSERT_TRUE(decoded.ok()) << decoded.status();
+  EXPECT_TRUE(decoded->explain);
+  EXPECT_EQ(decoded->explain_features, 64);
+}
+
+TEST(DecodeRecommendRequestTest, ExplainFeaturesOutOfRangeNamesFieldAndValue) {
+  EXPECT_EQ(*DecodeExplainFeatures(0), 5);
+  EXPECT_EQ(*DecodeExplainFeatures(1), 1);
+  for (int n : {-1, 65, 1000}) {
+    v1::RecommendRequest request;
+    *request.mutable_customer() = FullCustomer();
+    request.set_explain(true);
+    request.set_explain_features(n);
+    const absl::Status status = DecodeRecommendRequest(request).status();
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_EQ(FieldPathOf(status), "explain_features");
+    EXPECT_EQ(std::string(status.message()),
+              "explain_features: must be between 1 and 64 (0 = 5), got " +
+                  std::to_string(n));
+  }
+}
+
 TEST(DecodeScoreRowTest, PathsAreRelativeToTheRow) {
   v1::ScoreRow row;
   row.set_row_id(17);

@@ -5,6 +5,7 @@
 #include <deque>
 #include <utility>
 
+#include "absl/strings/str_cat.h"
 #include "common/date.h"
 #include "common/elapsed.h"
 #include "common/status_macros.h"
@@ -111,6 +112,7 @@ absl::Status ScoringEngine::ScoreDecoded(const ServingModels& serving,
   s->row_model.resize(n);
   for (size_t i = 0; i < n; ++i) s->row_model[i] = RouteOf(serving, s->decoded[i]);
   s->challenger_history_month.clear();
+  s->explanations.clear();
   for (const ModelVersion* model :
        {serving.champion.get(), serving.challenger.get()}) {
     if (model == nullptr) continue;
@@ -192,10 +194,37 @@ absl::Status ScoringEngine::ScorePart(const ModelVersion& model,
                            static_cast<int64_t>(s->tops.size()),
                            s->tops.data(), s->months.data());
   }
+  ExplainPart(model, out, s);
   if (!whole) {
     for (size_t j = 0; j < m; ++j) s->out[s->part[j]] = std::move(out[j]);
   }
   return absl::OkStatus();
+}
+
+void ScoringEngine::ExplainPart(const ModelVersion& model,
+                                absl::Span<RowScore> out, Scratch* s) {
+  const size_t nf = static_cast<size_t>(model.num_features());
+  for (size_t j = 0; j < s->part.size(); ++j) {
+    const int r = s->part[j];
+    const DecodedRequest& request = s->decoded[r];
+    if (!request.explain || !out[j].status.ok()) continue;
+    if (s->explanations.size() != s->decoded.size()) {
+      s->explanations.resize(s->decoded.size());
+    }
+    // Only the call's own k (a batch is scored with its largest).
+    TopKResult top = out[j].top;
+    top.size = std::min(top.size, request.k);
+    const float* features =
+        s->score.features.data() + s->score.feature_row[j] * nf;
+    absl::Status explained =
+        ExplainRow(model, features, top, request.explain_features, &s->explain,
+                   &s->explanations[r]);
+    if (!explained.ok()) {
+      out[j].status = absl::InternalError(
+          absl::StrCat("explaining the products: ", explained.message()));
+      out[j].error_field = {};
+    }
+  }
 }
 
 std::unique_ptr<ScoringEngine::Scratch> ScoringEngine::InlineScratchLocked(
@@ -213,7 +242,8 @@ void ScoringEngine::Recommend(CallCheck check, DecodedRequest request,
                               Done done) {
   ServingModels serving;
   const ModelVersion* model = nullptr;  // the version the call goes to
-  if (options_.score_lone_calls_inline) {
+  // Explaining predicts with XGBoost: on the pool's threads only.
+  if (options_.score_lone_calls_inline && !request.explain) {
     serving = store_->Serving();
     if (serving.champion != nullptr) model = RouteOf(serving, request);
   }
@@ -315,6 +345,10 @@ void ScoringEngine::AnswerUnary(const ServingModels& serving, Scratch* s) {
     // Scored with the batch's largest k: keep the call's own.
     row.top.size = std::min(row.top.size, s->decoded[r].k);
     const bool challenger = s->row_model[r] != serving.champion.get();
+    absl::Span<const std::vector<ProductExplanation>> explanations;
+    if (!s->explanations.empty()) {
+      explanations = absl::MakeConstSpan(&s->explanations[r], 1);
+    }
     job.done(ScoredRows{.model = s->row_model[r],
                         .history_month = challenger
                                              ? s->challenger_history_month
@@ -322,7 +356,8 @@ void ScoringEngine::AnswerUnary(const ServingModels& serving, Scratch* s) {
                         .requests = absl::MakeConstSpan(&s->decoded[r], 1),
                         .scores = absl::MakeConstSpan(&row, 1),
                         .row_models = absl::MakeConstSpan(&s->row_model[r], 1),
-                        .challenger_history_month = {}});
+                        .challenger_history_month = {},
+                        .explanations = explanations});
   }
   s->unary.clear();
 }
@@ -348,7 +383,8 @@ void ScoringEngine::ScoreRows(CallCheck check, int k, DecodeRows decode,
                     .requests = s->decoded,
                     .scores = s->out,
                     .row_models = s->row_model,
-                    .challenger_history_month = s->challenger_history_month});
+                    .challenger_history_month = s->challenger_history_month,
+                    .explanations = s->explanations});
   };
   workers_->Submit(
       std::move(job));  // a refused job answers UNAVAILABLE (DoneOnce)

@@ -39,6 +39,13 @@
 // prediction buffer per (thread, booster), so with it every call goes
 // through the pool's fixed threads.
 //
+// Explanations: a row whose request asks for them (DecodedRequest::explain)
+// is explained after the batch is scored, on the same worker thread, with the
+// version that scored it (model_store/explainer.h: XGBoost's TreeSHAP, which
+// keeps a buffer per thread, so such a call never runs inline). Rows that do
+// not ask cost nothing more. A row whose explanation fails gets INTERNAL
+// alone.
+//
 // Each job holds the std::shared_ptr<const ModelVersion> it started with, so
 // a model swapped in meanwhile never changes a batch half-way; likewise each
 // batch takes one product-history snapshot (the history store's, or the
@@ -73,6 +80,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/types/span.h"
+#include "model_store/explainer.h"
 #include "model_store/history_store.h"
 #include "model_store/model_store.h"
 #include "model_store/scorer.h"
@@ -121,6 +129,11 @@ struct ScoredRows {
   // "YYYY-MM" the product history of the challenger's rows serves; empty
   // when no row went to the challenger.
   absl::string_view challenger_history_month;
+
+  // When some row asked for explanations (DecodedRequest::explain):
+  // explanations[i] explains scores[i].top product by product, in rank order
+  // (empty for a row that did not ask). Empty when no row asked.
+  absl::Span<const std::vector<ProductExplanation>> explanations;
 
   // The version that scored row i, and the month its history serves.
   const ModelVersion& ModelOf(size_t i) const {
@@ -195,6 +208,9 @@ class ScoringEngine {
     std::vector<const ModelVersion*> row_model;  // per decoded row
     std::vector<int> part;        // rows of decoded scored by one version
     std::vector<RowScore> part_out;  // their scores, when not every row
+    // Per decoded row when some row asks for explanations, else empty.
+    std::vector<std::vector<ProductExplanation>> explanations;
+    ExplainScratch explain;
   };
   // Scores scratch->decoded, each row on the version `serving` routes it to:
   // fills scratch->out and scratch->row_model (same order) and records
@@ -206,6 +222,12 @@ class ScoringEngine {
   // places in scratch->out; `*month` gets the month their history serves.
   absl::Status ScorePart(const ModelVersion& model, const CallCheck& check,
                          int k, Scratch* scratch, std::string* month);
+  // Explains the rows of scratch->part that ask for it and were scored
+  // (`out`: their scores, in part order; scratch->score: their features)
+  // into scratch->explanations; a row that cannot be explained gets
+  // INTERNAL in its out[j].status.
+  void ExplainPart(const ModelVersion& model, absl::Span<RowScore> out,
+                   Scratch* scratch);
   // Counts the rows of `out` scored from `history` for a month more than one
   // month after the month it serves.
   void CountStaleRows(const HistoryChoice& history,

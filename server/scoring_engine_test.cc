@@ -204,6 +204,54 @@ TEST_F(ScoringEngineTest, XgboostIsNeverCalledOffThePool) {
   pool->Stop();  // before the engine its tasks use goes
 }
 
+TEST_F(ScoringEngineTest, AnExplainedCallIsExplainedOnThePoolNeverInline) {
+  // Explaining predicts with XGBoost (TreeSHAP), even when the forest
+  // scores: the call goes through the pool's fixed threads.
+  std::unique_ptr<ModelStore> store = OpenStore(PredictorChoice::kAuto);
+  ASSERT_NE(store, nullptr);
+  ASSERT_NE(store->Current()->forest(), nullptr);
+  std::unique_ptr<WorkerPool> pool = Pool(2);
+  ScoringEngine engine(store.get(), pool.get(), &metrics_);
+  DecodedRequest request;
+  request.record = customers_->front();
+  request.k = 3;
+  request.explain = true;
+  request.explain_features = 4;
+  std::thread::id thread;
+  std::vector<ProductExplanation> why;
+  int products = 0;
+  absl::Notification done;
+  engine.Recommend(
+      [] { return absl::OkStatus(); }, std::move(request),
+      [&](absl::StatusOr<ScoredRows> scored) {
+        thread = std::this_thread::get_id();
+        if (scored.ok() && scored->scores[0].status.ok() &&
+            scored->explanations.size() == 1) {
+          why = scored->explanations[0];
+          products = scored->scores[0].top.size;
+          for (int i = 0; i < products && i < static_cast<int>(why.size());
+               ++i) {
+            if (why[i].product != scored->scores[0].top.items[i].product)
+              products = -1;
+          }
+        }
+        done.Notify();
+      });
+  done.WaitForNotification();
+  EXPECT_NE(thread, std::this_thread::get_id());
+  EXPECT_EQ(engine.scored_inline(), 0);
+  ASSERT_EQ(products, 3);  // the call's k, in rank order
+  ASSERT_EQ(why.size(), 3u);
+  for (const ProductExplanation& e : why) EXPECT_LE(e.features.size(), 4u);
+
+  // A plain call afterwards is inline again, and carries no explanation.
+  WaitUntilIdle(*pool);
+  const Answer plain = Recommend(engine, customers_->front());
+  EXPECT_EQ(plain.thread, std::this_thread::get_id());
+  EXPECT_EQ(engine.scored_inline(), 1);
+  pool->Stop();  // before the engine its tasks use goes
+}
+
 TEST_F(ScoringEngineTest, ACallThatArrivesWhileEveryWorkerIsBusyQueues) {
   std::unique_ptr<ModelStore> store = OpenStore(PredictorChoice::kAuto);
   ASSERT_NE(store, nullptr);

@@ -61,9 +61,14 @@ struct RecommendCommandOptions {
   // "1:ind_cco_fin_ult1,ind_recibo_ult1;2:..." (see ParseHistoryText).
   std::string history;
   int k = 7;
+  // Ask for each product's explanation and print it under the product, with
+  // at most explain_features features (0: the server's default, 5).
+  bool explain = false;
+  int explain_features = 0;
 };
 
-// `recsys recommend`: prints a table of the top k products.
+// `recsys recommend`: prints a table of the top k products (with --explain,
+// each with a table of the features that moved its score most).
 int RunRecommend(const RecommendCommandOptions& options, std::ostream& out,
                  std::ostream& err);
 

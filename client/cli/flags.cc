@@ -83,6 +83,13 @@ ABSL_FLAG(std::string, history, "",
           "\"1:ind_cco_fin_ult1,ind_recibo_ult1;2:ind_cco_fin_ult1\" (1 = last "
           "month; Kaggle column or English names; \"3:\" = owned nothing).");
 
+ABSL_FLAG(bool, explain, false,
+          "Also explain each recommended product: the features that moved its "
+          "score most, with their values, contributions, bias and margin.");
+ABSL_FLAG(int32_t, explain_features, 0,
+          "With --explain: how many features to list per product, 1..64 (0: "
+          "the server's default, 5); the rest are summed in one line.");
+
 // The 24 demographic fields, as text exactly as in a test_ver2.csv cell, one
 // per column of common/raw_columns.h.
 #define RECSYS_FIELD_FLAG(name, Id, kind, width, api, meaning) \

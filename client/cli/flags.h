@@ -28,6 +28,8 @@ ABSL_DECLARE_FLAG(int32_t, k);
 ABSL_DECLARE_FLAG(std::string, csv_line);
 ABSL_DECLARE_FLAG(std::string, header);
 ABSL_DECLARE_FLAG(std::string, history);
+ABSL_DECLARE_FLAG(bool, explain);
+ABSL_DECLARE_FLAG(int32_t, explain_features);
 ABSL_DECLARE_FLAG(std::string, model_version);
 ABSL_DECLARE_FLAG(double, share);
 ABSL_DECLARE_FLAG(std::string, service);

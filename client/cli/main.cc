@@ -65,6 +65,8 @@ int Recommend(const std::vector<std::string>&) {
   options.header = absl::GetFlag(FLAGS_header);
   options.history = absl::GetFlag(FLAGS_history);
   options.k = absl::GetFlag(FLAGS_k);
+  options.explain = absl::GetFlag(FLAGS_explain);
+  options.explain_features = absl::GetFlag(FLAGS_explain_features);
   return RunRecommend(options, std::cout, std::cerr);
 }
 
@@ -185,7 +187,8 @@ const ProgramSpec& Program() {
                      "recsys recommend --server HOST:PORT --csv-line \"<a "
                      "line of test_ver2.csv>\"",
                      "                 [--header \"<its header line>\"]",
-                     "                 [--history \"1:ind_cco_fin_ult1\"]"},
+                     "                 [--history \"1:ind_cco_fin_ult1\"]",
+                     "                 [--explain [--explain-features N]]"},
                 .description =
                     "Describe the customer either with one flag per field "
                     "(named "
@@ -203,11 +206,20 @@ const ProgramSpec& Program() {
                     "shows "
                     "the top --k products the customer did not own last month, "
                     "best first, with the model's score, and the model version "
-                    "that answered.",
+                    "that answered.\n\n"
+                    "With --explain, each product is followed by why: the "
+                    "features that moved its score most (exact TreeSHAP "
+                    "contributions, in log-odds units before the softmax; + "
+                    "pushed the product up), each with the value the model "
+                    "saw and the raw field it came from as given, then the "
+                    "sum of all other features, the bias (the average "
+                    "margin) and the product's margin, which they add up to. "
+                    "Explaining costs the server more than scoring.",
                 .flags =
                     {ConnectionFlags(/*admin=*/false),
                      {"Recommend flags",
-                      {"csv_line", "header", "history", "k"}},
+                      {"csv_line", "header", "history", "k", "explain",
+                       "explain_features"}},
                      {"Customer field flags (text as in a test_ver2.csv cell)",
                       CustomerFieldFlags()}},
                 .exit_status =

@@ -61,6 +61,36 @@ const char* HistorySourceName(v1::HistorySource source) {
   }
 }
 
+// The value a feature had, for the explanation table: "missing" when unset.
+std::string ModelValue(const v1::FeatureContribution& f) {
+  return f.has_value() ? absl::StrFormat("%g", f.value()) : "missing";
+}
+
+// "age=35", "fecha_alta=(empty)", or "-" for a feature computed from the
+// product history or the date.
+std::string RawCell(const v1::FeatureContribution& f) {
+  if (f.raw_column().empty()) return "-";
+  return absl::StrCat(f.raw_column(), "=",
+                      f.raw_value().empty() ? "(empty)" : f.raw_value());
+}
+
+// The explanation of one product, indented under its row: the features
+// that moved its margin most, the rest summed, the bias and the margin.
+void PrintExplanation(const v1::Explanation& e, std::ostream& out) {
+  static constexpr char kRow[] = "        %-24s %-9s %-28s %+12.4f\n";
+  out << absl::StrFormat("        %-24s %-9s %-28s %12s\n", "feature", "value",
+                         "raw column=value", "contribution");
+  for (const v1::FeatureContribution& f : e.features()) {
+    out << absl::StrFormat(kRow, f.feature(), ModelValue(f), RawCell(f),
+                           f.contribution());
+  }
+  out << absl::StrFormat(kRow, "(all other features)", "", "",
+                         e.others_contribution());
+  out << absl::StrFormat(kRow, "bias (average margin)", "", "", e.bias());
+  out << absl::StrFormat("        %-24s %-9s %-28s %+12.4f\n\n", "= margin", "",
+                         "", e.margin());
+}
+
 void PrintRecommendations(const v1::RecommendResponse& response,
                           int64_t ncodpers, std::ostream& out) {
   out << "customer " << ncodpers << ", month " << response.fecha_dato() << "\n"
@@ -72,6 +102,7 @@ void PrintRecommendations(const v1::RecommendResponse& response,
   for (const v1::Recommendation& r : response.recommendations()) {
     out << absl::StrFormat("%4d  %-20s %-24s %.4f\n", r.rank(), r.product(),
                            r.english_name(), r.score());
+    if (r.has_explanation()) PrintExplanation(r.explanation(), out);
   }
   if (response.recommendations().empty()) {
     out << "  (none: the customer already owns every product)\n";
@@ -130,6 +161,8 @@ int RunRecommend(const RecommendCommandOptions& options, std::ostream& out,
   *request.mutable_customer() = *std::move(customer);
   *request.mutable_history() = *std::move(history);
   request.set_k(options.k);
+  request.set_explain(options.explain);
+  request.set_explain_features(options.explain_features);
   absl::StatusOr<std::unique_ptr<RecommenderClient>> client =
       RecommenderClient::Create(options.client);
   if (!client.ok()) {

@@ -15,7 +15,9 @@
 //       products), and the rows refused.
 //   records(id, month, customer, owned, <the raw columns>, extra)
 //       (index records_by_customer on (customer, month), schema 2 on: a
-//       customer's newest row is one index seek, ReadNewestRecord)
+//       customer's newest row is one index seek, ReadNewestRecord: 0.007 ms
+//       vs 13.6 ms scanning 284k rows; it costs about 17% of ingest speed
+//       and 13% of file size, measured on 20,000 synthetic customers)
 //       one row per stored file row. id = month index * 2^32 + line (the
 //       1-based line of the file where the row starts), so a month's rows lie
 //       together in file order; customer is the parsed ncodpers, owned the

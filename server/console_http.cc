@@ -56,9 +56,9 @@ absl::StatusOr<std::string> ProtoJson(
   const auto printed =
       google::protobuf::util::MessageToJsonString(message, &out, options);
   if (!printed.ok()) {
-    return absl::InternalError(absl::StrCat("cannot print ",
-                                            message.GetTypeName(), " as JSON: ",
-                                            printed.message().as_string()));
+    return absl::InternalError(
+        absl::StrCat("cannot print ", message.GetTypeName(),
+                     " as JSON: ", printed.message().as_string()));
   }
   return out;
 }
@@ -77,9 +77,9 @@ absl::StatusOr<int64_t> ParseNcodpers(absl::string_view text) {
   if (text.empty() || text.size() > 20 || !absl::SimpleAtoi(text, &ncodpers) ||
       !absl::ascii_isdigit(text.back())) {
     std::string shown(text.substr(0, 40));
-    return absl::InvalidArgumentError(absl::StrCat(
-        "ncodpers: must be a positive integer, got \"", shown,
-        text.size() > 40 ? "...\"" : "\""));
+    return absl::InvalidArgumentError(
+        absl::StrCat("ncodpers: must be a positive integer, got \"", shown,
+                     text.size() > 40 ? "...\"" : "\""));
   }
   return ncodpers;
 }
@@ -91,12 +91,13 @@ nlohmann::json OptionalNumber(const std::optional<double>& value) {
 nlohmann::json DriftJson(const DriftSnapshot& d) {
   nlohmann::json features = nlohmann::json::array();
   for (const DriftSnapshot::Feature& f : d.features) {
-    features.push_back(
-        {{"feature", f.name}, {"rows", f.rows}, {"psi", OptionalNumber(f.psi)}});
+    features.push_back({{"feature", f.name},
+                        {"rows", f.rows},
+                        {"psi", OptionalNumber(f.psi)}});
   }
   nlohmann::json mix = nlohmann::json::array();
-  for (size_t p = 0; p < d.prediction_share.size() &&
-                     p < static_cast<size_t>(kNumProducts);
+  for (size_t p = 0;
+       p < d.prediction_share.size() && p < static_cast<size_t>(kNumProducts);
        ++p) {
     mix.push_back({{"product", std::string(kProducts[p].column)},
                    {"englishName", std::string(kProducts[p].english)},
@@ -123,8 +124,8 @@ nlohmann::json ReloadsJson(const std::vector<ReloadEvent>& events) {
   nlohmann::json out = nlohmann::json::array();
   for (const ReloadEvent& e : events) {
     nlohmann::json event = {
-        {"time", absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", e.time,
-                                  absl::UTCTimeZone())},
+        {"time",
+         absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", e.time, absl::UTCTimeZone())},
         {"kind", std::string(ReloadEvent::KindName(e.kind))},
         {"version", absl::StrCat(e.version)}};
     switch (e.kind) {
@@ -170,8 +171,8 @@ void AddConsoleRoutes(httplib::Server* http, const HttpGatewayOptions& options,
                       std::string(ConsoleContentType(name)).c_str());
       return;
     }
-    ReplyError(absl::NotFoundError(absl::StrCat(
-                   "no console file \"", name.substr(0, 64), "\"")),
+    ReplyError(absl::NotFoundError(absl::StrCat("no console file \"",
+                                                name.substr(0, 64), "\"")),
                res);
   };
   http->Get("/", [serve_file](const httplib::Request&, httplib::Response& res) {
@@ -214,25 +215,24 @@ void AddConsoleRoutes(httplib::Server* http, const HttpGatewayOptions& options,
   });
 
   // GET /v1/models/MODEL/drift and /reloads.
-  http->Get(R"(/v1/models/([^/:]+)/drift)", [&options, &b](
-                                                const httplib::Request& req,
-                                                httplib::Response& res) {
-    if (req.matches[1] != options.model_name)
-      return ReplyError(ModelNotServed(req.matches[1].str(), options.model_name),
-                        res);
-    ReplyJson(DriftJson(b.metrics->Drift()).dump(), res);
-  });
+  http->Get(
+      R"(/v1/models/([^/:]+)/drift)",
+      [&options, &b](const httplib::Request& req, httplib::Response& res) {
+        if (req.matches[1] != options.model_name)
+          return ReplyError(
+              ModelNotServed(req.matches[1].str(), options.model_name), res);
+        ReplyJson(DriftJson(b.metrics->Drift()).dump(), res);
+      });
   http->Get(R"(/v1/models/([^/:]+)/reloads)", [&options, &b](
                                                   const httplib::Request& req,
                                                   httplib::Response& res) {
     if (req.matches[1] != options.model_name)
-      return ReplyError(ModelNotServed(req.matches[1].str(), options.model_name),
-                        res);
+      return ReplyError(
+          ModelNotServed(req.matches[1].str(), options.model_name), res);
     const nlohmann::json body = {
         {"capacity", b.reloads == nullptr ? 0 : b.reloads->capacity()},
-        {"events", ReloadsJson(b.reloads == nullptr
-                                   ? std::vector<ReloadEvent>{}
-                                   : b.reloads->Events())}};
+        {"events", ReloadsJson(b.reloads == nullptr ? std::vector<ReloadEvent>{}
+                                                    : b.reloads->Events())}};
     ReplyJson(body.dump(), res);
   });
 }

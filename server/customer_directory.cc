@@ -39,7 +39,7 @@ v1::CustomerRecord EncodeStoredRecord(const RawRecord& r) {
   // Every column, in file order, into the CustomerRecord field of its name
   // (the client's EncodeCustomerTo does the same for requests, but refuses
   // invalid fields: a stored row's are left out here).
-#define RECSYS_STORED_COLUMN(name, ...)          \
+#define RECSYS_STORED_COLUMN(name, ...)        \
   PutStored<std::decay_t<decltype(c.name())>>( \
       r.name, [&](const auto& v) { c.set_##name(v); });
   RECSYS_DEMOGRAPHIC_COLUMNS(RECSYS_STORED_COLUMN)
@@ -57,9 +57,9 @@ absl::StatusOr<std::unique_ptr<CustomerDirectory>> CustomerDirectory::Create(
     absl::StatusOr<std::unique_ptr<RecordsDb>> opened =
         RecordsDb::Open(records_db, {.read_only = true});
     if (!opened.ok()) {
-      return absl::Status(opened.status().code(),
-                          absl::StrCat("--records-db: ",
-                                       opened.status().message()));
+      return absl::Status(
+          opened.status().code(),
+          absl::StrCat("--records-db: ", opened.status().message()));
     }
     RECSYS_ASSIGN_OR_RETURN(bool indexed, (*opened)->HasCustomerIndex());
     if (!indexed) {
@@ -125,13 +125,12 @@ absl::StatusOr<v1::Customer> CustomerDirectory::Get(int64_t ncodpers) const {
   if (!in_records && !in_history) {
     return absl::NotFoundError(absl::StrCat(
         "customer ", ncodpers, " is not known: ",
-        db_ == nullptr ? "the server has no records database (--records-db)"
-                       : absl::StrCat("not in the records database ",
-                                      records_db_),
-        serving == nullptr
-            ? " and no model serves yet"
-            : absl::StrCat(" nor in the product history of ", history_month,
-                           " and before")));
+        db_ == nullptr
+            ? "the server has no records database (--records-db)"
+            : absl::StrCat("not in the records database ", records_db_),
+        serving == nullptr ? " and no model serves yet"
+                           : absl::StrCat(" nor in the product history of ",
+                                          history_month, " and before")));
   }
   return customer;
 }

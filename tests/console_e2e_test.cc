@@ -14,9 +14,9 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/match.h"
 #include "absl/strings/str_split.h"
 #include "common/date.h"
 #include "gmock/gmock.h"
@@ -139,7 +139,8 @@ TEST_F(ConsoleTest, GetCustomerGivesTheNewestRecordAndTheServingHistory) {
   // The stored row, encoded as the client's codec encodes the same CSV row.
   const v1::CustomerRecord expected = RequestFor(may).customer();
   EXPECT_TRUE(MessageDifferencer::Equals(customer.record(), expected))
-      << customer.record().DebugString() << "\nvs\n" << expected.DebugString();
+      << customer.record().DebugString() << "\nvs\n"
+      << expected.DebugString();
   // The bundle's history serves 2016-06: its newest month is 2016-05.
   EXPECT_EQ(customer.history_month(), "2016-05");
   ASSERT_FALSE(customer.history().empty());
@@ -162,14 +163,15 @@ TEST_F(ConsoleTest, GetCustomerRefusesABadIdAndNamesAnUnknownCustomer) {
   for (int64_t bad : {int64_t{0}, int64_t{-5}}) {
     const grpc::Status status = GetCustomer(bad, &customer);
     EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-    EXPECT_THAT(status.error_message(),
-                HasSubstr(absl::StrCat("ncodpers: must be positive, got ", bad)));
+    EXPECT_THAT(
+        status.error_message(),
+        HasSubstr(absl::StrCat("ncodpers: must be positive, got ", bad)));
   }
   const grpc::Status unknown = GetCustomer(kUnknownCustomer, &customer);
   EXPECT_EQ(unknown.error_code(), grpc::StatusCode::NOT_FOUND);
-  EXPECT_THAT(unknown.error_message(),
-              HasSubstr(absl::StrCat("customer ", kUnknownCustomer,
-                                     " is not known")));
+  EXPECT_THAT(
+      unknown.error_message(),
+      HasSubstr(absl::StrCat("customer ", kUnknownCustomer, " is not known")));
 }
 
 TEST_F(ConsoleTest, HttpGetCustomerIsTheGrpcAnswerAsJson) {
@@ -207,7 +209,8 @@ TEST_F(ConsoleTest, HttpGetCustomerErrorsMapLikeTheGateways) {
               HasSubstr(absl::StrCat("customer ", kUnknownCustomer)));
 }
 
-TEST_F(ConsoleTest, WithoutARecordsDatabaseTheHistoryAloneDescribesTheCustomer) {
+TEST_F(ConsoleTest,
+       WithoutARecordsDatabaseTheHistoryAloneDescribesTheCustomer) {
   Start(/*with_records=*/false);
   const RawRecord may = MayCustomer();
   v1::Customer customer;
@@ -240,11 +243,13 @@ TEST_F(ConsoleTest, TheConsoleIsServedWithAStrictContentSecurityPolicy) {
 }
 
 // The value of `series`{feature="F"} in a Prometheus exposition.
-std::optional<double> Scraped(const std::string& text, const std::string& line_start) {
+std::optional<double> Scraped(const std::string& text,
+                              const std::string& line_start) {
   for (absl::string_view line : absl::StrSplit(text, '\n')) {
     if (!absl::StartsWith(line, line_start)) continue;
     double value = 0;
-    if (absl::SimpleAtod(line.substr(line.rfind(' ') + 1), &value)) return value;
+    if (absl::SimpleAtod(line.substr(line.rfind(' ') + 1), &value))
+      return value;
   }
   return std::nullopt;
 }
@@ -268,9 +273,9 @@ TEST_F(ConsoleTest, DriftJsonShowsThePsiTheMetricsExport) {
   int compared = 0;
   for (const nlohmann::json& f : drift.json["features"]) {
     if (f["psi"].is_null()) continue;
-    std::optional<double> exported = Scraped(
-        scrape, absl::StrCat("recsys_feature_psi{feature=\"",
-                             f["feature"].get<std::string>(), "\"}"));
+    std::optional<double> exported =
+        Scraped(scrape, absl::StrCat("recsys_feature_psi{feature=\"",
+                                     f["feature"].get<std::string>(), "\"}"));
     ASSERT_TRUE(exported.has_value()) << f;
     EXPECT_NEAR(f["psi"].get<double>(), *exported, 1e-9) << f;
     ++compared;

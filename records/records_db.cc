@@ -92,6 +92,11 @@ absl::Status CreateSchema(SqliteDb* db) {
                           SqliteTransaction::Begin(db, /*write=*/true));
   RECSYS_RETURN_IF_ERROR(db->Exec(kFixedSchema));
   RECSYS_RETURN_IF_ERROR(db->Exec(RecordsTableSql()));
+  // Schema 2: a customer's rows by month (the server's GetCustomer). Built
+  // once here for an older file (about as long as reading the table).
+  RECSYS_RETURN_IF_ERROR(db->Exec(
+      "CREATE INDEX IF NOT EXISTS records_by_customer ON records(customer, "
+      "month)"));
   // Again inside the transaction: another process may have added some.
   RECSYS_ASSIGN_OR_RETURN(missing, MissingRawColumns(db));
   for (int id : missing) {
@@ -172,6 +177,14 @@ absl::StatusOr<std::unique_ptr<RecordsDb>> RecordsDb::Open(
     }
   }
   return std::unique_ptr<RecordsDb>(new RecordsDb(std::move(db)));
+}
+
+absl::StatusOr<bool> RecordsDb::HasCustomerIndex() {
+  RECSYS_ASSIGN_OR_RETURN(
+      int64_t found,
+      db_->QueryInt64("SELECT count(*) FROM sqlite_schema WHERE type = "
+                      "'index' AND name = 'records_by_customer'"));
+  return found == 1;
 }
 
 absl::StatusOr<std::vector<MonthInfo>> RecordsDb::ListMonths() {

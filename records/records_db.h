@@ -14,6 +14,10 @@
 //       versus the month before (NULL when that month is not held with
 //       products), and the rows refused.
 //   records(id, month, customer, owned, <the raw columns>, extra)
+//       (index records_by_customer on (customer, month), schema 2 on: a
+//       customer's newest row is one index seek, ReadNewestRecord: 0.007 ms
+//       vs 13.6 ms scanning 284k rows; it costs about 17% of ingest speed
+//       and 13% of file size, measured on 20,000 synthetic customers)
 //       one row per stored file row. id = month index * 2^32 + line (the
 //       1-based line of the file where the row starts), so a month's rows lie
 //       together in file order; customer is the parsed ncodpers, owned the
@@ -59,7 +63,9 @@
 namespace recsys {
 
 // The schema version written to PRAGMA user_version.
-inline constexpr int kRecordsSchemaVersion = 1;
+// 2: the index records_by_customer. Opening a version-1 file read-write
+// adds it (an ingest does); read-only opens cannot, see HasCustomerIndex.
+inline constexpr int kRecordsSchemaVersion = 2;
 
 struct RecordsDbOptions {
   // Open an existing database without writing (readers). Default false:
@@ -103,6 +109,10 @@ class RecordsDb {
   // FAILED_PRECONDITION when it or the month before has no products (not
   // ingested, or from a test-layout file).
   absl::StatusOr<std::vector<TruthRecord>> Truth(absl::string_view month);
+
+  // Whether the index records_by_customer exists (schema 2 on): without it
+  // ReadNewestRecord (records_reader.h) scans the whole table.
+  absl::StatusOr<bool> HasCustomerIndex();
 
   SqliteDb* sqlite() { return db_.get(); }
   const std::string& path() const { return db_->path(); }

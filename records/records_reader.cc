@@ -141,4 +141,25 @@ absl::StatusOr<std::unique_ptr<RawReader>> RecordsSnapshot::NewReader() {
   return std::unique_ptr<RawReader>(std::move(reader));
 }
 
+absl::StatusOr<std::optional<StoredRecord>> ReadNewestRecord(
+    RecordsDb* db, int64_t ncodpers) {
+  RECSYS_ASSIGN_OR_RETURN(
+      SqliteStatement query,
+      db->sqlite()->Prepare("SELECT id, month FROM records WHERE customer = ?1 "
+                            "ORDER BY month DESC LIMIT 1"));
+  query.BindInt64(1, ncodpers);
+  RECSYS_ASSIGN_OR_RETURN(bool found, query.Step());
+  if (!found) return std::nullopt;
+  const int64_t id = query.ColumnInt64(0);
+  StoredRecord stored;
+  stored.month = std::string(query.ColumnText(1));
+  RECSYS_ASSIGN_OR_RETURN(std::unique_ptr<DbRawReader> reader,
+                          DbRawReader::Create(db->sqlite(), id, id + 1));
+  if (!reader->Next(&stored.record, &stored.errors)) {
+    RECSYS_RETURN_IF_ERROR(reader->status());
+    return std::nullopt;  // deleted in between (an ingest replaced the month)
+  }
+  return stored;
+}
+
 }  // namespace recsys

@@ -22,6 +22,7 @@
 #define RECSYS_RECORDS_RECORDS_READER_H_
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -62,6 +63,21 @@ class RecordsSnapshot {
   std::vector<MonthInfo> months_;
   std::string name_;
 };
+
+// One customer's newest stored row (ReadNewestRecord).
+struct StoredRecord {
+  std::string month;  // "YYYY-MM", the row's month
+  // The row parsed as RecordsSnapshot's readers parse it (line = its file
+  // line); fields the parser marked invalid are listed in `errors`.
+  RawRecord record;
+  std::vector<RowError> errors;
+};
+
+// The stored row of customer `ncodpers` in the newest month that holds one,
+// or nullopt when no month does. One index seek on records_by_customer
+// (schema 2; a full scan without it). Errors as SqliteStatement::Step.
+absl::StatusOr<std::optional<StoredRecord>> ReadNewestRecord(RecordsDb* db,
+                                                             int64_t ncodpers);
 
 }  // namespace recsys
 

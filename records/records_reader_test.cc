@@ -1,6 +1,9 @@
 #include "records/records_reader.h"
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/str_join.h"
 #include "common/raw_columns.h"
 #include "common/raw_reader_test_util.h"
@@ -54,6 +57,14 @@ std::vector<std::string> ReadAll(RawReader* reader) {
   }
   EXPECT_TRUE(reader->status().ok()) << reader->status();
   return out;
+}
+
+// The ncodpers of a data line (the second field, before any quoted one).
+int64_t CustomerOf(absl::string_view line) {
+  std::vector<absl::string_view> fields = absl::StrSplit(line, ',');
+  int64_t id = 0;
+  EXPECT_TRUE(absl::SimpleAtoi(absl::StripAsciiWhitespace(fields[1]), &id));
+  return id;
 }
 
 class RecordsReaderTest : public ::testing::Test {
@@ -159,6 +170,61 @@ TEST_F(RecordsReaderTest, AMissingDatabaseIsNotFound) {
   auto snapshot = RecordsSnapshot::Open(dir_.File("none.db"), "");
   EXPECT_EQ(snapshot.status().code(), absl::StatusCode::kNotFound);
   EXPECT_THAT(snapshot.status().message(), HasSubstr("none.db"));
+}
+
+
+TEST_F(RecordsReaderTest, ReadNewestRecordFindsTheCustomersNewestMonth) {
+  std::vector<std::string> lines = RealTrainLines();
+  lines.erase(lines.begin());
+  std::vector<std::string> february = InMonth(lines, "2015-02-28");
+  february[0] = RowText(february[0]).Set("age", "77").str();
+  // January and February; the second customer only in January.
+  february.erase(february.begin() + 1);
+  lines.insert(lines.end(), february.begin(), february.end());
+  Ingest(TrainFile("train.csv", lines));
+  auto db = RecordsDb::Open(db_path_, {.read_only = true});
+  ASSERT_TRUE(db.ok()) << db.status();
+  EXPECT_EQ((*db)->HasCustomerIndex().value_or(false), true);
+
+  const int64_t first = CustomerOf(lines[0]);
+  auto newest = ReadNewestRecord(db->get(), first);
+  ASSERT_TRUE(newest.ok()) << newest.status();
+  ASSERT_TRUE(newest->has_value());
+  EXPECT_EQ((*newest)->month, "2015-02");
+  EXPECT_EQ((*newest)->record.ncodpers.value, first);
+  EXPECT_EQ((*newest)->record.fecha_dato.value.ToString(), "2015-02-28");
+  EXPECT_EQ((*newest)->record.age.value, 77);
+
+  const int64_t second = CustomerOf(lines[1]);
+  auto january = ReadNewestRecord(db->get(), second);
+  ASSERT_TRUE(january.ok() && january->has_value());
+  EXPECT_EQ((*january)->month, "2015-01");
+
+  auto unknown = ReadNewestRecord(db->get(), 999999999);
+  ASSERT_TRUE(unknown.ok()) << unknown.status();
+  EXPECT_FALSE(unknown->has_value());
+}
+
+TEST_F(RecordsReaderTest, OpeningASchemaOneFileReadWriteAddsTheCustomerIndex) {
+  std::vector<std::string> lines = RealTrainLines();
+  lines.erase(lines.begin());
+  Ingest(TrainFile("train.csv", lines));
+  {
+    auto db = RecordsDb::Open(db_path_, {});
+    ASSERT_TRUE(db.ok());
+    ASSERT_TRUE((*db)->sqlite()->Exec("DROP INDEX records_by_customer; "
+                                      "PRAGMA user_version = 1").ok());
+  }
+  {
+    auto old = RecordsDb::Open(db_path_, {.read_only = true});
+    ASSERT_TRUE(old.ok()) << old.status();
+    EXPECT_EQ((*old)->HasCustomerIndex().value_or(true), false);
+  }
+  auto migrated = RecordsDb::Open(db_path_, {});
+  ASSERT_TRUE(migrated.ok()) << migrated.status();
+  EXPECT_EQ((*migrated)->HasCustomerIndex().value_or(false), true);
+  EXPECT_EQ((*migrated)->sqlite()->QueryInt64("PRAGMA user_version").value_or(0),
+            kRecordsSchemaVersion);
 }
 
 }  // namespace

@@ -7,6 +7,10 @@
 #   -> score 2016-07 without retraining -> retrain through 2016-06 as a challenger beside
 #   the champion -> score 2016-07 with both -> July's records arrive: realized MAP@7 per
 #   version -> metrics.
+# The server also serves the web console (GET / on its HTTP port, with customers' records read
+# from the records database: --records-db). Run on a terminal, the demo keeps the server (and
+# the console) up at the end until Enter or Ctrl-C; otherwise (CI, a pipe, stdin not a
+# terminal) it stops the server and exits as before.
 # Environment: DEMO_DIR (default demo/), DEMO_CUSTOMERS (default 20000), DEMO_SEED (default 1).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -50,7 +54,7 @@ ADMIN=(--admin-token-file "$SECRETS/admin-token")
 SERVER_LOG="$OUT/server.log"
 # --served-log keeps what was answered per customer and month, to meet its outcome.
 "$BIN/recsys-server" --store "$STORE" --port 0 --http-port 0 --metrics-port 0 \
-  --served-log "$OUT/served" --poll-seconds 1 \
+  --served-log "$OUT/served" --poll-seconds 1 --records-db "$DB" \
   --tls-cert "$SECRETS/server.pem" --tls-key "$SECRETS/server.key" \
   --admin-token-file "$SECRETS/admin-token" 2>"$SERVER_LOG" &
 SERVER_PID=$!
@@ -68,6 +72,12 @@ HTTP_URL=$(sed -n 's/.*HTTP\/JSON on \(https*:\/\/[0-9.:]*\).*/\1/p' "$SERVER_LO
 echo "   gRPC server:   $ADDR"
 echo "   HTTP/JSON:     $HTTP_URL (same TLS certificate; POST /v1/models/santander:recommend)"
 echo "   metrics:       http://$METRICS/metrics"
+# A customer of the test month, to open the console on.
+CONSOLE_CUSTOMER=$(sed -n '2p' "$DATA/test_ver2.csv" | cut -d, -f2 | tr -d ' ')
+CONSOLE_URL="${HTTP_URL/127.0.0.1/localhost}/#$CONSOLE_CUSTOMER"
+echo "   web console:   $CONSOLE_URL"
+echo "                  (HTTPS with the demo's throw-away CA: import $SECRETS/ca.pem into the browser,"
+echo "                  or accept its warning; the console is read-only, see docs/security.md)"
 sed 's/^/   /' "$OUT/info.txt"
 if command -v curl >/dev/null 2>&1 && [[ -n "$HTTP_URL" ]]; then
   echo "   one customer over HTTP/JSON:"
@@ -144,6 +154,12 @@ realized 2016-07
 
 printf '\n== live metrics\n'
 bash scripts/print_metrics.sh "http://$METRICS/metrics" || true
+
+if [[ -t 0 && -t 1 ]]; then
+  printf '\n== the web console stays up: %s\n' "$CONSOLE_URL"
+  printf '   press Enter (or Ctrl-C) to stop the server and end the demo\n'
+  read -r _ || true
+fi
 
 printf '\n== stopping the server (SIGTERM drains in-flight calls)\n'
 kill -TERM "$SERVER_PID"

@@ -19,6 +19,7 @@
 #include "nlohmann/json.hpp"
 #include "proto/api.h"
 #include "server/admin_service.h"
+#include "server/console_http.h"
 #include "server/event_log.h"
 #include "server/listen_error.h"
 #include "server/proto_encode.h"
@@ -433,6 +434,8 @@ void HttpGateway::AddRoutes() {
     res.set_content(ok ? R"({"status":"SERVING"})" : R"({"status":"NOT_SERVING"})",
                     kJson);
   };
+  AddConsoleRoutes(http_.get(), options_, backend_);  // the web console
+
   http_->Get("/healthz", [&b, probe](const httplib::Request&,
                                      httplib::Response& res) {
     probe(b.alive(), res);

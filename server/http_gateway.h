@@ -32,6 +32,9 @@
 //        failure reasons left out, they are for the admin API),
 //        "loadedVersions": the versions in memory, which requests may name
 //        (["2", "3"]), "featureSpec": the serving version's feature spec}
+//   GET  /, /console/*, /v1/customers/N, /v1/models/MODEL/drift,
+//        /v1/models/MODEL/reloads: the web console and its data
+//        (server/console_http.h)
 //   GET  /healthz   200 while the process works (gRPC health "liveness"),
 //                   503 when the scoring workers are wedged or it drains
 //   GET  /readyz    200 while a model serves (gRPC health ""), else 503
@@ -92,6 +95,9 @@ class Server;
 
 namespace recsys {
 
+class CustomerDirectory;
+class ReloadHistory;
+
 struct HttpGatewayOptions {
   // Address and port to listen on; port 0 picks a free one (see port()).
   // Defaults "127.0.0.1" and 0.
@@ -126,6 +132,10 @@ struct HttpBackend {
   // Where answered rows are recorded, as the gRPC service records them
   // (server/served_log.h); null: not recorded.
   ServedLog* served_log = nullptr;
+  // The web console's data (server/console_http.h): GetCustomer and the
+  // reload history; null: GET /v1/customers/N is UNIMPLEMENTED, no reloads.
+  const CustomerDirectory* customers = nullptr;
+  const ReloadHistory* reloads = nullptr;
   // Readiness (a model serves, not draining) and liveness (the process
   // works: the gRPC health services "" and "liveness").
   std::function<bool()> ready;

@@ -12,6 +12,7 @@
 #include "absl/container/node_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "common/date.h"
 #include "prometheus/collectable.h"
 #include "prometheus/counter.h"
 #include "prometheus/exposer.h"
@@ -346,6 +347,48 @@ class ServerMetricsImpl final : public ServerMetrics {
       }
     }
     if (s->drift != nullptr) AddDriftRowsLocked(s->drift.get(), tally, months, rows);
+  }
+
+  DriftSnapshot Drift() const override {
+    DriftSnapshot out;
+    absl::MutexLock lock(&mu_);
+    const ServingSeries* s = serving_.get();
+    if (s == nullptr) return out;
+    out.serving = true;
+    out.model = s->identity.model;
+    out.version = s->identity.version;
+    out.window_rows = options_.drift_window;
+    out.min_rows = options_.drift_min_rows;
+    const int nf = static_cast<int>(s->feature_names.size());
+    const DriftMonitor* drift = s->drift.get();
+    if (drift != nullptr && drift->month().has_value()) {
+      out.month = MonthName(*drift->month());
+      out.rows_seen = drift->rows_seen();
+      out.rows_sampled = drift->rows();
+    }
+    for (int f = 0; f < nf; ++f) {
+      DriftSnapshot::Feature& feature = out.features.emplace_back();
+      feature.name = s->feature_names[f];
+      if (drift == nullptr || !s->has_drift[f]) continue;
+      feature.rows = drift->rows(f);
+      feature.psi = drift->Psi(f);
+    }
+    out.prediction_share.assign(kNumProducts, 0.0);
+    out.prediction_reference.assign(kNumProducts, 0.0);
+    for (int p = 0; p < kNumProducts; ++p) {
+      if (s->prediction_ratios[p] != nullptr)
+        out.prediction_reference[p] = s->prediction_ratios[p]->Value();
+    }
+    if (drift != nullptr) {
+      out.prediction_psi = drift->Psi(nf);
+      const std::vector<double> counts = drift->Counts(nf);
+      const double total = static_cast<double>(drift->rows(nf));
+      for (int p = 0; p < kNumProducts && p < static_cast<int>(counts.size());
+           ++p) {
+        out.prediction_share[p] = total > 0 ? counts[p] / total : 0.0;
+      }
+    }
+    return out;
   }
 
   // The PSI gauges of the serving version's window (see DriftCollectable).

@@ -55,7 +55,9 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -107,6 +109,31 @@ absl::string_view StageName(Stage stage);
 // "Unknown" for a value outside the enum.
 absl::string_view GrpcCodeName(absl::StatusCode code);
 
+// The serving version's drift state, as the PSI gauges show it, for the
+// web console (GET /v1/models/MODEL/drift).
+struct DriftSnapshot {
+  bool serving = false;  // false: no version serves yet (the rest is empty)
+  std::string model;
+  int64_t version = 0;
+  // The newest month whose rows were sampled ("YYYY-MM"; "" before any row).
+  std::string month;
+  int64_t rows_seen = 0;     // rows of that month offered to the sample
+  int64_t rows_sampled = 0;  // rows in the sample (<= window_rows)
+  int window_rows = 0;
+  int min_rows = 0;  // PSI is reported from this many sampled rows on
+  struct Feature {
+    std::string name;
+    int64_t rows = 0;  // sampled rows with a bin for it
+    std::optional<double> psi;  // nullopt below min_rows or without bins
+  };
+  std::vector<Feature> features;  // in the feature spec's order
+  // The top-1 product: its PSI, and per product (kProducts order) the share
+  // of sampled rows it is the top-1 of, beside its training share.
+  std::optional<double> prediction_psi;
+  std::vector<double> prediction_share;
+  std::vector<double> prediction_reference;
+};
+
 class ServerMetrics {
  public:
   // Starts the exposer (unless options.port < 0). UNAVAILABLE ("metrics port
@@ -125,6 +152,10 @@ class ServerMetrics {
   // (computing the PSI gauges from the current window). Not pure, so that
   // test doubles need not implement it: the default returns "".
   virtual std::string Scrape() const { return ""; }
+
+  // The serving version's drift window now. The default (test doubles,
+  // NullMetrics): not serving.
+  virtual DriftSnapshot Drift() const { return {}; }
 
   // Creates the series of one RPC method at 0, every grpc_code included, as
   // go-grpc-prometheus does for registered methods (so that rate() and

@@ -9,6 +9,17 @@
 #include "server/event_log.h"
 
 namespace recsys {
+namespace {
+
+ReloadEvent EventNow(ReloadEvent::Kind kind, int64_t version) {
+  ReloadEvent event;
+  event.time = absl::Now();
+  event.kind = kind;
+  event.version = version;
+  return event;
+}
+
+}  // namespace
 
 VersionLoader ModelEvents::WrapLoader(VersionLoader inner) const {
   return [inner = std::move(inner)](const std::string& dir, int64_t version)
@@ -20,6 +31,9 @@ VersionLoader ModelEvents::WrapLoader(VersionLoader inner) const {
 
 void ModelEvents::OnLoaded(const ModelVersion& version, absl::Duration took) {
   metrics_->ModelLoad(true, absl::ToDoubleSeconds(took));
+  ReloadEvent event = EventNow(ReloadEvent::kLoaded, version.version());
+  event.seconds = absl::ToDoubleSeconds(took);
+  history_.Add(std::move(event));
   const BundleManifest& m = version.manifest();
   LogEvent(absl::StrFormat(
       "model %s version %d loaded, validated and warmed in %.2fs (feature spec "
@@ -36,6 +50,10 @@ void ModelEvents::OnLoaded(const ModelVersion& version, absl::Duration took) {
 void ModelEvents::OnLoadFailed(int64_t version, const absl::Status& status,
                                absl::Duration took) {
   metrics_->ModelLoad(false, absl::ToDoubleSeconds(took));
+  ReloadEvent event = EventNow(ReloadEvent::kFailed, version);
+  event.seconds = absl::ToDoubleSeconds(took);
+  event.text = std::string(status.message());
+  history_.Add(std::move(event));
   LogEvent(
       absl::StrCat("model version ", version,
                    " FAILED to load and will not serve: ", status.ToString()));
@@ -47,6 +65,9 @@ void ModelEvents::OnServing(const ModelVersion& version, int64_t previous) {
                         previous == 0 ? " (first version)"
                                       : absl::StrCat(" (was ", previous, ")")));
   metrics_->ModelServing(version);
+  ReloadEvent event = EventNow(ReloadEvent::kSwap, version.version());
+  event.previous = previous;
+  history_.Add(std::move(event));
   if (on_serving_) on_serving_();
 }
 
@@ -58,6 +79,10 @@ void ModelEvents::OnChallenger(const ModelVersion* version, double share) {
                               " version ", version->version(), " answers ",
                               share, " of the customers (by ncodpers)"));
   metrics_->ChallengerShare(version, share);
+  ReloadEvent event = EventNow(ReloadEvent::kChallenger,
+                               version == nullptr ? 0 : version->version());
+  event.share = version == nullptr ? 0 : share;
+  history_.Add(std::move(event));
 }
 
 void ModelEvents::OnLoadThreads(int in_progress, int stuck) {

@@ -1,6 +1,8 @@
 // What the server does when the model store loads, refuses or swaps a model
 // version: one log line per event, the model metrics, and the health state
-// (a callback that turns health SERVING once a version serves).
+// (a callback that turns health SERVING once a version serves); loads,
+// failures, swaps and challenger changes are also kept in a bounded
+// ReloadHistory (server/reload_history.h) for the web console.
 //
 //   ModelEvents events(metrics, [this] { OnModelServing(); });
 //   ModelStore::Create(store_options, events.WrapLoader(LoadModelVersion),
@@ -20,6 +22,7 @@
 #include "model_store/model_store.h"
 #include "model_store/model_version.h"
 #include "server/metrics.h"
+#include "server/reload_history.h"
 
 namespace recsys {
 
@@ -50,10 +53,14 @@ class ModelEvents final : public ModelStoreObserver {
   void OnServingDeleted(int64_t version, bool deleted) override;
   void OnNotice(const std::string& text) override;
 
+  // The last kDefaultReloadHistory events.
+  const ReloadHistory& history() const { return history_; }
+
  private:
   ServerMetrics* const metrics_;
   const std::function<void()> on_serving_;
   std::atomic<int> stuck_{0};  // last stuck count reported
+  ReloadHistory history_;
 };
 
 }  // namespace recsys

@@ -136,4 +136,29 @@ grpc::ServerUnaryReactor* RecommenderService::GetModelInfo(
   return call;
 }
 
+grpc::ServerUnaryReactor* RecommenderService::GetCustomer(
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request_bytes,
+    grpc::ByteBuffer* response_bytes) {
+  auto* call =
+      new UnaryCall(metrics_, tracker_, kService, "GetCustomer", context);
+  if (!call->admitted()) return call->Refuse();
+  if (request_bytes->Length() >
+      static_cast<size_t>(limits_.max_unary_message_bytes)) {
+    return call->FinishWith(UnaryRequestTooLarge(
+        request_bytes->Length(), limits_.max_unary_message_bytes));
+  }
+  v1::GetCustomerRequest request;
+  if (absl::Status parsed = ParseRequest(*request_bytes, &request, "request");
+      !parsed.ok()) {
+    return call->FinishWith(parsed);
+  }
+  absl::StatusOr<v1::Customer> customer =
+      customers_ == nullptr
+          ? absl::UnimplementedError("GetCustomer is not served here")
+          : customers_->Get(request.ncodpers());
+  return call->FinishWith(customer.ok()
+                              ? SerializeToByteBuffer(*customer, response_bytes)
+                              : customer.status());
+}
+
 }  // namespace recsys

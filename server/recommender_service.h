@@ -23,6 +23,7 @@
 #include "model_store/model_store.h"
 #include "proto/api.h"
 #include "server/call_tracker.h"
+#include "server/customer_directory.h"
 #include "server/metrics.h"
 #include "server/recommend_stream.h"
 #include "server/request_memory.h"
@@ -35,7 +36,8 @@ namespace recsys {
 using RawRecommenderBase = v1::Recommender::WithRawCallbackMethod_Recommend<
     v1::Recommender::WithRawCallbackMethod_RecommendStream<
         v1::Recommender::WithRawCallbackMethod_GetModelInfo<
-            v1::Recommender::Service>>>;
+            v1::Recommender::WithRawCallbackMethod_GetCustomer<
+                v1::Recommender::Service>>>>;
 
 struct RecommenderLimits {
   StreamLimits stream;
@@ -49,11 +51,14 @@ class RecommenderService final : public RawRecommenderBase {
   // `admin_pool` runs the rare calls that read files (GetModelInfo of a
   // version other than the serving one) off gRPC's threads. `served_log`
   // (may be null: none) records every answer (server/served_log.h).
+  // `customers` (may be null: GetCustomer is UNIMPLEMENTED) answers
+  // GetCustomer, on gRPC's thread (one indexed SQLite read).
   RecommenderService(const RecommenderLimits& limits, ModelStore* store,
                      ScoringEngine* engine, WorkerPool* admin_pool,
                      ServerMetrics* metrics, CallTracker* tracker,
                      RequestMemoryBudget* budget,
-                     ServedLog* served_log = nullptr)
+                     ServedLog* served_log = nullptr,
+                     const CustomerDirectory* customers = nullptr)
       : limits_(limits),
         store_(store),
         engine_(engine),
@@ -61,7 +66,8 @@ class RecommenderService final : public RawRecommenderBase {
         metrics_(metrics),
         tracker_(tracker),
         budget_(budget),
-        served_log_(served_log) {}
+        served_log_(served_log),
+        customers_(customers) {}
 
   grpc::ServerUnaryReactor* Recommend(grpc::CallbackServerContext* context,
                                       const grpc::ByteBuffer* request,
@@ -73,6 +79,10 @@ class RecommenderService final : public RawRecommenderBase {
   grpc::ServerUnaryReactor* GetModelInfo(grpc::CallbackServerContext* context,
                                          const grpc::ByteBuffer* request,
                                          grpc::ByteBuffer* response) override;
+
+  grpc::ServerUnaryReactor* GetCustomer(grpc::CallbackServerContext* context,
+                                        const grpc::ByteBuffer* request,
+                                        grpc::ByteBuffer* response) override;
 
  private:
   // Fills the serving_history_* and history_load_error fields of `info`.
@@ -89,6 +99,7 @@ class RecommenderService final : public RawRecommenderBase {
   CallTracker* const tracker_;
   RequestMemoryBudget* const budget_;
   ServedLog* const served_log_;
+  const CustomerDirectory* const customers_;
 };
 
 }  // namespace recsys

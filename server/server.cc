@@ -19,6 +19,7 @@
 #include "model_store/model_version.h"
 #include "server/admin_service.h"
 #include "server/call_tracker.h"
+#include "server/customer_directory.h"
 #include "server/event_log.h"
 #include "server/history_events.h"
 #include "server/http_gateway.h"
@@ -102,6 +103,7 @@ struct RecsysServer::Parts {
   std::unique_ptr<HistoryEvents> history_events;
   std::unique_ptr<HistoryStore> history;
   std::unique_ptr<ScoringEngine> engine;
+  std::unique_ptr<CustomerDirectory> customers;
   std::unique_ptr<RecommenderService> recommender;
   std::unique_ptr<ModelAdminService> model_admin;
   std::unique_ptr<HttpGateway> http;  // when options.http_port >= 0
@@ -306,9 +308,14 @@ absl::StatusOr<std::unique_ptr<RecsysServer>> RecsysServer::Create(
   limits.stream.max_pending_responses =
       options.max_pending_responses_per_stream;
   limits.max_unary_message_bytes = options.max_unary_message_bytes;
+  RECSYS_ASSIGN_OR_RETURN(
+      parts->customers,
+      CustomerDirectory::Create(options.records_db, parts->engine.get(),
+                                parts->store.get()));
   parts->recommender = std::make_unique<RecommenderService>(
       limits, parts->store.get(), parts->engine.get(), parts->admin.get(),
-      parts->metrics, &parts->calls, &parts->budget, parts->served_log.get());
+      parts->metrics, &parts->calls, &parts->budget, parts->served_log.get(),
+      parts->customers.get());
   parts->model_admin = std::make_unique<ModelAdminService>(
       parts->store.get(), parts->admin.get(), parts->metrics, &parts->calls,
       parts->admin_auth.get());
@@ -328,6 +335,8 @@ absl::StatusOr<std::unique_ptr<RecsysServer>> RecsysServer::Create(
     backend.metrics = parts->metrics;
     backend.tracker = &parts->calls;
     backend.served_log = parts->served_log.get();
+    backend.customers = parts->customers.get();
+    backend.reloads = &parts->events->history();
     backend.ready = [self] { return self->serving(); };
     backend.alive = [self] { return self->alive(); };
     RECSYS_ASSIGN_OR_RETURN(parts->http,
@@ -421,6 +430,14 @@ absl::Status RecsysServer::Start() {
                           "://", options_.host, ":", http_port_,
                           " (/v1/models/", options_.model_name,
                           ":recommend, /healthz, /readyz)"));
+    LogEvent(absl::StrCat("web console on ",
+                          parts_->http->tls() ? "https" : "http", "://",
+                          options_.host, ":", http_port_, "/",
+                          options_.records_db.empty()
+                              ? " (no --records-db: customers' records are "
+                                "not shown)"
+                              : absl::StrCat(" (records from ",
+                                             options_.records_db, ")")));
   }
   LogEvent(!parts_->tls.enabled() ? "transport: plaintext (no --tls-cert)"
            : parts_->tls.client_ca_pem.empty()

@@ -167,6 +167,13 @@ struct RecsysServerOptions {
   // max_unary_message_bytes: a term of the memory bound). Default 8.
   int http_threads = 8;
 
+  // --- Web console (server/console_http.h, server/customer_directory.h) ---
+  // The records database GetCustomer reads customers' newest records from,
+  // opened read-only (its schema must have the customer index: any
+  // `recsys-data ingest` adds it). Empty: none; GetCustomer answers from the
+  // product history only. Default empty.
+  std::string records_db;
+
   // --- Champion and challenger (model_store.h, common/traffic_split.h) ---
   // Applied once at Start(), after the first store scan; the admin API
   // changes it later, and either way it is saved in the store's

@@ -184,6 +184,12 @@ ABSL_FLAG(int64_t, served_log_queue_rows, 65536,
           "bytes each); when full, rows are dropped and counted rather than "
           "slowing scoring.");
 
+ABSL_FLAG(std::string, records_db, "",
+          "Web console and GetCustomer: the records database (written by "
+          "`recsys-data ingest`) to read customers' newest records from, "
+          "opened read-only. Empty: customers are described by the product "
+          "history only.");
+
 ABSL_FLAG(int64_t, challenger_version, 0,
           "Serve this model version beside the serving one (the champion) to "
           "--challenger-share of the customers, chosen by a hash of ncodpers "
@@ -243,6 +249,7 @@ const recsys::CommandSpec& Command() {
                   "max_streams_per_connection", "request_memory_bytes",
                   "grpc_memory_bytes", "max_rows_per_request"}},
                 {"Drift monitoring flags", {"drift_window", "drift_min_rows"}},
+                {"Web console flags (GET / on --http-port)", {"records_db"}},
                 {"Realized quality flags (docs/monthly.md)",
                  {"served_log", "served_log_months",
                   "served_log_max_customers", "served_log_queue_rows"}}},
@@ -328,6 +335,7 @@ int main(int argc, char** argv) {
   options.challenger_share = absl::GetFlag(FLAGS_challenger_share);
   options.metrics = metrics->get();
   options.served_log_dir = absl::GetFlag(FLAGS_served_log);
+  options.records_db = absl::GetFlag(FLAGS_records_db);
   options.served_log_months = absl::GetFlag(FLAGS_served_log_months);
   options.served_log_max_customers =
       absl::GetFlag(FLAGS_served_log_max_customers);

@@ -37,7 +37,10 @@ struct Answers {
     return {.model = model.get(),
             .history_month = "2016-06",
             .requests = requests,
-            .scores = scores};
+            .scores = scores,
+            .row_models = {},
+            .challenger_history_month = {},
+            .explanations = {}};
   }
   std::unique_ptr<ModelVersion> model;
   std::vector<DecodedRequest> requests;

@@ -170,7 +170,8 @@ TEST(RealizedQualityTest, EvaluatesEachMonthOncePerProcess) {
                     .requests = {&request, 1},
                     .scores = {&row, 1},
                     .row_models = {},
-                    .challenger_history_month = {}});
+                    .challenger_history_month = {},
+                    .explanations = {}});
   }
   RealizedRecorder metrics;
   RealizedQuality realized(log->get(), &metrics);

@@ -11,6 +11,7 @@
 
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/raw_reader.h"
 #include "common/traffic_split.h"
@@ -273,6 +274,65 @@ TEST_F(ScoringEngineTest, ACallThatArrivesWhileEveryWorkerIsBusyQueues) {
   ASSERT_TRUE(answer.status.ok()) << answer.status;
   EXPECT_NE(answer.thread, std::this_thread::get_id());
   EXPECT_EQ(engine.scored_inline(), 0);
+  pool->Stop();  // before the engine its tasks use goes
+}
+
+// Calls that queue while the only worker is busy are scored together in one
+// batch when it frees, and each gets exactly the answer it gets alone.
+TEST_F(ScoringEngineTest, CallsQueuedBehindABusyWorkerAreScoredInOneBatch) {
+  std::unique_ptr<ModelStore> store = OpenStore(PredictorChoice::kAuto);
+  ASSERT_NE(store, nullptr);
+  absl::StatusOr<std::unique_ptr<ServerMetrics>> metrics =
+      ServerMetrics::Create({.port = -1});
+  ASSERT_TRUE(metrics.ok());
+  std::unique_ptr<WorkerPool> pool = Pool(1);
+  ScoringEngine engine(store.get(), pool.get(), metrics->get());
+  constexpr int kCalls = 6;
+  ASSERT_GE(customers_->size(), static_cast<size_t>(kCalls));
+  std::vector<Answer> alone;
+  for (int i = 0; i < kCalls; ++i)
+    alone.push_back(Recommend(engine, (*customers_)[i]));
+  WaitUntilIdle(*pool);
+  const std::string before = (*metrics)->Scrape();
+
+  absl::Notification busy, release;
+  pool->Submit([&](int) {
+    busy.Notify();
+    release.WaitForNotification();
+  });
+  busy.WaitForNotification();
+  std::vector<Answer> together(kCalls);
+  std::vector<absl::Notification> done(kCalls);
+  for (int i = 0; i < kCalls; ++i)
+    StartRecommend(engine, (*customers_)[i], &together[i], &done[i]);
+  release.Notify();
+  for (absl::Notification& d : done) d.WaitForNotification();
+
+  for (int i = 0; i < kCalls; ++i) {
+    SCOPED_TRACE(i);
+    ASSERT_TRUE(together[i].status.ok()) << together[i].status;
+    EXPECT_TRUE(SameAnswer(together[i], alone[i]));
+  }
+  // Before: kCalls lone calls (scored inline or in batches of one); after:
+  // one more batch, of kCalls calls.
+  const std::string after = (*metrics)->Scrape();
+  auto value = [](const std::string& text, absl::string_view series) {
+    const size_t at = text.find(absl::StrCat("\n", series, " "));
+    EXPECT_NE(at, std::string::npos) << series << " not in " << text;
+    double v = -1;
+    if (at != std::string::npos) {
+      const size_t begin = at + series.size() + 2;
+      EXPECT_TRUE(absl::SimpleAtod(
+          text.substr(begin, text.find('\n', begin) - begin), &v));
+    }
+    return v;
+  };
+  EXPECT_EQ(value(after, "recsys_unary_batch_calls_count") -
+                value(before, "recsys_unary_batch_calls_count"),
+            1);
+  EXPECT_EQ(value(after, "recsys_unary_batch_calls_sum") -
+                value(before, "recsys_unary_batch_calls_sum"),
+            kCalls);
   pool->Stop();  // before the engine its tasks use goes
 }
 

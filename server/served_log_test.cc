@@ -52,7 +52,8 @@ class Batch {
             .requests = requests_,
             .scores = scores_,
             .row_models = {},
-            .challenger_history_month = {}};
+            .challenger_history_month = {},
+            .explanations = {}};
   }
 
  private:

@@ -128,8 +128,10 @@ inline std::unique_ptr<LiveServer> StartServer(const std::string& store_dir,
   absl::Status started = live->server->Start();
   EXPECT_TRUE(started.ok()) << started;
   EXPECT_TRUE(live->server->serving()) << "no model version is serving";
+  ClientOptions client_options;
+  client_options.server = live->server->address();
   absl::StatusOr<std::unique_ptr<RecommenderClient>> client =
-      RecommenderClient::Create({.server = live->server->address()});
+      RecommenderClient::Create(client_options);
   EXPECT_TRUE(client.ok()) << client.status();
   if (client.ok()) {
     live->client = *std::move(client);

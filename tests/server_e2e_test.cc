@@ -313,15 +313,19 @@ TEST_F(ServerE2eTest, ConcurrentCallsAreBatchedAndAnswerAsIfAlone) {
       }
     }
   }
-  // Every call was counted in a batch, and some shared one: 16 callers on 2
-  // workers keep calls queued behind each prediction.
+  // Every call was counted in a batch. How many shared one depends on the
+  // machine's load (on a loaded machine the two workers may keep up with
+  // the callers and score each call alone), so it is printed, not asserted
+  // here; ScoringEngineTest.CallsQueuedBehindABusyWorkerAreScoredInOneBatch
+  // checks the batching itself with a worker held busy.
   const metrics_testing::Exposition after = scrape();
   const double calls = after.Sum("recsys_unary_batch_calls_sum") -
                        before.Sum("recsys_unary_batch_calls_sum");
   const double batches = after.Sum("recsys_unary_batch_calls_count") -
                          before.Sum("recsys_unary_batch_calls_count");
   EXPECT_EQ(calls, kThreads * kRounds * (kCalls / kThreads));
-  EXPECT_LT(batches, calls);
+  EXPECT_GE(batches, 1);
+  EXPECT_LE(batches, calls);
   std::printf("%g calls in %g batches\n", calls, batches);
 }
 

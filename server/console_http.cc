@@ -46,30 +46,6 @@ void ReplyError(const absl::Status& status, httplib::Response& res) {
   ReplyJson(JsonErrorBody(status), res);
 }
 
-// `message` in proto3's JSON mapping, every field printed (as the gateway
-// prints its answers).
-absl::StatusOr<std::string> ProtoJson(
-    const google::protobuf::Message& message) {
-  google::protobuf::util::JsonPrintOptions options;
-  options.always_print_primitive_fields = true;
-  std::string out;
-  const auto printed =
-      google::protobuf::util::MessageToJsonString(message, &out, options);
-  if (!printed.ok()) {
-    return absl::InternalError(
-        absl::StrCat("cannot print ", message.GetTypeName(),
-                     " as JSON: ", printed.message().as_string()));
-  }
-  return out;
-}
-
-absl::Status ModelNotServed(absl::string_view asked, absl::string_view served) {
-  return absl::NotFoundError(absl::StrCat("model \"", asked,
-                                          "\" is not served here; this "
-                                          "server serves \"",
-                                          served, "\""));
-}
-
 // The ncodpers a path segment names: INVALID_ARGUMENT naming the field and
 // the text when it is not an integer.
 absl::StatusOr<int64_t> ParseNcodpers(absl::string_view text) {
@@ -208,7 +184,7 @@ void AddConsoleRoutes(httplib::Server* http, const HttpGatewayOptions& options,
       return fail(absl::UnimplementedError("GetCustomer is not served here"));
     absl::StatusOr<v1::Customer> customer = b.customers->Get(*ncodpers);
     if (!customer.ok()) return fail(customer.status());
-    absl::StatusOr<std::string> json = ProtoJson(*customer);
+    absl::StatusOr<std::string> json = ProtoToJson(*customer);
     if (!json.ok()) return fail(json.status());
     rpc.Finished(absl::StatusCode::kOk);
     ReplyJson(*std::move(json), res);

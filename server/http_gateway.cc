@@ -46,21 +46,6 @@ void ReplyError(const absl::Status& status, httplib::Response& res,
   res.set_content(JsonErrorBody(status), kJson);
 }
 
-// `message` as JSON: proto3's JSON mapping, every field printed.
-absl::StatusOr<std::string> ToJson(const google::protobuf::Message& message) {
-  google::protobuf::util::JsonPrintOptions options;
-  options.always_print_primitive_fields = true;
-  std::string out;
-  const auto printed =
-      google::protobuf::util::MessageToJsonString(message, &out, options);
-  if (!printed.ok()) {
-    return absl::InternalError(absl::StrCat("cannot print ",
-                                            message.GetTypeName(), " as JSON: ",
-                                            printed.message().as_string()));
-  }
-  return out;
-}
-
 // Parses a JSON body into `*message` (unknown fields refused).
 // INVALID_ARGUMENT naming the message type and protobuf's reason, which
 // names the field: "(customer.age): invalid value "x" for type TYPE_INT32".
@@ -74,9 +59,8 @@ absl::Status FromJson(absl::string_view body,
   if (parsed.ok()) return absl::OkStatus();
   std::string reason = parsed.message().as_string();
   absl::StripTrailingAsciiWhitespace(&reason);
-  return absl::InvalidArgumentError(
-      absl::StrCat("request is not a valid ", message->GetTypeName(),
-                   " in JSON: ", reason));
+  return absl::InvalidArgumentError(absl::StrCat(
+      "request is not a valid ", message->GetTypeName(), " in JSON: ", reason));
 }
 
 // The recommend routes' query parameters, which override the body's fields:
@@ -109,21 +93,14 @@ absl::Status ApplyQueryParameters(const httplib::Request& req,
   return absl::OkStatus();
 }
 
-absl::Status ModelNotServed(absl::string_view asked, absl::string_view served) {
-  return absl::NotFoundError(absl::StrCat("model \"", asked,
-                                          "\" is not served here; this "
-                                          "server serves \"",
-                                          served, "\""));
-}
-
 // The version the path .../versions/V:recommend names, as a selector;
 // INVALID_ARGUMENT naming the path's V.
 absl::StatusOr<VersionSelector> PathVersion(const std::string& text) {
   absl::StatusOr<VersionSelector> selector = ParseVersionSelector(text);
   if (!selector.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "the version in the path (.../versions/V:recommend): ",
-        selector.status().message()));
+    return absl::InvalidArgumentError(
+        absl::StrCat("the version in the path (.../versions/V:recommend): ",
+                     selector.status().message()));
   }
   return selector;
 }
@@ -190,6 +167,28 @@ int HttpStatusOf(absl::StatusCode code) {
   }
 }
 
+absl::StatusOr<std::string> ProtoToJson(
+    const google::protobuf::Message& message) {
+  google::protobuf::util::JsonPrintOptions options;
+  options.always_print_primitive_fields = true;
+  std::string out;
+  const auto printed =
+      google::protobuf::util::MessageToJsonString(message, &out, options);
+  if (!printed.ok()) {
+    return absl::InternalError(
+        absl::StrCat("cannot print ", message.GetTypeName(),
+                     " as JSON: ", printed.message().as_string()));
+  }
+  return out;
+}
+
+absl::Status ModelNotServed(absl::string_view asked, absl::string_view served) {
+  return absl::NotFoundError(absl::StrCat("model \"", asked,
+                                          "\" is not served here; this "
+                                          "server serves \"",
+                                          served, "\""));
+}
+
 std::string JsonErrorBody(const absl::Status& status) {
   nlohmann::json body = {{"code", static_cast<int>(status.code())},
                          {"message", std::string(status.message())},
@@ -201,10 +200,11 @@ std::string JsonErrorBody(const absl::Status& status) {
 absl::StatusOr<Clock::time_point> ParseGrpcTimeout(absl::string_view value,
                                                    Clock::time_point now) {
   auto bad = [&] {
-    return absl::InvalidArgumentError(absl::StrCat(
-        kTimeoutHeader, ": must be at most 8 digits and a unit (H, M, S, m, u "
-                        "or n), e.g. \"250m\" for 250 ms, got \"",
-        value, "\""));
+    return absl::InvalidArgumentError(
+        absl::StrCat(kTimeoutHeader,
+                     ": must be at most 8 digits and a unit (H, M, S, m, u "
+                     "or n), e.g. \"250m\" for 250 ms, got \"",
+                     value, "\""));
   };
   if (value.size() < 2 || value.size() > 9) return bad();
   int64_t amount = 0;
@@ -244,14 +244,15 @@ absl::StatusOr<std::unique_ptr<HttpGateway>> HttpGateway::Create(
     return absl::InvalidArgumentError(absl::StrCat("recsys-server: ", what));
   };
   if (options.port < 0 || options.port > 65535) {
-    return bad(absl::StrCat("--http-port must be 0..65535, got ",
-                            options.port));
+    return bad(
+        absl::StrCat("--http-port must be 0..65535, got ", options.port));
   }
   if (options.threads < 1) {
     return bad(absl::StrCat("--http-threads must be at least 1, got ",
                             options.threads));
   }
-  if (options.max_body_bytes < 1) return bad("the HTTP body limit must be >= 1");
+  if (options.max_body_bytes < 1)
+    return bad("the HTTP body limit must be >= 1");
   if (options.read_timeout < absl::Milliseconds(100))
     return bad("the HTTP read timeout must be at least 100 ms");
   if (options.tls_cert_file.empty() != options.tls_key_file.empty())
@@ -305,8 +306,7 @@ absl::StatusOr<std::unique_ptr<HttpGateway>> HttpGateway::Create(
   return gateway;
 }
 
-HttpGateway::HttpGateway(const HttpGatewayOptions& options,
-                         HttpBackend backend,
+HttpGateway::HttpGateway(const HttpGatewayOptions& options, HttpBackend backend,
                          std::unique_ptr<httplib::Server> http)
     : options_(options), backend_(std::move(backend)), http_(std::move(http)) {}
 
@@ -367,116 +367,117 @@ void HttpGateway::AddRoutes() {
           if (pending->answer.ok() && log != nullptr) log->Record(*scored);
           pending->done.Notify();
         });
-    const bool answered =
-        deadline == Clock::time_point::max()
-            ? (pending->done.WaitForNotification(), true)
-            : pending->done.WaitForNotificationWithDeadline(
-                  absl::FromChrono(deadline));
+    const bool answered = deadline == Clock::time_point::max()
+                              ? (pending->done.WaitForNotification(), true)
+                              : pending->done.WaitForNotificationWithDeadline(
+                                    absl::FromChrono(deadline));
     if (!answered) {
       return fail(absl::DeadlineExceededError(
           "deadline exceeded before the request was scored"));
     }
     const absl::StatusOr<v1::RecommendResponse>& answer = pending->answer;
     if (!answer.ok()) return fail(answer.status());
-    absl::StatusOr<std::string> json = ToJson(*answer);
+    absl::StatusOr<std::string> json = ProtoToJson(*answer);
     if (!json.ok()) return fail(json.status());
     rpc.Finished(absl::StatusCode::kOk);
     res.set_content(*std::move(json), kJson);
   };
   http_->Post(R"(/v1/models/([^/:]+):recommend)", recommend);
-  http_->Post(R"(/v1/models/([^/:]+)/versions/([^/:]+):recommend)",
-              recommend);
+  http_->Post(R"(/v1/models/([^/:]+)/versions/([^/:]+):recommend)", recommend);
 
   // GET /v1/models/MODEL: the serving version, the versions, the features.
-  http_->Get(R"(/v1/models/([^/:]+))", [&options, &b](
-                                           const httplib::Request& req,
-                                           httplib::Response& res) {
-    RpcRecord rpc(b.metrics, b.tracker, kService, kGetModelInfo, kUnary,
-                  /*cancelled=*/false, Protocol::kHttp);
-    auto fail = [&](const absl::Status& status) {
-      rpc.Finished(status.code());
-      ReplyError(status, res);
-    };
-    if (!rpc.admitted()) return fail(rpc.Refusal());
-    if (req.matches[1] != options.model_name)
-      return fail(ModelNotServed(req.matches[1].str(), options.model_name));
-    std::shared_ptr<const ModelVersion> serving = b.store->Current();
-    if (serving == nullptr) {
-      return fail(absl::UnavailableError(
-          "no model is loaded yet; the server is not serving"));
-    }
-    absl::StatusOr<v1::ModelInfo> info =
-        EncodeModelInfo(DescribeVersion(*serving));
-    if (!info.ok()) return fail(info.status());
-    DescribeServingHistory(*b.engine, *serving, &*info);
-    v1::ListVersionsResponse versions = DescribeVersions(*b.store);
-    // Failure reasons (file paths, parser output) are for the admin API.
-    for (v1::VersionInfo& version : *versions.mutable_versions())
-      version.clear_reason();
-    absl::StatusOr<std::string> info_json = ToJson(*info);
-    if (!info_json.ok()) return fail(info_json.status());
-    absl::StatusOr<std::string> versions_json = ToJson(versions);
-    if (!versions_json.ok()) return fail(versions_json.status());
-    nlohmann::json loaded = nlohmann::json::array();
-    for (int64_t version : b.store->LoadedVersions())
-      loaded.push_back(absl::StrCat(version));
-    const nlohmann::json body = {
-        {"model", nlohmann::json::parse(*info_json)},
-        {"versions", nlohmann::json::parse(*versions_json)},
-        {"loadedVersions", std::move(loaded)},
-        {"featureSpec", serving->featurizer().spec().ToJson()}};
-    rpc.Finished(absl::StatusCode::kOk);
-    res.set_content(body.dump(), kJson);
-  });
+  http_->Get(
+      R"(/v1/models/([^/:]+))",
+      [&options, &b](const httplib::Request& req, httplib::Response& res) {
+        RpcRecord rpc(b.metrics, b.tracker, kService, kGetModelInfo, kUnary,
+                      /*cancelled=*/false, Protocol::kHttp);
+        auto fail = [&](const absl::Status& status) {
+          rpc.Finished(status.code());
+          ReplyError(status, res);
+        };
+        if (!rpc.admitted()) return fail(rpc.Refusal());
+        if (req.matches[1] != options.model_name)
+          return fail(ModelNotServed(req.matches[1].str(), options.model_name));
+        std::shared_ptr<const ModelVersion> serving = b.store->Current();
+        if (serving == nullptr) {
+          return fail(absl::UnavailableError(
+              "no model is loaded yet; the server is not serving"));
+        }
+        absl::StatusOr<v1::ModelInfo> info =
+            EncodeModelInfo(DescribeVersion(*serving));
+        if (!info.ok()) return fail(info.status());
+        DescribeServingHistory(*b.engine, *serving, &*info);
+        v1::ListVersionsResponse versions = DescribeVersions(*b.store);
+        // Failure reasons (file paths, parser output) are for the admin API.
+        for (v1::VersionInfo& version : *versions.mutable_versions())
+          version.clear_reason();
+        absl::StatusOr<std::string> info_json = ProtoToJson(*info);
+        if (!info_json.ok()) return fail(info_json.status());
+        absl::StatusOr<std::string> versions_json = ProtoToJson(versions);
+        if (!versions_json.ok()) return fail(versions_json.status());
+        nlohmann::json loaded = nlohmann::json::array();
+        for (int64_t version : b.store->LoadedVersions())
+          loaded.push_back(absl::StrCat(version));
+        const nlohmann::json body = {
+            {"model", nlohmann::json::parse(*info_json)},
+            {"versions", nlohmann::json::parse(*versions_json)},
+            {"loadedVersions", std::move(loaded)},
+            {"featureSpec", serving->featurizer().spec().ToJson()}};
+        rpc.Finished(absl::StatusCode::kOk);
+        res.set_content(body.dump(), kJson);
+      });
 
   auto probe = [](bool ok, httplib::Response& res) {
     res.status = ok ? 200 : 503;
-    res.set_content(ok ? R"({"status":"SERVING"})" : R"({"status":"NOT_SERVING"})",
-                    kJson);
+    res.set_content(
+        ok ? R"({"status":"SERVING"})" : R"({"status":"NOT_SERVING"})", kJson);
   };
   AddConsoleRoutes(http_.get(), options_, backend_);  // the web console
 
-  http_->Get("/healthz", [&b, probe](const httplib::Request&,
-                                     httplib::Response& res) {
-    probe(b.alive(), res);
-  });
-  http_->Get("/readyz", [&b, probe](const httplib::Request&,
-                                    httplib::Response& res) {
-    probe(b.ready(), res);
-  });
+  http_->Get("/healthz",
+             [&b, probe](const httplib::Request&, httplib::Response& res) {
+               probe(b.alive(), res);
+             });
+  http_->Get("/readyz",
+             [&b, probe](const httplib::Request&, httplib::Response& res) {
+               probe(b.ready(), res);
+             });
 
   // Answers httplib gives itself (no route, a body over the limit) get a
   // JSON body too; a body over the limit is counted as a refused call.
   http_->set_error_handler(httplib::Server::HandlerWithResponse(
       [&options, &b](const httplib::Request& req, httplib::Response& res) {
-    if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
-    absl::Status status;
-    if (res.status == 413) {
-      int64_t bytes = 0;
-      if (!absl::SimpleAtoi(req.get_header_value("Content-Length"), &bytes))
-        bytes = static_cast<int64_t>(req.body.size());
-      status = UnaryRequestTooLarge(bytes, options.max_body_bytes);
-      RpcRecord rpc(b.metrics, b.tracker, kService, kRecommend, kUnary,
-                    /*cancelled=*/false, Protocol::kHttp);
-      rpc.Finished(status.code());
-    } else if (res.status == 404) {
-      status = absl::NotFoundError(absl::StrCat(
-          "no route for ", req.method, " ", req.path, "; routes: POST /v1/models/",
-          options.model_name, ":recommend, POST /v1/models/", options.model_name,
-          "/versions/V:recommend, GET /v1/models/", options.model_name,
-          ", GET /healthz, GET /readyz"));
-    } else {
-      status = absl::Status(res.status >= 500 ? absl::StatusCode::kInternal
-                                              : absl::StatusCode::kInvalidArgument,
-                            absl::StrCat("HTTP ", res.status));
-    }
-    res.set_content(JsonErrorBody(status), kJson);
-    return httplib::Server::HandlerResponse::Handled;
-  }));
-  http_->set_exception_handler([](const httplib::Request&,
-                                  httplib::Response& res, std::exception_ptr) {
-    ReplyError(absl::InternalError("the HTTP handler failed"), res);
-  });
+        if (!res.body.empty())
+          return httplib::Server::HandlerResponse::Unhandled;
+        absl::Status status;
+        if (res.status == 413) {
+          int64_t bytes = 0;
+          if (!absl::SimpleAtoi(req.get_header_value("Content-Length"), &bytes))
+            bytes = static_cast<int64_t>(req.body.size());
+          status = UnaryRequestTooLarge(bytes, options.max_body_bytes);
+          RpcRecord rpc(b.metrics, b.tracker, kService, kRecommend, kUnary,
+                        /*cancelled=*/false, Protocol::kHttp);
+          rpc.Finished(status.code());
+        } else if (res.status == 404) {
+          status = absl::NotFoundError(
+              absl::StrCat("no route for ", req.method, " ", req.path,
+                           "; routes: POST /v1/models/", options.model_name,
+                           ":recommend, POST /v1/models/", options.model_name,
+                           "/versions/V:recommend, GET /v1/models/",
+                           options.model_name, ", GET /healthz, GET /readyz"));
+        } else {
+          status = absl::Status(res.status >= 500
+                                    ? absl::StatusCode::kInternal
+                                    : absl::StatusCode::kInvalidArgument,
+                                absl::StrCat("HTTP ", res.status));
+        }
+        res.set_content(JsonErrorBody(status), kJson);
+        return httplib::Server::HandlerResponse::Handled;
+      }));
+  http_->set_exception_handler(
+      [](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
+        ReplyError(absl::InternalError("the HTTP handler failed"), res);
+      });
 }
 
 absl::Status HttpGateway::Start() {

@@ -72,6 +72,8 @@
 #ifndef RECSYS_SERVER_HTTP_GATEWAY_H_
 #define RECSYS_SERVER_HTTP_GATEWAY_H_
 
+#include <google/protobuf/message.h>
+
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -149,6 +151,16 @@ int HttpStatusOf(absl::StatusCode code);
 // The JSON error body {"code": N, "message": "...", "details": []} of
 // `status` (not OK).
 std::string JsonErrorBody(const absl::Status& status);
+
+// `message` in proto3's JSON mapping with every field printed (zero values
+// included), as the HTTP API answers; INTERNAL naming the message type when
+// protobuf cannot print it.
+absl::StatusOr<std::string> ProtoToJson(
+    const google::protobuf::Message& message);
+
+// NOT_FOUND for a route naming model `asked` when this server serves
+// `served`: 'model "x" is not served here; this server serves "santander"'.
+absl::Status ModelNotServed(absl::string_view asked, absl::string_view served);
 
 // The deadline a "grpc-timeout" header value gives, from `now`: digits (at
 // most 8) and a unit H, M, S, m, u or n. INVALID_ARGUMENT naming the header

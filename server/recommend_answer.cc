@@ -70,6 +70,12 @@ void DescribeServingHistory(const ScoringEngine& engine,
   info->set_history_load_error(engine.HistoryLoadError());
 }
 
+absl::Status RequestTooLarge(int64_t bytes, int64_t limit) {
+  return absl::ResourceExhaustedError(
+      absl::StrCat("request: ", bytes, " bytes; at most ", limit,
+                   " (--max-unary-message-bytes)"));
+}
+
 absl::Status UnaryRequestTooLarge(int64_t bytes, int64_t limit) {
   return absl::ResourceExhaustedError(absl::StrCat(
       "request: ", bytes, " bytes; a unary Recommend accepts at most ", limit,

@@ -37,6 +37,10 @@ void DescribeServingHistory(const ScoringEngine& engine,
 // `limit` (--max-unary-message-bytes), naming both and the flag.
 absl::Status UnaryRequestTooLarge(int64_t bytes, int64_t limit);
 
+// The same for the other unary methods (GetModelInfo, GetCustomer), without
+// Recommend's advice to stream batches.
+absl::Status RequestTooLarge(int64_t bytes, int64_t limit);
+
 }  // namespace recsys
 
 #endif  // RECSYS_SERVER_RECOMMEND_ANSWER_H_

@@ -92,9 +92,8 @@ grpc::ServerUnaryReactor* RecommenderService::GetModelInfo(
   v1::GetModelInfoRequest request;
   if (request_bytes->Length() >
       static_cast<size_t>(limits_.max_unary_message_bytes)) {
-    return call->FinishWith(absl::ResourceExhaustedError(absl::StrCat(
-        "request: ", request_bytes->Length(), " bytes; at most ",
-        limits_.max_unary_message_bytes, " (--max-unary-message-bytes)")));
+    return call->FinishWith(RequestTooLarge(request_bytes->Length(),
+                                            limits_.max_unary_message_bytes));
   }
   if (absl::Status parsed = ParseRequest(*request_bytes, &request, "request");
       !parsed.ok()) {
@@ -144,8 +143,8 @@ grpc::ServerUnaryReactor* RecommenderService::GetCustomer(
   if (!call->admitted()) return call->Refuse();
   if (request_bytes->Length() >
       static_cast<size_t>(limits_.max_unary_message_bytes)) {
-    return call->FinishWith(UnaryRequestTooLarge(
-        request_bytes->Length(), limits_.max_unary_message_bytes));
+    return call->FinishWith(RequestTooLarge(request_bytes->Length(),
+                                            limits_.max_unary_message_bytes));
   }
   v1::GetCustomerRequest request;
   if (absl::Status parsed = ParseRequest(*request_bytes, &request, "request");

@@ -23,6 +23,7 @@ namespace {
 constexpr char kRecommend[] = "/santander.recsys.v1.Recommender/Recommend";
 constexpr char kStream[] = "/santander.recsys.v1.Recommender/RecommendStream";
 constexpr char kModelInfo[] = "/santander.recsys.v1.Recommender/GetModelInfo";
+constexpr char kCustomer[] = "/santander.recsys.v1.Recommender/GetCustomer";
 
 grpc::ByteBuffer Bytes(const std::string& bytes) {
   grpc::Slice slice(bytes);
@@ -251,6 +252,29 @@ TEST_F(MalformedTest, UnaryOverItsSizeLimitIsRefusedBeforeParsing) {
   EXPECT_NE(out.status.error_message().find("--max-unary-message-bytes"),
             std::string::npos)
       << out.status.error_message();
+}
+
+// GetModelInfo and GetCustomer refuse a request over the unary size limit
+// too, with a message about their own method (not Recommend's advice to
+// stream batches).
+TEST_F(MalformedTest, OtherUnaryMethodsOverTheSizeLimitAreRefused) {
+  // Field 15 (unknown to both request messages), 70 KiB of bytes.
+  const std::string payload(70 << 10, 'x');
+  std::string big = "\x7a";
+  uint64_t n = payload.size();  // its length, as a varint
+  for (; n >= 0x80; n >>= 7) big.push_back(static_cast<char>((n & 0x7f) | 0x80));
+  big.push_back(static_cast<char>(n));
+  big += payload;
+  for (const char* method : {kModelInfo, kCustomer}) {
+    SCOPED_TRACE(method);
+    RawOutcome out = RawUnary(h_->channel(), method, big);
+    EXPECT_EQ(out.status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+    EXPECT_NE(out.status.error_message().find("--max-unary-message-bytes"),
+              std::string::npos)
+        << out.status.error_message();
+    EXPECT_EQ(out.status.error_message().find("Recommend"), std::string::npos)
+        << out.status.error_message();
+  }
 }
 
 // A stream held open after its first answer.

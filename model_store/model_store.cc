@@ -243,13 +243,17 @@ void ModelStore::TrimLoadedLocked(
   }
 }
 
-std::string ModelStore::LoadedListLocked() const {
-  std::string out;
+std::vector<int64_t> ModelStore::LoadedVersionsLocked() const {
+  std::vector<int64_t> out;
   for (const auto& [version, entry] : entries_) {
-    if (entry.model == nullptr) continue;
-    absl::StrAppend(&out, out.empty() ? "" : ", ", version);
+    if (entry.model != nullptr) out.push_back(version);
   }
-  return out.empty() ? "none" : out;
+  return out;
+}
+
+std::string ModelStore::LoadedListLocked() const {
+  const std::vector<int64_t> loaded = LoadedVersionsLocked();
+  return loaded.empty() ? "none" : absl::StrJoin(loaded, ", ");
 }
 
 absl::StatusOr<std::shared_ptr<const ModelVersion>> ModelStore::Loaded(
@@ -316,11 +320,7 @@ absl::StatusOr<std::shared_ptr<const ModelVersion>> ModelStore::Loaded(
 
 std::vector<int64_t> ModelStore::LoadedVersions() const {
   absl::MutexLock lock(&mu_);
-  std::vector<int64_t> out;
-  for (const auto& [version, entry] : entries_) {
-    if (entry.model != nullptr) out.push_back(version);
-  }
-  return out;
+  return LoadedVersionsLocked();
 }
 
 std::vector<VersionStatus> ModelStore::Versions() const {

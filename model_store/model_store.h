@@ -362,6 +362,9 @@ class ModelStore {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // The versions in memory, "2, 3" ("none" when there is none).
   std::string LoadedListLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The versions in memory, oldest first.
+  std::vector<int64_t> LoadedVersionsLocked() const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   std::string PolicyPath() const;
   void Notice(const std::string& text);
 

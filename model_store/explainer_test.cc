@@ -9,7 +9,6 @@
 #include <string>
 #include <vector>
 
-#include "common/raw_reader.h"
 #include "gtest/gtest.h"
 #include "model_store/model_version.h"
 #include "model_store/scorer.h"
@@ -33,18 +32,13 @@ class ExplainerTest : public ::testing::Test {
         testing::InstallAndLoadBundle(*fixture, *store_);
     ASSERT_TRUE(model.ok()) << model.status();
     model_ = new std::shared_ptr<const ModelVersion>(*model);
-    auto reader = RawReader::Open(fixture->test_csv);
-    ASSERT_TRUE(reader.ok()) << reader.status();
     features_ = new std::vector<float>();
-    RawRecord record;
-    std::vector<RowError> errors;
-    std::vector<RawRecord> customers;
-    while (customers.size() < 8 && (*reader)->Next(&record, &errors)) {
-      if (errors.empty()) customers.push_back(record);
-    }
+    absl::StatusOr<std::vector<RawRecord>> customers =
+        testing::ReadCleanRecords(fixture->test_csv, 8);
+    ASSERT_TRUE(customers.ok()) << customers.status();
     // The rows as the scorer featurizes them (history from the snapshot).
     std::vector<ScoreInput> rows;
-    for (const RawRecord& r : customers) rows.push_back({&r, nullptr});
+    for (const RawRecord& r : *customers) rows.push_back({&r, nullptr});
     std::vector<RowScore> out(rows.size());
     ScoreScratch scratch;
     ScoreTimings timings;

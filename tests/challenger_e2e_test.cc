@@ -33,14 +33,7 @@ class ChallengerE2eTest : public ::testing::Test {
   void StartServer() {
     testing::HarnessOptions options;
     options.real_metrics = true;
-    options.before_start = [](const std::string& store) {
-      absl::StatusOr<testing::TrainedFixture> fixture =
-          testing::GetTrainedFixture();
-      ASSERT_TRUE(fixture.ok());
-      ASSERT_TRUE(testing::InstallBundle(fixture->alt_bundle_dir, store,
-                                         "santander", 2)
-                      .ok());
-    };
+    options.before_start = testing::InstallAltBundleAs(2);
     h_ = ServerHarness::Start(options);
     ASSERT_NE(h_, nullptr);
     ASSERT_TRUE(h_->client().Pin("1").ok());
@@ -261,14 +254,7 @@ TEST_F(ChallengerE2eTest, EachCustomerKeepsItsVersionAcrossARestart) {
 
 TEST_F(ChallengerE2eTest, ServerFlagsSetTheChallengerAtStart) {
   testing::HarnessOptions options;
-  options.before_start = [](const std::string& store) {
-    absl::StatusOr<testing::TrainedFixture> fixture =
-        testing::GetTrainedFixture();
-    ASSERT_TRUE(fixture.ok());
-    ASSERT_TRUE(testing::InstallBundle(fixture->alt_bundle_dir, store,
-                                       "santander", 2)
-                    .ok());
-  };
+  options.before_start = testing::InstallAltBundleAs(2);
   // Champion: version 2 (the newest); challenger: version 1 by flags.
   options.adjust = [](RecsysServerOptions* o) {
     o->challenger_version = 1;

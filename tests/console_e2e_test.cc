@@ -24,6 +24,7 @@
 #include "nlohmann/json.hpp"
 #include "records/ingest.h"
 #include "records/records_db.h"
+#include "tests/http_testing.h"
 #include "tests/server_e2e_util.h"
 
 namespace recsys::testing {
@@ -34,31 +35,6 @@ using ::testing::HasSubstr;
 
 // A customer code no fixture customer has.
 constexpr int64_t kUnknownCustomer = 987654321;
-
-struct HttpAnswer {
-  int status = 0;
-  std::string body;
-  nlohmann::json json;
-  httplib::Headers headers;
-};
-
-HttpAnswer Answer(const httplib::Result& result) {
-  HttpAnswer out;
-  if (!result) {
-    ADD_FAILURE() << "HTTP call failed: " << httplib::to_string(result.error());
-    return out;
-  }
-  out.status = result->status;
-  out.body = result->body;
-  out.headers = result->headers;
-  out.json = nlohmann::json::parse(result->body, nullptr, false);
-  return out;
-}
-
-std::string Header(const HttpAnswer& answer, const std::string& name) {
-  auto it = answer.headers.find(name);
-  return it == answer.headers.end() ? "" : it->second;
-}
 
 // The fixture's train file ingested into a records database, once per
 // process.

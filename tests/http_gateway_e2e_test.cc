@@ -17,6 +17,7 @@
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "server/metrics_testing.h"
+#include "tests/http_testing.h"
 #include "tests/server_e2e_util.h"
 
 namespace recsys::testing {
@@ -27,25 +28,6 @@ using ::testing::HasSubstr;
 std::string Json(const google::protobuf::Message& message) {
   std::string out;
   EXPECT_TRUE(google::protobuf::util::MessageToJsonString(message, &out).ok());
-  return out;
-}
-
-// An HTTP answer: status, and the body parsed as JSON (null if it is not).
-struct HttpAnswer {
-  int status = 0;
-  std::string body;
-  nlohmann::json json;
-};
-
-HttpAnswer Answer(const httplib::Result& result) {
-  HttpAnswer out;
-  if (!result) {
-    ADD_FAILURE() << "HTTP call failed: " << httplib::to_string(result.error());
-    return out;
-  }
-  out.status = result->status;
-  out.body = result->body;
-  out.json = nlohmann::json::parse(result->body, nullptr, false);
   return out;
 }
 
@@ -178,12 +160,7 @@ TEST_F(HttpGatewayTest, AVersionThatIsNotLoadedIs404NamingIt) {
 
 TEST_F(HttpGatewayTest, EachLoadedVersionAnswersOnItsPath) {
   HarnessOptions options;
-  options.before_start = [](const std::string& store) {
-    absl::StatusOr<TrainedFixture> fixture = GetTrainedFixture();
-    ASSERT_TRUE(fixture.ok());
-    ASSERT_TRUE(
-        InstallBundle(fixture->alt_bundle_dir, store, "santander", 2).ok());
-  };
+  options.before_start = InstallAltBundleAs(2);
   Start(options);
   ASSERT_TRUE(h_->client().Pin("1").ok());  // 1 serves, 2 stays in memory
   const HttpAnswer model = Get("/v1/models/santander");

@@ -46,17 +46,10 @@ std::vector<std::pair<std::string, float>> Ranking(
 
 class ModelVersionE2eTest : public ::testing::Test {
  protected:
-  // A server over versions 1 and 2 (`also_install` more, from the fixture's
-  // bundle), champion 1 pinned, so that both are in memory.
+  // A server over versions 1 and 2 (the fixture's other model), champion 1
+  // pinned, so that both are in memory.
   void StartServer(testing::HarnessOptions options = {}) {
-    options.before_start = [](const std::string& store) {
-      absl::StatusOr<testing::TrainedFixture> fixture =
-          testing::GetTrainedFixture();
-      ASSERT_TRUE(fixture.ok());
-      ASSERT_TRUE(testing::InstallBundle(fixture->alt_bundle_dir, store,
-                                         "santander", 2)
-                      .ok());
-    };
+    options.before_start = testing::InstallAltBundleAs(2);
     h_ = ServerHarness::Start(options);
     ASSERT_NE(h_, nullptr);
     ASSERT_TRUE(h_->client().Pin("1").ok());

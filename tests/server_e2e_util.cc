@@ -135,21 +135,27 @@ bool WaitFor(const std::function<bool()>& done, absl::Duration timeout) {
   return true;
 }
 
+std::function<void(const std::string& store_dir)> InstallAltBundleAs(
+    int64_t version) {
+  return [version](const std::string& store) {
+    absl::StatusOr<TrainedFixture> fixture = GetTrainedFixture();
+    ASSERT_TRUE(fixture.ok()) << fixture.status();
+    absl::StatusOr<std::string> installed =
+        InstallBundle(fixture->alt_bundle_dir, store, "santander", version);
+    ASSERT_TRUE(installed.ok()) << installed.status();
+  };
+}
+
 std::vector<RawRecord> ReadRecords(
     const std::string& path, size_t limit,
     const std::function<bool(const RawRecord&)>& keep) {
-  std::vector<RawRecord> out;
-  absl::StatusOr<std::unique_ptr<RawReader>> reader = RawReader::Open(path);
-  if (!reader.ok()) {
-    ADD_FAILURE() << reader.status();
-    return out;
+  absl::StatusOr<std::vector<RawRecord>> records =
+      ReadCleanRecords(path, limit, keep);
+  if (!records.ok()) {
+    ADD_FAILURE() << records.status();
+    return {};
   }
-  RawRecord record;
-  std::vector<RowError> errors;
-  while (out.size() < limit && (*reader)->Next(&record, &errors)) {
-    if (errors.empty() && (!keep || keep(record))) out.push_back(record);
-  }
-  return out;
+  return *std::move(records);
 }
 
 v1::RecommendRequest RequestFor(const RawRecord& record, int k) {

@@ -113,8 +113,14 @@ class ServerHarness {
 bool WaitFor(const std::function<bool()>& done,
              absl::Duration timeout = absl::Seconds(60));
 
-// Clean rows of `path` (no reader errors) that `keep` accepts (all when
-// empty), at most `limit`.
+// A HarnessOptions::before_start that installs the fixture's other model
+// (TrainedFixture::alt_bundle_dir: same features, different scores) as
+// `version` of "santander", beside the fixture's version 1.
+std::function<void(const std::string& store_dir)> InstallAltBundleAs(
+    int64_t version);
+
+// ReadCleanRecords (trained_fixture.h), with a test failure instead of a
+// status when the file cannot be read.
 std::vector<RawRecord> ReadRecords(
     const std::string& path, size_t limit,
     const std::function<bool(const RawRecord&)>& keep = nullptr);

@@ -15,6 +15,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/file_util.h"
+#include "common/raw_reader.h"
 #include "common/status_macros.h"
 #include "model_store/bundle.h"
 #include "training/generator.h"
@@ -225,6 +226,21 @@ absl::StatusOr<std::shared_ptr<const ModelVersion>> InstallAndLoadBundle(
       std::string dir,
       InstallBundle(fixture.bundle_dir, store_dir, fixture.model_name, 1));
   return LoadModelVersion(dir, 1);
+}
+
+absl::StatusOr<std::vector<RawRecord>> ReadCleanRecords(
+    const std::string& path, size_t limit,
+    const std::function<bool(const RawRecord&)>& keep) {
+  RECSYS_ASSIGN_OR_RETURN(std::unique_ptr<RawReader> reader,
+                          RawReader::Open(path));
+  std::vector<RawRecord> out;
+  RawRecord record;
+  std::vector<RowError> errors;
+  while (out.size() < limit && reader->Next(&record, &errors)) {
+    if (errors.empty() && (!keep || keep(record))) out.push_back(record);
+  }
+  RECSYS_RETURN_IF_ERROR(reader->status());
+  return out;
 }
 
 }  // namespace recsys::testing

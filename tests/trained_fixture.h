@@ -28,10 +28,12 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "common/raw_record.h"
 #include "model_store/model_version.h"
 #include "nlohmann/json.hpp"
 
@@ -91,6 +93,13 @@ absl::StatusOr<std::string> InstallBundleWith(
 // with.
 absl::StatusOr<std::shared_ptr<const ModelVersion>> InstallAndLoadBundle(
     const TrainedFixture& fixture, const std::string& store_dir);
+
+// The clean rows of the raw file `path` (rows the reader reports no error
+// for) that `keep` accepts (all when empty), at most `limit`; the reader's
+// error when the file cannot be opened or read.
+absl::StatusOr<std::vector<RawRecord>> ReadCleanRecords(
+    const std::string& path, size_t limit,
+    const std::function<bool(const RawRecord&)>& keep = nullptr);
 
 }  // namespace recsys::testing
 
